@@ -1,0 +1,151 @@
+"""Peer process of test_interfaces_over_dds.py: publishes every message type and serves every
+service of gpc_msgs (plus mocap4r2_msgs/RigidBodies) with known field values.
+
+Run by the test with the venv's Python, ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and the
+test's ROS_DOMAIN_ID. It republishes every 100 ms (so late subscribers still get data) and
+exits by itself after --lifetime seconds in case the test could not stop it.
+"""
+
+import argparse
+import time
+
+import rclpy
+from geometry_msgs.msg import Point, Pose
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+from gpc_msgs.msg import HighLevelCommand, Plan, PlannerStatus
+from gpc_msgs.srv import EnablePlanner, ResetPlanner, SetGoal
+from mocap4r2_msgs.msg import Marker, RigidBodies, RigidBody
+
+# Exact binary fractions, so the test can compare with ==.
+STAMP = (1234, 500_000_000)
+ARM = [0.5, -1.25, 2.0, 0.0, -0.75, 1.5]
+KNOTS = [float(i) / 4.0 for i in range(4 * 9)]  # 4 knots x 9 action dims
+SAMPLES = [float(i) / 8.0 for i in range(2 * 4 * 9)]  # 2 samples x 4 knots x 9 dims
+
+RELIABLE = QoSProfile(
+    depth=10, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST
+)
+
+
+def _stamp(header, frame_id):
+    header.stamp.sec, header.stamp.nanosec = STAMP
+    header.frame_id = frame_id
+
+
+def make_command():
+    msg = HighLevelCommand()
+    _stamp(msg.header, "map")
+    msg.x, msg.y, msg.yaw = 1.25, -0.5, 0.375
+    msg.arm_joints = ARM
+    msg.duration = 0.25
+    return msg
+
+
+def make_status():
+    msg = PlannerStatus()
+    _stamp(msg.header, "map")
+    msg.method = "gpc_cem"
+    msg.iteration = 2**40 + 7  # beyond 32 bits: checks uint64
+    msg.plan_time_ms = 12.5
+    msg.best_cost = -3.75
+    msg.cem_sample_ratio = 0.625
+    msg.state_age_ms = 4.5
+    msg.deadline_misses = 3
+    msg.state = "holding: stale state"
+    msg.message = "état: ok ✓"  # non-ASCII survives the wire
+    return msg
+
+
+def make_plan():
+    msg = Plan()
+    _stamp(msg.header, "map")
+    msg.method = "cem"
+    msg.knot_times = [0.0, 1.0, 2.0, 3.0]
+    msg.num_knots = 4
+    msg.action_dim = 9
+    msg.best_knots = KNOTS
+    msg.num_samples = 2
+    msg.sample_knots = SAMPLES
+    msg.sample_costs = [1.5, 2.5]
+    return msg
+
+
+def make_rigid_bodies():
+    msg = RigidBodies()
+    _stamp(msg.header, "map")
+    msg.frame_number = 4242
+    for name, x, index in (("torso", 1.0, 1), ("chair", -2.5, 2)):
+        body = RigidBody(rigid_body_name=name)
+        body.pose = Pose()
+        body.pose.position.x, body.pose.position.y, body.pose.position.z = x, 0.5, 0.25
+        body.pose.orientation.z, body.pose.orientation.w = 0.6, 0.8
+        body.markers = [
+            Marker(
+                id_type=Marker.USE_BOTH,
+                marker_index=index,
+                marker_name=f"{name}_m0",
+                translation=Point(x=x, y=0.5, z=0.125),
+            )
+        ]
+        msg.rigidbodies.append(body)
+    return msg
+
+
+class Peer(Node):
+    def __init__(self):
+        super().__init__("gpc_interface_peer")
+        self._pubs = [
+            (self.create_publisher(HighLevelCommand, "command", RELIABLE), make_command()),
+            (self.create_publisher(PlannerStatus, "status", RELIABLE), make_status()),
+            (self.create_publisher(Plan, "plan", RELIABLE), make_plan()),
+            (self.create_publisher(RigidBodies, "rigid_bodies", RELIABLE), make_rigid_bodies()),
+        ]
+        self.create_service(SetGoal, "set_goal", self._set_goal)
+        self.create_service(ResetPlanner, "reset_planner", self._reset)
+        self.create_service(EnablePlanner, "enable_planner", self._enable)
+        self.create_timer(0.1, self._publish)
+
+    def _publish(self):
+        for pub, msg in self._pubs:
+            pub.publish(msg)
+
+    # Responses depend on the request, so the test sees the request arrive intact.
+    def _set_goal(self, request, response):
+        response.success = True
+        response.message = f"goal {request.x} {request.y} {request.yaw}"
+        return response
+
+    def _reset(self, request, response):
+        response.success = request.seed != 13
+        response.message = f"seed {request.seed}"
+        return response
+
+    def _enable(self, request, response):
+        response.success = True
+        response.message = "enabled" if request.enable else "disabled"
+        return response
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lifetime", type=float, default=60.0)
+    args = parser.parse_args()
+    rclpy.init()
+    node = Peer()
+    print("peer ready", flush=True)
+    deadline = time.monotonic() + args.lifetime
+    try:
+        while rclpy.ok() and time.monotonic() < deadline:
+            rclpy.spin_once(node, timeout_sec=0.1)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    main()

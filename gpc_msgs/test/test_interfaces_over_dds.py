@@ -1,0 +1,176 @@
+"""The generated interfaces work across processes over DDS.
+
+A separate peer process (interface_peer.py, the same Python) publishes each message type of
+gpc_msgs and mocap4r2_msgs/RigidBodies and serves each gpc_msgs service; this process
+subscribes and calls, and checks every field round-trips. Both run with
+ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and a ROS_DOMAIN_ID of their own.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+
+from gpc_msgs.msg import HighLevelCommand, Plan, PlannerStatus
+from gpc_msgs.srv import EnablePlanner, ResetPlanner, SetGoal
+from mocap4r2_msgs.msg import Marker, RigidBodies
+
+sys.path.insert(0, str(Path(__file__).parent))
+import interface_peer as peer  # noqa: E402  (expected values, shared with the peer)
+
+TIMEOUT_S = 20.0
+PEER = Path(__file__).with_name("interface_peer.py")
+
+
+@pytest.fixture
+def domain_id():
+    # Distinct per test run (pid-derived, 1..100), away from env.sh's default 42.
+    did = os.getpid() % 100 + 1
+    return did if did != 42 else 43
+
+
+@pytest.fixture
+def peer_process(domain_id):
+    env = dict(os.environ)
+    env["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+    env["ROS_DOMAIN_ID"] = str(domain_id)
+    proc = subprocess.Popen(
+        [sys.executable, str(PEER), "--lifetime", str(3 * TIMEOUT_S)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+@pytest.fixture
+def node(domain_id, monkeypatch):
+    monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    monkeypatch.setenv("ROS_DOMAIN_ID", str(domain_id))
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=domain_id)
+    n = Node("gpc_interface_test", context=context)
+    try:
+        yield n
+    finally:
+        n.destroy_node()
+        rclpy.shutdown(context=context)
+
+
+def _spin_until(node, done, what, proc):
+    executor = SingleThreadedExecutor(context=node.context)
+    executor.add_node(node)
+    deadline = time.monotonic() + TIMEOUT_S
+    try:
+        while not done():
+            if proc.poll() is not None:
+                pytest.fail(f"peer exited early ({proc.returncode}): {proc.stdout.read()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"timed out after {TIMEOUT_S} s waiting for {what}")
+            executor.spin_once(timeout_sec=0.05)
+    finally:
+        executor.remove_node(node)
+        executor.shutdown()
+
+
+def _header_ok(header):
+    assert (header.stamp.sec, header.stamp.nanosec) == peer.STAMP
+    assert header.frame_id == "map"
+
+
+def test_messages_round_trip(node, peer_process):
+    received = {}
+    for msg_type, topic in (
+        (HighLevelCommand, "command"),
+        (PlannerStatus, "status"),
+        (Plan, "plan"),
+        (RigidBodies, "rigid_bodies"),
+    ):
+        node.create_subscription(
+            msg_type, topic, lambda m, t=topic: received.setdefault(t, m), peer.RELIABLE
+        )
+    _spin_until(node, lambda: len(received) == 4, "all four topics", peer_process)
+
+    cmd = received["command"]
+    _header_ok(cmd.header)
+    assert (cmd.x, cmd.y, cmd.yaw, cmd.duration) == (1.25, -0.5, 0.375, 0.25)
+    assert list(cmd.arm_joints) == peer.ARM
+
+    status = received["status"]
+    _header_ok(status.header)
+    assert status.method == "gpc_cem"
+    assert status.iteration == 2**40 + 7
+    assert (status.plan_time_ms, status.best_cost) == (12.5, -3.75)
+    assert (status.cem_sample_ratio, status.state_age_ms) == (0.625, 4.5)
+    assert status.deadline_misses == 3
+    assert status.state == "holding: stale state"
+    assert status.message == "état: ok ✓"
+
+    plan = received["plan"]
+    _header_ok(plan.header)
+    assert plan.method == "cem"
+    assert list(plan.knot_times) == [0.0, 1.0, 2.0, 3.0]
+    assert (plan.num_knots, plan.action_dim, plan.num_samples) == (4, 9, 2)
+    assert list(plan.best_knots) == peer.KNOTS
+    assert list(plan.sample_knots) == peer.SAMPLES
+    assert list(plan.sample_costs) == [1.5, 2.5]
+
+    bodies = received["rigid_bodies"]
+    _header_ok(bodies.header)
+    assert bodies.frame_number == 4242
+    assert [b.rigid_body_name for b in bodies.rigidbodies] == ["torso", "chair"]
+    chair = bodies.rigidbodies[1]
+    assert (chair.pose.position.x, chair.pose.position.y, chair.pose.position.z) == (
+        -2.5,
+        0.5,
+        0.25,
+    )
+    assert (chair.pose.orientation.z, chair.pose.orientation.w) == (0.6, 0.8)
+    (marker,) = chair.markers
+    assert (marker.id_type, marker.marker_index, marker.marker_name) == (
+        Marker.USE_BOTH,
+        2,
+        "chair_m0",
+    )
+    assert (marker.translation.x, marker.translation.z) == (-2.5, 0.125)
+
+
+def _call(node, proc, srv_type, name, request):
+    client = node.create_client(srv_type, name, qos_profile=peer.RELIABLE)
+    _spin_until(node, client.service_is_ready, f"service {name}", proc)
+    future = client.call_async(request)
+    _spin_until(node, future.done, f"response of {name}", proc)
+    node.destroy_client(client)
+    return future.result()
+
+
+def test_services_round_trip(node, peer_process):
+    res = _call(node, peer_process, SetGoal, "set_goal", SetGoal.Request(x=2.5, y=-1.0, yaw=0.5))
+    assert (res.success, res.message) == (True, "goal 2.5 -1.0 0.5")
+
+    res = _call(node, peer_process, ResetPlanner, "reset_planner", ResetPlanner.Request(seed=7))
+    assert (res.success, res.message) == (True, "seed 7")
+    res = _call(node, peer_process, ResetPlanner, "reset_planner", ResetPlanner.Request(seed=13))
+    assert (res.success, res.message) == (False, "seed 13")
+
+    for enable, text in ((False, "disabled"), (True, "enabled")):
+        request = EnablePlanner.Request(enable=enable)
+        res = _call(node, peer_process, EnablePlanner, "enable_planner", request)
+        assert (res.success, res.message) == (True, text)

@@ -1,0 +1,78 @@
+"""Rollout and planning benchmarks (``gpc bench``): figures, not pass/fail tests.
+
+``engine_ms`` times the project's rollout of a batch (knot interpolation plus
+``Task.rollout``), ``physics_ms`` times bare ``mujoco.rollout`` on the same
+batch, step count and threads, and ``ratio`` is their quotient: the overhead
+the engine adds over the physics floor. Both are medians over interleaved
+repeats, so slow drift of the machine affects both alike.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import mujoco
+import numpy as np
+from mujoco import rollout as mj_rollout
+
+from gpc_planner.methods import build_planner
+from gpc_sim.task import initial_state_rng
+from gpc_sim.tasks import make_task
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1e3
+
+
+def bench_rollout(task_name: str, rollouts: int = 32, horizon: float = 3.0, repeats: int = 20,
+                  method: str = "cem", seed: int = 0, nthread: int | None = None) -> dict:
+    """Time engine vs bare physics vs a full planning iteration."""
+    task = make_task(task_name, nthread=nthread, horizon=horizon)
+    state = task.sample_initial_state(initial_state_rng(seed, 0))
+    planner = build_planner(task, method, np.random.default_rng(seed), horizon, rollouts)
+    opt = planner.optimizer
+    opt.reset(np.broadcast_to(task.nominal_action(state), opt.mean.shape))
+    knots = opt.sample(0)
+    controls = planner.spline.interpolate(knots)
+
+    model = task.model  # type: ignore[attr-defined]
+    nthread_used = task.engine.nthread  # type: ignore[attr-defined]
+    pool = mj_rollout.Rollout(nthread=nthread_used)
+    datas = [mujoco.MjData(model) for _ in range(nthread_used)]
+    init = np.tile(state, (rollouts, 1))
+    fixed = np.ascontiguousarray(controls)
+
+    def engine() -> None:
+        task.rollout(state, planner.spline.interpolate(knots))
+
+    def physics() -> None:
+        pool.rollout(model, datas, init, fixed)
+
+    def iteration() -> None:
+        planner.plan(state, 0.0)
+
+    for fn in (engine, physics, iteration):  # warm up caches and thread pools
+        fn()
+    engine_ms, physics_ms, plan_ms = [], [], []
+    for _ in range(repeats):
+        engine_ms.append(_timed(engine))
+        physics_ms.append(_timed(physics))
+        plan_ms.append(_timed(iteration))
+    pool.close()
+    e, p = statistics.median(engine_ms), statistics.median(physics_ms)
+    return {
+        "task": task_name,
+        "rollouts": rollouts,
+        "horizon_s": horizon,
+        "steps": int(controls.shape[1]),
+        "threads": nthread_used,
+        "repeats": repeats,
+        "engine_ms": round(e, 3),
+        "physics_ms": round(p, 3),
+        "ratio": round(e / p, 4),
+        "plan_iteration_ms": round(statistics.median(plan_ms), 3),
+        "method": method,
+    }

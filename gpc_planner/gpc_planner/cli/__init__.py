@@ -1,0 +1,1 @@
+"""The ``gpc`` command line: one console script, one module per subcommand."""

@@ -1,0 +1,40 @@
+"""Entry point of ``gpc``: dispatch to subcommands, turn user errors into one line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from gpc_planner.cli import bench_cmd, demo_cmd, eval_cmd
+from gpc_sim.errors import ConfigError
+
+SUBCOMMANDS = (eval_cmd, bench_cmd, demo_cmd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gpc",
+        description="Generative Predictive Control: sampling MPC bootstrapped by flow matching.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in SUBCOMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except ConfigError as err:
+        print(f"gpc {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"gpc {args.command}: interrupted; finished work is kept, rerun the same "
+              "command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""One closed-loop episode: the plant is the simulator, the planner replans at a fixed rate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gpc_planner.planner import PlanResult, SamplingPlanner
+
+
+@dataclass
+class EpisodeResult:
+    """Outcome of one episode, with what evaluation and plots need."""
+
+    success: bool
+    steps: int  # control steps run (to success, or the limit)
+    final_metrics: dict[str, float]
+    plan_times: list[float] = field(default_factory=list)  # s, one per replanning step
+    cem_sample_ratios: list[float] = field(default_factory=list)
+    states: np.ndarray | None = None  # (steps + 1, nstate) if recorded
+
+
+def run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps: int | None = None,
+                record: bool = False,
+                on_plan: Callable[[int, np.ndarray, PlanResult], None] | None = None,
+                ) -> EpisodeResult:
+    """Run until success or ``max_steps`` control steps, replanning at the task's rate.
+
+    ``on_plan(step, state, result)`` is called after each replanning step (data
+    collection records there; the demo prints progress).
+    """
+    task = planner.task
+    max_steps = max_steps or task.config.max_steps
+    every = max(1, int(round(1.0 / (task.config.replan_hz * task.dt))))
+    plant = task.make_plant(initial_state)
+    planner.reset()
+    result = EpisodeResult(False, 0, {})
+    states = [plant.state()] if record else []
+    controls = np.empty((0, task.action_dim))
+    for step in range(max_steps):
+        if step % every == 0:
+            state = plant.state()
+            plan = planner.plan(state, step * task.dt)
+            controls = planner.spline.interpolate(plan.knots, num_steps=every)
+            result.plan_times.append(plan.plan_time)
+            if plan.cem_sample_ratio is not None:
+                result.cem_sample_ratios.append(plan.cem_sample_ratio)
+            if on_plan is not None:
+                on_plan(step, state, plan)
+        plant.step(controls[step % every])
+        state = plant.state()
+        if record:
+            states.append(state)
+        if not np.all(np.isfinite(state)):
+            break  # the simulation diverged: a failure, not a crash
+        if task.success(state):
+            result.success = True
+            result.steps = step + 1
+            break
+    else:
+        result.steps = max_steps
+    if not result.success and result.steps == 0:
+        result.steps = step + 1
+    result.final_metrics = task.metrics(plant.state())
+    if record:
+        result.states = np.asarray(states)
+    return result

@@ -1,0 +1,197 @@
+"""``gpc eval``: closed-loop success statistics over a fixed set of initial states.
+
+Trial i of a run seeded s always starts from the same state (``initial_state_rng``),
+whatever the method or the number of workers, so methods are compared on
+identical problems. Each finished trial is journaled to ``OUT.partial.jsonl``;
+an interrupted run resumes from it, and the final JSON is written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing as mp
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gpc_planner.atomic import JsonlLog, write_json_atomic
+from gpc_planner.episode import run_episode
+from gpc_planner.methods import build_planner
+from gpc_planner.stats import mean_std, wilson_interval
+from gpc_sim.errors import ConfigError
+from gpc_sim.task import Task, initial_state_rng
+from gpc_sim.tasks import make_task
+
+
+@dataclass(frozen=True)
+class EvalSpec:
+    """Everything that determines an evaluation's results (workers and output do not)."""
+
+    task: str
+    method: str
+    trials: int = 200
+    seed: int = 0
+    rollouts: int | None = None
+    horizon: float | None = None
+    shape: str | None = None
+    max_steps: int | None = None  # episode limit in control steps (default: the task's)
+
+    def task_overrides(self) -> dict:
+        return {"shape": self.shape} if self.shape else {}
+
+
+def state_digest(state: np.ndarray) -> str:
+    """A short fingerprint of an initial state, to check that methods share them."""
+    return hashlib.sha1(np.ascontiguousarray(state, dtype=np.float64).tobytes()).hexdigest()[:12]
+
+
+def run_trial(task: Task, spec: EvalSpec, trial: int) -> dict:
+    """One episode of the evaluation, as a JSON-ready record."""
+    state = task.sample_initial_state(initial_state_rng(spec.seed, trial))
+    rng = np.random.default_rng(np.random.SeedSequence([spec.seed, trial, 1]))
+    planner = build_planner(task, spec.method, rng, spec.horizon, spec.rollouts)
+    start = time.perf_counter()
+    result = run_episode(planner, state, max_steps=spec.max_steps)
+    ratios = result.cem_sample_ratios
+    return {
+        "trial": trial,
+        "success": bool(result.success),
+        "steps": int(result.steps),
+        "final_error": result.final_metrics.get("position_error"),
+        **{k: float(v) for k, v in result.final_metrics.items()},
+        "cem_sample_ratio": float(np.mean(ratios)) if ratios else None,
+        "plan_time_ms": [round(t * 1e3, 3) for t in result.plan_times],
+        "wall_time_s": round(time.perf_counter() - start, 3),
+        "initial_state": state_digest(state),
+    }
+
+
+# --- worker processes ------------------------------------------------------
+_worker_task: Task | None = None
+_worker_spec: EvalSpec | None = None
+
+
+def _init_worker(spec: EvalSpec) -> None:
+    global _worker_task, _worker_spec
+    _worker_spec = spec
+    _worker_task = make_task(spec.task, nthread=1, **spec.task_overrides())
+
+
+def _worker_run(trial: int) -> dict:
+    assert _worker_task is not None and _worker_spec is not None
+    return run_trial(_worker_task, _worker_spec, trial)
+
+
+def _run_trials(spec: EvalSpec, todo: list[int], workers: int, progress: bool):
+    """Yield trial records as they finish, from ``workers`` processes (or inline)."""
+    if workers <= 1:
+        task = make_task(spec.task, **spec.task_overrides())
+        for trial in todo:
+            yield run_trial(task, spec, trial)
+        return
+    ctx = mp.get_context("spawn")  # no forked thread pools or torch state
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(spec,)) as pool:
+        yield from pool.imap_unordered(_worker_run, todo)
+
+
+def summarize(spec: EvalSpec, records: list[dict]) -> dict:
+    """The evaluation JSON (the contract in DESIGN.md) from per-trial records."""
+    records = sorted(records, key=lambda r: r["trial"])
+    n = len(records)
+    successes = sum(r["success"] for r in records)
+    lo, hi = wilson_interval(successes, n)
+    steps_mean, steps_std = mean_std([r["steps"] for r in records if r["success"]])
+    ratios = [r["cem_sample_ratio"] for r in records if r["cem_sample_ratio"] is not None]
+    ratio_mean, ratio_std = mean_std(ratios)
+    plan_times = [t for r in records for t in r["plan_time_ms"]]
+    per_trial = [{k: v for k, v in r.items() if k != "plan_time_ms"} for r in records]
+    for row, r in zip(per_trial, records, strict=True):
+        times = r["plan_time_ms"]
+        row["plan_time_ms_median"] = float(np.median(times)) if times else None
+    return {
+        "task": spec.task,
+        "method": spec.method,
+        "trials": n,
+        "seed": spec.seed,
+        "successes": successes,
+        "success_rate": successes / n if n else 0.0,
+        "ci_low": lo,
+        "ci_high": hi,
+        "steps_mean": steps_mean,
+        "steps_std": steps_std,
+        "cem_sample_ratio_mean": ratio_mean,
+        "cem_sample_ratio_std": ratio_std,
+        "plan_time_ms_median": float(np.median(plan_times)) if plan_times else None,
+        "settings": asdict(spec),
+        "platform": {"python": platform.python_version(), "machine": platform.machine()},
+        "per_trial": per_trial,
+    }
+
+
+def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
+             progress: bool = True) -> dict:
+    """Run (or resume) an evaluation; returns the summary and writes it to ``out``."""
+    if spec.trials < 1:
+        raise ConfigError("--trials must be at least 1")
+    # Build once up front so that a bad task, method or shape fails before any work.
+    task = make_task(spec.task, nthread=1, **spec.task_overrides())
+    build_planner(task, spec.method, np.random.default_rng(0), spec.horizon, spec.rollouts)
+    journal = JsonlLog(f"{out}.partial.jsonl") if out else None
+    header = {"spec": asdict(spec)}
+    records: list[dict] = []
+    if journal is not None:
+        lines = journal.read()
+        if lines and lines[0] != header:
+            raise ConfigError(f"{journal.path} belongs to a different evaluation; "
+                              "delete it or choose another --out")
+        if not lines:
+            journal.append(header)
+        records = [r for r in lines[1:] if r.get("trial", -1) < spec.trials]
+    done = {r["trial"] for r in records}
+    todo = [t for t in range(spec.trials) if t not in done]
+    bar = _progress_bar(spec, len(done), progress)
+    wins = sum(r["success"] for r in records)
+    for record in _run_trials(spec, todo, workers, progress):
+        records.append(record)
+        if journal is not None:
+            journal.append(record)
+        wins += record["success"]
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(success=f"{wins}/{len(records)}")
+    if bar is not None:
+        bar.close()
+    summary = summarize(spec, records)
+    if out:
+        write_json_atomic(out, summary)
+        journal.path.unlink(missing_ok=True)  # type: ignore[union-attr]
+    return summary
+
+
+def _progress_bar(spec: EvalSpec, initial: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=spec.trials, initial=initial, desc=f"{spec.task}/{spec.method}",
+                unit="trial", dynamic_ncols=True)
+
+
+def format_summary(summary: dict) -> str:
+    """A short human-readable table of one evaluation."""
+    def fmt(v: float | None, spec: str) -> str:
+        return "-" if v is None else format(v, spec)
+
+    return "\n".join([
+        f"{'task':<10} {'method':<10} {'success':>8} {'95% CI':>16} {'steps (succ.)':>18} "
+        f"{'CEM ratio':>10} {'plan ms':>8}",
+        f"{summary['task']:<10} {summary['method']:<10} {summary['success_rate']:>8.3f} "
+        f"{'(' + fmt(summary['ci_low'], '.3f') + ', ' + fmt(summary['ci_high'], '.3f') + ')':>16} "
+        f"{fmt(summary['steps_mean'], '.1f') + ' +- ' + fmt(summary['steps_std'], '.1f'):>18} "
+        f"{fmt(summary['cem_sample_ratio_mean'], '.2f'):>10} "
+        f"{fmt(summary['plan_time_ms_median'], '.1f'):>8}",
+        f"{summary['successes']}/{summary['trials']} successes, seed {summary['seed']}",
+    ])

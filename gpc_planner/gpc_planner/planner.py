@@ -1,0 +1,91 @@
+"""A receding-horizon planner: an optimizer, a task's rollouts, and warm starts.
+
+``SamplingPlanner.plan(state, time)`` runs the optimizer's iterations from the
+current state and returns the knots to execute from ``time`` on. It is the one
+planning loop used by evaluation, data collection and the ROS planner node.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from dataclasses import dataclass
+
+import numpy as np
+
+from gpc_planner.control import ControlSpline
+from gpc_planner.optimizers import Optimizer, make_optimizer
+from gpc_sim.task import Task
+
+
+@dataclass
+class PlanResult:
+    """What one planning step produced."""
+
+    knots: np.ndarray  # (K, m) to execute from ``time``
+    time: float  # s, when the plan starts
+    best_cost: float
+    plan_time: float  # s, wall-clock
+    cem_sample_ratio: float | None = None  # share of elites from the Gaussian (GPC-CEM)
+
+
+def sanitize_costs(costs: np.ndarray) -> np.ndarray:
+    """Replace NaN/inf costs (diverged rollouts) by a value worse than every finite one."""
+    finite = np.isfinite(costs)
+    if finite.all():
+        return costs
+    worst = costs[finite].max() if finite.any() else 0.0
+    return np.where(finite, costs, worst + 1e6 * (1.0 + abs(worst)))
+
+
+class SamplingPlanner:
+    """Wraps an optimizer with a task's rollouts and the time-shift warm start."""
+
+    def __init__(self, task: Task, optimizer: Optimizer) -> None:
+        self.task = task
+        self.optimizer = optimizer
+        self.spline = optimizer.spline
+        self._last_time: float | None = None
+
+    def reset(self) -> None:
+        """Forget the warm start (new episode)."""
+        self._last_time = None
+
+    def evaluate(self, state: np.ndarray, knots: np.ndarray) -> np.ndarray:
+        """Costs (N,) of candidate knots (N, K, m) from ``state``."""
+        controls = self.spline.interpolate(knots)
+        states = self.task.rollout(state, controls)
+        return sanitize_costs(self.task.cost(states, controls))
+
+    def plan(self, state: np.ndarray, time: float) -> PlanResult:
+        """Optimize from ``state`` at ``time`` (s) and return the plan to execute."""
+        start = _time.perf_counter()
+        opt = self.optimizer
+        if self._last_time is None:
+            nominal = np.broadcast_to(self.task.nominal_action(state), opt.mean.shape)
+            opt.reset(nominal)
+        else:
+            opt.shift(time - self._last_time)
+        self._last_time = time
+        for i in range(opt.iterations):
+            knots = opt.sample(i)
+            opt.update(knots, self.evaluate(state, knots), i)
+        return PlanResult(
+            knots=opt.plan().copy(),
+            time=time,
+            best_cost=opt.best_cost,
+            plan_time=_time.perf_counter() - start,
+            cem_sample_ratio=getattr(opt, "cem_sample_ratio", None),
+        )
+
+
+def make_planner(task: Task, method: str, rng: np.random.Generator,
+                 horizon: float | None = None, num_rollouts: int | None = None,
+                 **overrides: object) -> SamplingPlanner:
+    """A planner for ``task`` with optimizer ``method`` at the task's default settings."""
+    cfg = task.config
+    spline = ControlSpline(horizon or cfg.horizon, cfg.num_knots, task.dt, cfg.interpolation)
+    if num_rollouts is not None:
+        overrides["num_rollouts"] = num_rollouts
+    optimizer = make_optimizer(method, spline, task.action_low, task.action_high, rng,
+                               **overrides)
+    return SamplingPlanner(task, optimizer)

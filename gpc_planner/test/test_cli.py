@@ -1,0 +1,53 @@
+"""The command line: help everywhere, one-line errors, and the JSON contract."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from gpc_planner.cli.main import main
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "gpc_planner.cli.main", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("args", [[], ["eval"], ["bench"], ["bench", "rollout"], ["demo"]])
+def test_help_everywhere(args, capsys):
+    with pytest.raises(SystemExit) as code:
+        main([*args, "--help"])
+    assert code.value.code == 0
+    assert "usage: gpc" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["eval", "--task", "push_t", "--method", "cem", "--trials", "0"], "positive integer"),
+    (["eval", "--task", "nowhere", "--method", "cem"], "invalid choice"),
+    (["eval", "--task", "push_t", "--method", "cem", "--horizon", "nan"], "positive number"),
+    (["eval", "--task", "push_t", "--method", "cem", "--shape", "/no/such.yaml"], "not found"),
+])
+def test_bad_arguments_give_one_line_errors_not_tracebacks(args, needle):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert needle in result.stderr
+    assert len([ln for ln in result.stderr.splitlines() if "error" in ln]) == 1
+
+
+def test_malformed_shape_file_is_one_line(tmp_path):
+    bad = tmp_path / "s.yaml"
+    bad.write_text("rectangles: [oops")
+    result = run_cli("eval", "--task", "push_t", "--method", "cem", "--shape", str(bad))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert str(bad) in result.stderr
+
+
+def test_bench_rollout_prints_the_figures():
+    result = run_cli("bench", "rollout", "--task", "push_t", "--rollouts", "4", "--horizon",
+                     "0.2", "--repeats", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert {"engine_ms", "physics_ms", "ratio", "plan_iteration_ms"} <= set(figures)
+    assert figures["ratio"] == pytest.approx(figures["engine_ms"] / figures["physics_ms"], rel=1e-2)

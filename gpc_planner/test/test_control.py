@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+
+from gpc_planner.control import ControlSpline, interpolation_matrix
+
+KNOT_TIMES = np.array([0.0, 1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("kind", ["zero", "linear", "cubic"])
+def test_interpolation_passes_through_knots(kind):
+    knots = np.array([[0.0], [1.0], [-2.0], [0.5]])
+    w = interpolation_matrix(KNOT_TIMES, KNOT_TIMES, kind)
+    np.testing.assert_allclose(w @ knots, knots, atol=1e-12)
+
+
+def test_zero_order_hold_holds_until_next_knot():
+    knots = np.array([1.0, 2.0, 3.0, 4.0])
+    w = interpolation_matrix(KNOT_TIMES, np.array([0.0, 0.99, 1.0, 2.5, 3.0]), "zero")
+    np.testing.assert_allclose(w @ knots, [1.0, 1.0, 2.0, 3.0, 4.0])
+
+
+def test_linear_is_midpoint_between_knots():
+    knots = np.array([0.0, 2.0, 4.0, -4.0])
+    w = interpolation_matrix(KNOT_TIMES, np.array([0.5, 1.5, 2.5]), "linear")
+    np.testing.assert_allclose(w @ knots, [1.0, 3.0, 0.0])
+
+
+def test_cubic_reproduces_a_line_and_is_smooth():
+    # A natural cubic spline through collinear points is that line.
+    knots = 2.0 * KNOT_TIMES - 1.0
+    t = np.linspace(0, 3, 31)
+    np.testing.assert_allclose(interpolation_matrix(KNOT_TIMES, t, "cubic") @ knots, 2 * t - 1,
+                               atol=1e-12)
+    # Through non-collinear points it differs from linear between knots.
+    bumpy = np.array([0.0, 1.0, 0.0, 1.0])
+    mid = np.array([0.5])
+    assert abs((interpolation_matrix(KNOT_TIMES, mid, "cubic") @ bumpy)[0] - 0.5) > 0.05
+
+
+def test_queries_beyond_the_horizon_hold_the_last_value():
+    knots = np.array([0.0, 1.0, 2.0, 5.0])
+    for kind in ("zero", "linear", "cubic"):
+        w = interpolation_matrix(KNOT_TIMES, np.array([3.0, 4.0, 10.0]), kind)
+        np.testing.assert_allclose(w @ knots, [5.0, 5.0, 5.0], atol=1e-12)
+
+
+def test_spline_interpolates_batches_at_dt():
+    spline = ControlSpline(horizon=3.0, num_knots=4, dt=0.01, kind="linear")
+    knots = np.random.default_rng(0).normal(size=(5, 4, 2))
+    controls = spline.interpolate(knots)
+    assert controls.shape == (5, 300, 2)
+    np.testing.assert_allclose(controls[:, 100], knots[:, 1], atol=1e-12)  # t = 1.0 s
+    np.testing.assert_allclose(controls[:, 50], (knots[:, 0] + knots[:, 1]) / 2, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["zero", "linear", "cubic"])
+def test_shift_keeps_the_curve(kind):
+    """After a time shift, the new knots describe the same curve from the later time."""
+    spline = ControlSpline(horizon=3.0, num_knots=4, dt=0.01, kind=kind)
+    knots = np.array([[0.0], [1.0], [3.0], [2.0]])
+    shifted = spline.shift(knots, 0.5)
+    if kind == "linear":  # exact for piecewise-linear curves at the new knot times
+        np.testing.assert_allclose(spline.value_at(shifted, 0.0), spline.value_at(knots, 0.5))
+    np.testing.assert_allclose(shifted[:, 0], [spline.value_at(knots, t)[0]
+                                                for t in spline.knot_times + 0.5], atol=1e-12)
+    assert shifted[-1, 0] == pytest.approx(2.0)  # past the horizon: the last value held
+
+
+def test_bad_interpolation_is_refused():
+    with pytest.raises(ValueError, match="unknown interpolation"):
+        ControlSpline(horizon=1.0, num_knots=4, dt=0.01, kind="quintic")

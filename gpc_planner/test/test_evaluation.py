@@ -1,0 +1,94 @@
+"""Evaluation: shared initial states, resume after interruption, the JSON contract."""
+
+import json
+
+import numpy as np
+import pytest
+
+from gpc_planner import evaluation
+from gpc_planner.evaluation import EvalSpec, evaluate
+from gpc_sim.errors import ConfigError
+
+CONTRACT = {"task", "method", "trials", "seed", "successes", "success_rate", "ci_low", "ci_high",
+            "steps_mean", "steps_std", "cem_sample_ratio_mean", "cem_sample_ratio_std",
+            "plan_time_ms_median", "per_trial"}
+
+
+def spec(method="cem", trials=3, seed=5):
+    """Short episodes (30 steps): these tests check bookkeeping, not success."""
+    return EvalSpec(task="push_t", method=method, trials=trials, seed=seed, rollouts=8,
+                    horizon=0.5, max_steps=30)
+
+
+def test_same_trials_get_the_same_initial_states_whatever_the_method():
+    a = evaluate(spec("cem"), progress=False)
+    b = evaluate(spec("mppi"), progress=False)
+    assert [r["initial_state"] for r in a["per_trial"]] == [r["initial_state"]
+                                                            for r in b["per_trial"]]
+    c = evaluate(spec("cem", seed=6), progress=False)
+    assert a["per_trial"][0]["initial_state"] != c["per_trial"][0]["initial_state"]
+
+
+def test_summary_follows_the_contract(tmp_path):
+    out = tmp_path / "e.json"
+    summary = evaluate(spec(), out=out, progress=False)
+    on_disk = json.loads(out.read_text())
+    assert CONTRACT <= set(on_disk)
+    assert on_disk["trials"] == 3 and len(on_disk["per_trial"]) == 3
+    assert on_disk["ci_low"] <= on_disk["success_rate"] <= on_disk["ci_high"]
+    assert {"success", "steps", "final_error", "coverage"} <= set(on_disk["per_trial"][0])
+    assert summary["successes"] == sum(r["success"] for r in on_disk["per_trial"])
+    assert not (tmp_path / "e.json.partial.jsonl").exists()
+
+
+def test_interrupted_run_resumes_without_repeating_trials(tmp_path, monkeypatch):
+    out = tmp_path / "e.json"
+    calls = []
+    real = evaluation.run_trial
+
+    def flaky(task, s, trial):
+        calls.append(trial)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the user presses Ctrl-C during the third trial
+        return real(task, s, trial)
+
+    monkeypatch.setattr(evaluation, "run_trial", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(spec(trials=4), out=out, progress=False)
+    assert not out.exists()
+    journal = (tmp_path / "e.json.partial.jsonl").read_text().splitlines()
+    assert len(journal) == 3  # header + two finished trials
+    with open(tmp_path / "e.json.partial.jsonl", "a") as f:
+        f.write('{"trial": 9, "succ')  # and a torn line from the crash
+    calls.clear()
+    monkeypatch.setattr(evaluation, "run_trial", real)
+    summary = evaluate(spec(trials=4), out=out, progress=False)
+    assert [r["trial"] for r in summary["per_trial"]] == [0, 1, 2, 3]
+    assert json.loads(out.read_text())["trials"] == 4
+
+
+def test_resume_refuses_a_journal_of_another_evaluation(tmp_path, monkeypatch):
+    out = tmp_path / "e.json"
+    (tmp_path / "e.json.partial.jsonl").write_text(json.dumps({"spec": {"task": "other"}}) + "\n")
+    with pytest.raises(ConfigError, match="different evaluation"):
+        evaluate(spec(), out=out, progress=False)
+
+
+def test_parallel_workers_give_the_same_records_as_one():
+    one = evaluate(spec(trials=2), workers=1, progress=False)
+    two = evaluate(spec(trials=2), workers=2, progress=False)
+    for a, b in zip(one["per_trial"], two["per_trial"], strict=True):
+        assert a["initial_state"] == b["initial_state"]
+        assert a["steps"] == b["steps"]
+        assert a["coverage"] == pytest.approx(b["coverage"], abs=1e-9)
+
+
+def test_unknown_method_fails_before_any_work():
+    with pytest.raises(ConfigError, match="unknown method"):
+        evaluate(EvalSpec(task="push_t", method="nope", trials=1), progress=False)
+
+
+def test_state_digest_is_stable():
+    s = np.arange(5.0)
+    assert evaluation.state_digest(s) == evaluation.state_digest(s.copy())
+    assert evaluation.state_digest(s) != evaluation.state_digest(s + 1e-12)

@@ -1,0 +1,105 @@
+"""Batched physics rollouts: the planner's model of the world.
+
+``RolloutEngine.rollout_batch`` runs N open-loop control sequences from one
+initial state with ``mujoco.rollout`` on a persistent thread pool. Output
+buffers are reused between calls so that a planning iteration allocates
+nothing large; the engine adds only the control copy on top of bare physics.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+from mujoco import rollout as mj_rollout
+
+STATE_SPEC = mujoco.mjtState.mjSTATE_FULLPHYSICS
+
+
+@dataclass(frozen=True)
+class StateLayout:
+    """Where time, qpos and qvel sit inside a full-physics state vector."""
+
+    nq: int
+    nv: int
+    size: int
+
+    @classmethod
+    def of(cls, model: mujoco.MjModel) -> StateLayout:
+        return cls(model.nq, model.nv, mujoco.mj_stateSize(model, STATE_SPEC))
+
+    def qpos(self, states: np.ndarray) -> np.ndarray:
+        return states[..., 1 : 1 + self.nq]
+
+    def qvel(self, states: np.ndarray) -> np.ndarray:
+        return states[..., 1 + self.nq : 1 + self.nq + self.nv]
+
+
+def get_state(model: mujoco.MjModel, data: mujoco.MjData) -> np.ndarray:
+    """The full-physics state of ``data`` as a flat vector."""
+    state = np.empty(mujoco.mj_stateSize(model, STATE_SPEC))
+    mujoco.mj_getState(model, data, state, STATE_SPEC)
+    return state
+
+
+def set_state(model: mujoco.MjModel, data: mujoco.MjData, state: np.ndarray) -> None:
+    """Load a full-physics state vector into ``data`` and recompute derived quantities."""
+    mujoco.mj_setState(model, data, np.asarray(state, dtype=np.float64), STATE_SPEC)
+    mujoco.mj_forward(model, data)
+
+
+def default_threads() -> int:
+    """Threads for rollouts: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class RolloutEngine:
+    """Runs batches of control sequences through MuJoCo on ``nthread`` threads."""
+
+    def __init__(self, model: mujoco.MjModel, nthread: int | None = None) -> None:
+        self.model = model
+        self.layout = StateLayout.of(model)
+        self.nthread = nthread or default_threads()
+        self._pool = mj_rollout.Rollout(nthread=self.nthread)
+        self._datas = [mujoco.MjData(model) for _ in range(self.nthread)]
+        self._states = np.empty((0, 0, self.layout.size))
+        self._sensordata = np.empty((0, 0, model.nsensordata))
+        self._models: list[mujoco.MjModel] = []
+
+    def rollout_batch(self, initial_state: np.ndarray, controls: np.ndarray) -> np.ndarray:
+        """Simulate ``controls`` (N, T, nu) from ``initial_state`` (nstate,) or (N, nstate).
+
+        Returns the states after each step, shape (N, T, nstate). The returned
+        array is an internal buffer, valid until the next call.
+        """
+        n, t, nu = controls.shape
+        if nu != self.model.nu:
+            raise ValueError(f"controls have {nu} channels, the model has {self.model.nu}")
+        if self._states.shape[:2] != (n, t):
+            # skip_checks=True below needs every argument at its full batch shape.
+            self._states = np.empty((n, t, self.layout.size))
+            self._sensordata = np.empty((n, t, self.model.nsensordata))
+            self._models = [self.model] * n
+        init = np.ascontiguousarray(
+            np.broadcast_to(initial_state, (n, self.layout.size)), dtype=np.float64
+        )
+        self._pool.rollout(
+            self._models,
+            self._datas,
+            init,
+            np.ascontiguousarray(controls, dtype=np.float64),
+            nstep=t,
+            state=self._states,
+            sensordata=self._sensordata,
+            skip_checks=True,
+        )
+        return self._states
+
+    def close(self) -> None:
+        """Stop the thread pool (also done at garbage collection)."""
+        self._pool.close()

@@ -1,0 +1,96 @@
+"""The task interface every world implements (hydrax-style: two cost functions).
+
+A task owns its MuJoCo model, its rollout engine, its costs, its success test
+and a seeded initial-state sampler. Planners only see this interface, so a new
+world is a new subclass plus a registry entry (``gpc_sim.tasks``).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class TaskConfig:
+    """Settings common to every task; subclasses add cost weights and the like."""
+
+    horizon: float = 3.0  # s, planning horizon
+    num_knots: int = 4  # control points per sequence
+    interpolation: str = "cubic"  # zero | linear | cubic
+    replan_hz: float = 10.0  # closed-loop replanning rate
+    max_steps: int = 2500  # episode length limit, in control steps
+
+
+class Task(ABC):
+    """A control problem: dynamics (through rollouts), costs and success."""
+
+    name: str
+    config: TaskConfig
+    dt: float  # s, one control step
+    action_low: np.ndarray  # (m,) lower bound of a control point
+    action_high: np.ndarray  # (m,) upper bound of a control point
+
+    @property
+    def action_dim(self) -> int:
+        return int(self.action_low.shape[0])
+
+    @abstractmethod
+    def rollout(self, state: np.ndarray, controls: np.ndarray) -> np.ndarray:
+        """States (N, T, nstate) reached by applying ``controls`` (N, T, m) from ``state``."""
+
+    @abstractmethod
+    def running_cost(self, states: np.ndarray, controls: np.ndarray) -> np.ndarray:
+        """Cost per step, (N, T), of states (N, T, nstate) under controls (N, T, m)."""
+
+    @abstractmethod
+    def terminal_cost(self, final_states: np.ndarray) -> np.ndarray:
+        """Cost (N,) of the last state of each rollout, (N, nstate)."""
+
+    def cost(self, states: np.ndarray, controls: np.ndarray) -> np.ndarray:
+        """Total cost (N,) of rollouts: the time integral of running cost plus terminal."""
+        running = self.running_cost(states, controls).sum(axis=1) * self.dt
+        return running + self.terminal_cost(states[:, -1])
+
+    @abstractmethod
+    def success(self, state: np.ndarray) -> bool:
+        """Whether ``state`` completes the task."""
+
+    @abstractmethod
+    def metrics(self, state: np.ndarray) -> dict[str, float]:
+        """Task-specific errors of ``state`` for logs and evaluation records."""
+
+    @abstractmethod
+    def sample_initial_state(self, rng: np.random.Generator) -> np.ndarray:
+        """A random initial state; the same generator state gives the same state."""
+
+    @abstractmethod
+    def make_plant(self, state: np.ndarray) -> Plant:
+        """A simulator of the real system, started at ``state``."""
+
+    @abstractmethod
+    def nominal_action(self, state: np.ndarray) -> np.ndarray:
+        """A control point (m,) that holds the system roughly still at ``state``."""
+
+
+class Plant(ABC):
+    """The system being controlled in closed loop (here always a simulator)."""
+
+    @abstractmethod
+    def state(self) -> np.ndarray:
+        """The current full state."""
+
+    @abstractmethod
+    def step(self, control: np.ndarray) -> None:
+        """Advance one control step with ``control`` (m,)."""
+
+
+def initial_state_rng(seed: int, trial: int) -> np.random.Generator:
+    """The generator for trial ``trial`` of a run seeded ``seed``.
+
+    Initial states depend only on (task, seed, trial), never on the method or
+    on how many trials run in which worker, so every method sees the same set.
+    """
+    return np.random.default_rng(np.random.SeedSequence([int(seed), int(trial), 0x5EED]))

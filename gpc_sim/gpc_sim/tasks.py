@@ -1,0 +1,27 @@
+"""Registry of tasks: name -> (class, default config)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import fields, replace
+
+from gpc_sim.errors import ConfigError
+from gpc_sim.push.task import PushTask, PushTaskConfig
+from gpc_sim.task import Task, TaskConfig
+
+TASKS: dict[str, tuple[type[Task], Callable[[], TaskConfig]]] = {
+    "push_t": (PushTask, lambda: PushTaskConfig(shape="t")),
+    "push_k": (PushTask, lambda: PushTaskConfig(shape="k")),
+}
+
+
+def make_task(name: str, nthread: int | None = None, **overrides: object) -> Task:
+    """Build task ``name``; ``overrides`` replace fields of its default config."""
+    if name not in TASKS:
+        raise ConfigError(f"unknown task {name!r}; known: {', '.join(TASKS)}")
+    cls, default = TASKS[name]
+    config = default()
+    unknown = set(overrides) - {f.name for f in fields(config)}
+    if unknown:
+        raise ConfigError(f"task {name} has no setting {', '.join(sorted(unknown))}")
+    return cls(replace(config, **overrides), nthread=nthread)  # type: ignore[call-arg]

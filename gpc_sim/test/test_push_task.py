@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+
+from gpc_sim.push import constants as C
+from gpc_sim.task import initial_state_rng
+from gpc_sim.tasks import make_task
+
+
+@pytest.fixture(scope="module")
+def task():
+    return make_task("push_t", nthread=1)
+
+
+def test_initial_states_are_reproducible_and_distinct(task):
+    a = task.sample_initial_state(initial_state_rng(7, 3))
+    b = task.sample_initial_state(initial_state_rng(7, 3))
+    c = task.sample_initial_state(initial_state_rng(7, 4))
+    d = task.sample_initial_state(initial_state_rng(8, 3))
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c) and not np.allclose(a, d)
+
+
+def test_initial_states_do_not_depend_on_the_shape_preset_seed_stream():
+    # Push-T and Push-K share (seed, trial) -> generator; only rejection may differ.
+    k = make_task("push_k", nthread=1)
+    s = k.sample_initial_state(initial_state_rng(0, 0))
+    assert s.shape == (k.layout.size,)
+
+
+def test_initial_states_are_unsolved_and_clear_of_the_pusher(task):
+    for trial in range(20):
+        s = task.sample_initial_state(initial_state_rng(0, trial))
+        assert not task.success(s)
+        pose = task.block_pose(s)
+        assert np.all(np.abs(pose[:2]) <= task.config.spawn_block_extent)
+
+
+def test_success_at_goal_and_not_away(task):
+    s = np.zeros(task.layout.size)
+    task.layout.qpos(s)[:] = [0.3, 0.3, *task.goal]
+    assert task.success(s) and task.coverage(s) == pytest.approx(1.0)
+    task.layout.qpos(s)[2] += 0.05
+    assert not task.success(s)
+
+
+def test_block_is_pushed_by_the_pusher_and_then_stops(task):
+    """Physics sanity: contact moves the block; friction stops it."""
+    s = np.zeros(task.layout.size)
+    task.layout.qpos(s)[:] = [0.0, -0.2, 0.0, 0.0, 0.0]
+    target = np.array([0.0, 0.05])  # drive the pusher into the stem
+    controls = np.tile(target, (1, 200, 1))
+    states = task.rollout(s, controls)
+    block_y = task.layout.qpos(states[0])[:, 3]
+    assert block_y[-1] > 0.02  # pushed forward
+    still = np.tile(states[0, -1, 1 + task.layout.nq:1 + task.layout.nq + 2], 1)
+    rest = task.rollout(states[0, -1], np.tile(task.pusher_position(states[0, -1]), (1, 100, 1)))
+    assert np.all(np.isfinite(still))
+    assert np.abs(task.layout.qvel(rest[0, -1])[2:]).max() < 1e-3  # block at rest
+
+
+def test_costs_prefer_the_goal(task):
+    near = np.zeros((1, 1, task.layout.size))
+    far = near.copy()
+    task.layout.qpos(near)[..., 2:5] = [0.01, 0.0, 0.0]
+    task.layout.qpos(far)[..., 2:5] = [0.2, 0.0, 1.0]
+    u = np.zeros((1, 1, 2))
+    assert task.cost(near, u)[0] < task.cost(far, u)[0]
+
+
+def test_episode_limit_is_the_papers():
+    assert C.MAX_STEPS == 2500 and C.TIMESTEP == 0.01 and C.SUCCESS_COVERAGE == 0.9

