@@ -61,4 +61,4 @@ def run(args: argparse.Namespace) -> int:
         f"{task.name} / {args.method}: {outcome.lower()} in {result.steps} steps",
     )
     print(f"[demo] picture: {picture}")
-    return 0 if result.success else 1
+    return 0  # the demo ran; its outcome is in the log and the picture

@@ -22,7 +22,7 @@ class CEMConfig(OptimizerConfig):
     sigma: float = 0.3  # initial / reset std, in half-ranges
     sigma_min: float = 0.05  # floor of the std, in half-ranges
     anneal: float = 1.0  # last knot gets (1 + anneal) x the first knot's spread
-    reset_patience: int = 5  # planning steps without progress before a reset
+    reset_patience: int = 3  # planning steps without progress before a reset
     reset_tolerance: float = 0.01  # relative cost decrease that counts as progress
     execute: str = "mean"  # "mean" (classic CEM) or "best" (the best candidate)
 

@@ -19,8 +19,8 @@ from gpc_planner.optimizers.base import Optimizer, OptimizerConfig, softmax_weig
 @dataclass
 class DIALConfig(OptimizerConfig):
     iterations: int = 2  # inner annealing iterations: twice the simulation of the others
-    sigma: float = 0.4
-    temperature: float = 0.1
+    sigma: float = 0.3
+    temperature: float = 0.02
     beta_opt: float = 1.0
     beta_traj: float = 1.0
 

@@ -11,8 +11,8 @@ from gpc_planner.optimizers.base import Optimizer, OptimizerConfig, softmax_weig
 
 @dataclass
 class MPPIConfig(OptimizerConfig):
-    sigma: float = 0.3
-    temperature: float = 0.1  # on costs normalised to [0, 1]
+    sigma: float = 0.15
+    temperature: float = 0.02  # on costs normalised to [0, 1]
 
 
 class MPPI(Optimizer):

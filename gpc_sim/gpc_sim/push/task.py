@@ -36,11 +36,11 @@ class PushTaskConfig(TaskConfig):
 
     shape: str = "t"  # preset name or YAML file
     goal: tuple[float, float, float] = C.GOAL_POSE
-    w_position: float = 10.0  # |block - goal| (m), per second
-    w_angle: float = 1.0  # |yaw error| (rad), per second
+    w_position: float = 60.0  # |block - goal| (m), per second
+    w_angle: float = 3.0  # |yaw error| (rad), per second
     w_proximity: float = 1.0  # |pusher - block| (m), per second
     w_velocity: float = 0.1  # |pusher velocity| (m/s), per second
-    w_progress: float = 10.0  # terminal: |block - goal| + 0.1 |yaw error| at the horizon's end
+    w_progress: float = 50.0  # terminal: |block - goal| + 0.1 |yaw error| at the horizon's end
     spawn_block_extent: float = 0.15  # m, block starts in [-e, e]^2
     spawn_pusher_extent: float = 0.3  # m, pusher starts in [-e, e]^2
     max_steps: int = C.MAX_STEPS
