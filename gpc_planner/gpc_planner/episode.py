@@ -50,6 +50,7 @@ def run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps: 
             if on_plan is not None:
                 on_plan(step, state, plan)
         plant.step(controls[step % every])
+        result.steps = step + 1
         state = plant.state()
         if record:
             states.append(state)
@@ -57,12 +58,7 @@ def run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps: 
             break  # the simulation diverged: a failure, not a crash
         if task.success(state):
             result.success = True
-            result.steps = step + 1
             break
-    else:
-        result.steps = max_steps
-    if not result.success and result.steps == 0:
-        result.steps = step + 1
     result.final_metrics = task.metrics(plant.state())
     if record:
         result.states = np.asarray(states)

@@ -27,14 +27,14 @@ def plot_push_episode(task: PushTask, states: np.ndarray, path: str | Path, titl
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(6, 6))
-    _outline(ax, place(task.shape, task.goal), facecolor="none", edgecolor="green",
-             linewidth=2.5, label="goal")
     idx = np.linspace(0, len(states) - 1, snapshots).astype(int)
     for j, i in enumerate(idx):
         alpha = 0.15 + 0.75 * j / max(1, snapshots - 1)
         _outline(ax, place(task.shape, task.block_pose(states[i])), facecolor="tab:red",
                  alpha=alpha, edgecolor="darkred", linewidth=0.5,
                  label="block" if j == len(idx) - 1 else None)
+    _outline(ax, place(task.shape, task.goal), facecolor="none", edgecolor="green",
+             linewidth=2.5, label="goal", zorder=5)  # on top: visible under the final block
     pusher = np.array([task.pusher_position(s) for s in states])
     ax.plot(pusher[:, 0], pusher[:, 1], color="tab:blue", linewidth=1, label="pusher path")
     ax.plot(*pusher[0], "o", color="tab:blue", markersize=6, label="pusher start")

@@ -39,16 +39,17 @@ def run(args: argparse.Namespace) -> int:
     print(f"[demo] {task.name} with {args.method}: seed {args.seed}, trial {args.trial}, "
           f"{planner.optimizer.config.num_rollouts} rollouts x {planner.spline.horizon:g} s, "
           f"replanning at {task.config.replan_hz:g} Hz, limit {task.config.max_steps} steps")
-    bar = tqdm(total=task.config.max_steps, unit="step", desc="[demo] episode", dynamic_ncols=True)
+    bar = tqdm(total=task.config.max_steps, unit="step", desc="[demo] episode",
+               dynamic_ncols=True, mininterval=0.5)
 
     def on_plan(step: int, state: np.ndarray, plan) -> None:
-        bar.n = step
-        bar.set_postfix(coverage=f"{task.coverage(state):.2f}", cost=f"{plan.best_cost:.2f}")
-        bar.refresh()
+        bar.set_postfix(coverage=f"{task.coverage(state):.2f}", cost=f"{plan.best_cost:.2f}",
+                        refresh=False)
+        bar.update(step - bar.n)
 
     start = time.perf_counter()
     result = run_episode(planner, state, record=True, on_plan=on_plan)
-    bar.n = result.steps
+    bar.update(result.steps - bar.n)
     bar.close()
     wall = time.perf_counter() - start
     outcome = "SUCCESS" if result.success else "FAILURE"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gpc_planner.cli import bench_cmd, demo_cmd, eval_cmd
+from gpc_planner.cli import bench_cmd, demo_cmd, eval_cmd, report_cmd
 from gpc_sim.errors import ConfigError
 
-SUBCOMMANDS = (eval_cmd, bench_cmd, demo_cmd)
+SUBCOMMANDS = (eval_cmd, bench_cmd, report_cmd, demo_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,25 @@
+"""``gpc report``: a markdown table (and a plot) from ``gpc eval`` JSON files."""
+
+from __future__ import annotations
+
+import argparse
+
+from gpc_planner.report import load_results, markdown_table, plot_success
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="table and plot of gpc eval results",
+                       description="Print a markdown table of evaluation results (success "
+                       "with Wilson 95%% interval, steps, CEM sample ratio, plan time), in the "
+                       "order given, and optionally plot the success rates.")
+    p.add_argument("results", nargs="+", metavar="RESULT.json", help="gpc eval --out files")
+    p.add_argument("--plot", default=None, metavar="FILE.png", help="also save a bar plot")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    results = load_results(args.results)
+    print(markdown_table(results))
+    if args.plot:
+        print(f"plot: {plot_success(results, args.plot)}")
+    return 0

@@ -1,0 +1,91 @@
+"""Tables and plots of ``gpc eval`` results, laid out like the paper's tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from gpc_sim.errors import ConfigError
+
+REQUIRED = ("task", "method", "trials", "success_rate", "ci_low", "ci_high")
+
+
+def load_results(paths: list[str]) -> list[dict]:
+    """Read evaluation JSON files; a bad file is a one-line error naming it."""
+    results = []
+    for p in paths:
+        try:
+            data = json.loads(Path(p).read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"{p}: no such file") from None
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"{p}: not valid JSON ({err.msg}, line {err.lineno})") from None
+        missing = [k for k in REQUIRED if not isinstance(data, dict) or k not in data]
+        if missing:
+            raise ConfigError(f"{p}: not a gpc eval result (missing {', '.join(missing)})")
+        data["_path"] = str(p)
+        results.append(data)
+    return results
+
+
+def label(result: dict) -> str:
+    """Row label: the method plus the settings that differ from the defaults."""
+    settings = result.get("settings", {})
+    parts = [result["method"].upper() if len(result["method"]) <= 4 else result["method"]]
+    if settings.get("horizon") is not None:
+        parts.append(f"H={settings['horizon']:g} s")
+    if settings.get("rollouts") is not None:
+        parts.append(f"N={settings['rollouts']}")
+    return ", ".join(parts)
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def markdown_table(results: list[dict]) -> str:
+    """One row per result: success (Wilson 95% CI), steps of successes, CEM ratio, plan time."""
+    lines = [
+        "| task | method | success (95% CI) | steps (successes) | CEM sample ratio "
+        "| plan ms (median) | trials | seed |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        ratio = (f"{r['cem_sample_ratio_mean']:.2f} ± {r['cem_sample_ratio_std']:.2f}"
+                 if r.get("cem_sample_ratio_mean") is not None else "–")
+        steps = (f"{r['steps_mean']:.1f} ± {r['steps_std']:.1f}"
+                 if r.get("steps_mean") is not None else "–")
+        lines.append(
+            f"| {r['task']} | {label(r)} | {r['success_rate']:.3f} ({r['ci_low']:.3f}, "
+            f"{r['ci_high']:.3f}) | {steps} | {ratio} | "
+            f"{_fmt(r.get('plan_time_ms_median'), '.1f')} | {r['trials']} | {r.get('seed', '-')} |"
+        )
+    return "\n".join(lines)
+
+
+def plot_success(results: list[dict], path: str | Path) -> Path:
+    """Horizontal bars of success rate with Wilson intervals as error bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    names = [f"{r['task']}: {label(r)}" for r in results]
+    rates = [r["success_rate"] for r in results]
+    err = [[r["success_rate"] - r["ci_low"] for r in results],
+           [r["ci_high"] - r["success_rate"] for r in results]]
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(results) + 1.2))
+    y = range(len(results))
+    ax.barh(y, rates, xerr=err, color="tab:blue", alpha=0.8, capsize=4)
+    ax.set_yticks(list(y), names)
+    ax.invert_yaxis()
+    ax.set(xlim=(0, 1), xlabel="success rate (Wilson 95% interval)")
+    for i, r in enumerate(results):
+        ax.text(0.01, i, f"{r['success_rate']:.2f}  (n={r['trials']})", va="center",
+                color="white", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
