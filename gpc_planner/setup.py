@@ -26,7 +26,7 @@ setup(
     name=package_name,
     version="0.1.0",
     packages=find_packages(exclude=["test", "test.*"]),
-    package_data={package_name: ["**/*.yaml", "**/*.json", "**/*.xml"]},
+    package_data={package_name: ["**/*.yaml", "**/*.json", "**/*.xml", "models/*.pt"]},
     data_files=[
         ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
         ("share/" + package_name, ["package.xml"]),

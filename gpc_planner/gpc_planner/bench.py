@@ -76,3 +76,55 @@ def bench_rollout(task_name: str, rollouts: int = 32, horizon: float = 3.0, repe
         "plan_iteration_ms": round(statistics.median(plan_ms), 3),
         "method": method,
     }
+
+
+def bench_proposal(task_name: str, model: str | None = None, rollouts: int = 32,
+                   horizon: float = 3.0, flow_steps: int = 10, repeats: int = 20,
+                   seed: int = 0, nthread: int | None = None) -> dict:
+    """Planning iteration of CEM vs GPC-CEM, and the proposal model's sampling time.
+
+    ``overhead`` = GPC-CEM / CEM - 1: what the model adds to a planning step
+    (GPC-CEM rolls out as many candidates as CEM, half of them proposals).
+    """
+    from gpc_planner.methods import resolve_model_path
+
+    task = make_task(task_name, nthread=nthread, horizon=horizon)
+    state = task.sample_initial_state(initial_state_rng(seed, 0))
+    path = resolve_model_path(task.name, "gpc_cem", model)
+    cem = build_planner(task, "cem", np.random.default_rng(seed), horizon, rollouts)
+    gpc = build_planner(task, "gpc_cem", np.random.default_rng(seed), horizon, rollouts,
+                        model=path, flow_steps=flow_steps)
+    proposal = gpc.optimizer.proposal  # type: ignore[attr-defined]
+    n_flow = rollouts - gpc.optimizer.num_gaussian  # type: ignore[attr-defined]
+    obs = task.observation(state)
+    gen = gpc.optimizer.generator  # type: ignore[attr-defined]
+
+    def cem_step() -> None:
+        cem.plan(state, 0.0)
+
+    def gpc_step() -> None:
+        gpc.plan(state, 0.0)
+
+    def sampling() -> None:
+        proposal.sample(obs, obs, n_flow, flow_steps, gen)
+
+    for fn in (cem_step, gpc_step, sampling):
+        fn()
+    cem_ms, gpc_ms, sample_ms = [], [], []
+    for _ in range(repeats):
+        cem_ms.append(_timed(cem_step))
+        gpc_ms.append(_timed(gpc_step))
+        sample_ms.append(_timed(sampling))
+    c, g = statistics.median(cem_ms), statistics.median(gpc_ms)
+    return {
+        "task": task_name,
+        "model": path,
+        "rollouts": rollouts,
+        "flow_samples": n_flow,
+        "horizon_s": horizon,
+        "flow_steps": flow_steps,
+        "repeats": repeats,
+        "plan_iteration_ms": {"cem": round(c, 3), "gpc_cem": round(g, 3)},
+        "sampling_ms": round(statistics.median(sample_ms), 3),
+        "overhead": round(g / c - 1.0, 4),
+    }

@@ -19,7 +19,7 @@ import numpy as np
 
 from gpc_planner.atomic import JsonlLog, write_json_atomic
 from gpc_planner.episode import run_episode
-from gpc_planner.methods import build_planner
+from gpc_planner.methods import GPC_METHODS, build_planner, resolve_model_path
 from gpc_planner.stats import mean_std, wilson_interval
 from gpc_sim.errors import ConfigError
 from gpc_sim.task import Task, initial_state_rng
@@ -38,9 +38,37 @@ class EvalSpec:
     horizon: float | None = None
     shape: str | None = None
     max_steps: int | None = None  # episode limit in control steps (default: the task's)
+    model: str | None = None  # proposal model file of the GPC methods (default: shipped)
+    flow_steps: int = 10  # Euler steps when sampling the proposal model
 
     def task_overrides(self) -> dict:
         return {"shape": self.shape} if self.shape else {}
+
+    def uses_model(self) -> bool:
+        return self.method in GPC_METHODS
+
+    def header(self, task_name: str) -> dict:
+        """The journal's first line: what a resumed run must match.
+
+        Model fields appear only for the GPC methods (so journals of classical
+        methods written before they existed still resume), with the model
+        file's digest, so a retrained model at the same path is not mixed in.
+        """
+        spec = asdict(self)
+        if not self.uses_model():
+            spec.pop("model")
+            spec.pop("flow_steps")
+            return {"spec": spec}
+        path = resolve_model_path(task_name, self.method, self.model)
+        return {"spec": spec, "model_sha256": file_digest(path)}
+
+
+def file_digest(path: str | Path) -> str:
+    """sha256 of a file (hex), or a ConfigError naming it when it cannot be read."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError as err:
+        raise ConfigError(f"cannot read {path}: {err.strerror}") from None
 
 
 def state_digest(state: np.ndarray) -> str:
@@ -52,7 +80,8 @@ def run_trial(task: Task, spec: EvalSpec, trial: int) -> dict:
     """One episode of the evaluation, as a JSON-ready record."""
     state = task.sample_initial_state(initial_state_rng(spec.seed, trial))
     rng = np.random.default_rng(np.random.SeedSequence([spec.seed, trial, 1]))
-    planner = build_planner(task, spec.method, rng, spec.horizon, spec.rollouts)
+    planner = build_planner(task, spec.method, rng, spec.horizon, spec.rollouts,
+                            model=spec.model, flow_steps=spec.flow_steps)
     start = time.perf_counter()
     result = run_episode(planner, state, max_steps=spec.max_steps)
     ratios = result.cem_sample_ratios
@@ -78,6 +107,10 @@ def _init_worker(spec: EvalSpec) -> None:
     global _worker_task, _worker_spec
     _worker_spec = spec
     _worker_task = make_task(spec.task, nthread=1, **spec.task_overrides())
+    if spec.uses_model():
+        import torch
+
+        torch.set_num_threads(1)  # one core per worker process, like the rollouts
 
 
 def _worker_run(trial: int) -> dict:
@@ -138,9 +171,10 @@ def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
         raise ConfigError("--trials must be at least 1")
     # Build once up front so that a bad task, method or shape fails before any work.
     task = make_task(spec.task, nthread=1, **spec.task_overrides())
-    build_planner(task, spec.method, np.random.default_rng(0), spec.horizon, spec.rollouts)
+    build_planner(task, spec.method, np.random.default_rng(0), spec.horizon, spec.rollouts,
+                  model=spec.model, flow_steps=spec.flow_steps)
     journal = JsonlLog(f"{out}.partial.jsonl") if out else None
-    header = {"spec": asdict(spec)}
+    header = spec.header(task.name)
     records: list[dict] = []
     if journal is not None:
         lines = journal.read()

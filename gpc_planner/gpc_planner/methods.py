@@ -7,24 +7,86 @@ place that turns a method name into a ``SamplingPlanner``.
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
+from pathlib import Path
+
 import numpy as np
 
+from gpc_planner.control import ControlSpline
 from gpc_planner.optimizers import OPTIMIZERS
 from gpc_planner.planner import SamplingPlanner, make_planner
 from gpc_sim.errors import ConfigError
 from gpc_sim.task import Task
 
-METHODS = tuple(OPTIMIZERS)
+GPC_METHODS = ("gpc_shoot", "gpc_cem")
+METHODS = (*OPTIMIZERS, *GPC_METHODS)
+
+
+def resolve_model_path(task_name: str, method: str, model: str | None) -> str:
+    """The model file a GPC method uses: ``model``, else the task's shipped model."""
+    if model is not None:
+        return str(model)
+    from gpc_planner.proposals.shipped import MODELS_DIR, default_model_path
+
+    path = default_model_path(task_name)
+    if path is None:
+        raise ConfigError(f"{method} needs a proposal model: pass --model PATH (no shipped "
+                          f"model for {task_name} in {MODELS_DIR})")
+    return str(path)
+
+
+@lru_cache(maxsize=8)
+def _cached_model(path: str, mtime_ns: int, size: int):
+    from gpc_planner.proposals import load_proposal_model
+
+    return load_proposal_model(path)
+
+
+def load_model_for(task: Task, path: str, horizon: float):
+    """The proposal model at ``path``, checked against ``task`` and ``horizon``.
+
+    Cached per file version: evaluation builds a planner per trial, and
+    loading is the slow part.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"proposal model {path} not found")
+    st = os.stat(p)
+    model = _cached_model(str(p.resolve()), st.st_mtime_ns, st.st_size)
+    model.source = str(path)
+    model.check_compatible(task, horizon)
+    return model
 
 
 def build_planner(task: Task, method: str, rng: np.random.Generator,
-                  horizon: float | None = None, num_rollouts: int | None = None
-                  ) -> SamplingPlanner:
-    """The planner for ``method`` on ``task`` (paper defaults unless overridden)."""
+                  horizon: float | None = None, num_rollouts: int | None = None,
+                  model: str | None = None, flow_steps: int = 10,
+                  **overrides: object) -> SamplingPlanner:
+    """The planner for ``method`` on ``task`` (paper defaults unless overridden).
+
+    GPC methods load ``model`` (default: the task's shipped model) and sample
+    it with ``flow_steps`` Euler steps; ``overrides`` replace optimizer settings.
+    """
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
     if horizon is not None and horizon <= 0:
         raise ConfigError("--horizon must be positive")
     if num_rollouts is not None and num_rollouts < 2:
         raise ConfigError("--rollouts must be at least 2")
-    return make_planner(task, method, rng, horizon=horizon, num_rollouts=num_rollouts)
+    if method not in GPC_METHODS:
+        return make_planner(task, method, rng, horizon=horizon, num_rollouts=num_rollouts,
+                            **overrides)
+    if flow_steps < 1:
+        raise ConfigError("--flow-steps must be at least 1")
+    from gpc_planner.optimizers.gpc import make_gpc_optimizer
+
+    cfg = task.config
+    spline = ControlSpline(horizon or cfg.horizon, cfg.num_knots, task.dt, cfg.interpolation)
+    proposal = load_model_for(task, resolve_model_path(task.name, method, model),
+                              spline.horizon)
+    if num_rollouts is not None:
+        overrides["num_rollouts"] = num_rollouts
+    optimizer = make_gpc_optimizer(method, spline, task.action_low, task.action_high, rng,
+                                   proposal, flow_steps=flow_steps, **overrides)
+    return SamplingPlanner(task, optimizer)

@@ -45,10 +45,26 @@ class SamplingPlanner:
         self.optimizer = optimizer
         self.spline = optimizer.spline
         self._last_time: float | None = None
+        self._last_obs: np.ndarray | None = None  # observation at the previous replanning
 
     def reset(self) -> None:
-        """Forget the warm start (new episode)."""
+        """Forget the warm start and the history (new episode)."""
         self._last_time = None
+        self._last_obs = None
+
+    def _give_context(self, state: np.ndarray) -> None:
+        """Tell a conditioned optimizer (GPC) the observation and the history.
+
+        History has length 1: the previous replanning state's observation, or
+        the current one at an episode's first step, as in data collection.
+        Optimizers without a ``set_context`` hook are left untouched.
+        """
+        set_context = getattr(self.optimizer, "set_context", None)
+        if set_context is None:
+            return
+        obs = self.task.observation(state)
+        set_context(obs, obs if self._last_obs is None else self._last_obs)
+        self._last_obs = obs
 
     def evaluate(self, state: np.ndarray, knots: np.ndarray) -> np.ndarray:
         """Costs (N,) of candidate knots (N, K, m) from ``state``."""
@@ -66,6 +82,7 @@ class SamplingPlanner:
         else:
             opt.shift(time - self._last_time)
         self._last_time = time
+        self._give_context(state)
         for i in range(opt.iterations):
             knots = opt.sample(i)
             opt.update(knots, self.evaluate(state, knots), i)

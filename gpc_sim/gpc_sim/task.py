@@ -32,6 +32,12 @@ class Task(ABC):
     dt: float  # s, one control step
     action_low: np.ndarray  # (m,) lower bound of a control point
     action_high: np.ndarray  # (m,) upper bound of a control point
+    # Names of the entries of ``observation``; a proposal model records them so
+    # that it is never used with a task whose observation means something else.
+    observation_names: tuple[str, ...] = ()
+    # Tasks of one family share observation layout and action space, so a model
+    # trained on one may serve another (the paper reuses its Push-T model on Push-K).
+    family: str = ""
 
     @property
     def action_dim(self) -> int:
@@ -73,6 +79,14 @@ class Task(ABC):
     @abstractmethod
     def nominal_action(self, state: np.ndarray) -> np.ndarray:
         """A control point (m,) that holds the system roughly still at ``state``."""
+
+    @abstractmethod
+    def observation(self, state: np.ndarray) -> np.ndarray:
+        """A compact world-frame vector (d,) of ``state``: what a proposal model is conditioned on.
+
+        Angles appear as (sin, cos) so that the vector is continuous; the
+        entries are named by ``observation_names``.
+        """
 
 
 class Plant(ABC):

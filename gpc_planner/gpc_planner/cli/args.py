@@ -33,3 +33,12 @@ def nonnegative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
     return value
+
+
+def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    """``--model`` and ``--flow-steps``, the proposal-model options of the GPC methods."""
+    p.add_argument("--model", default=None, metavar="MODEL.pt",
+                   help="proposal model of gpc_shoot/gpc_cem (default: the task's shipped "
+                   "model, gpc_planner/models/TASK.pt)")
+    p.add_argument("--flow-steps", type=positive_int, default=10,
+                   help="Euler steps when sampling the proposal model (default 10)")

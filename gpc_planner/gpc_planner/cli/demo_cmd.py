@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from gpc_planner.cli.args import nonnegative_int, positive_int
+from gpc_planner.cli.args import add_model_arguments, nonnegative_int, positive_int
 from gpc_planner.episode import run_episode
 from gpc_planner.methods import METHODS, build_planner
 from gpc_planner.plotting import plot_push_episode
@@ -25,6 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--trial", type=nonnegative_int, default=0,
                    help="which initial state of the seeded set (as in gpc eval)")
     p.add_argument("--rollouts", type=positive_int, default=None)
+    add_model_arguments(p)
     p.add_argument("--out", default="runs/demo", help="folder for the picture")
     p.set_defaults(run=run)
 
@@ -35,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
     task = make_task(args.task)
     state = task.sample_initial_state(initial_state_rng(args.seed, args.trial))
     rng = np.random.default_rng(np.random.SeedSequence([args.seed, args.trial, 1]))
-    planner = build_planner(task, args.method, rng, num_rollouts=args.rollouts)
+    planner = build_planner(task, args.method, rng, num_rollouts=args.rollouts,
+                            model=args.model, flow_steps=args.flow_steps)
     print(f"[demo] {task.name} with {args.method}: seed {args.seed}, trial {args.trial}, "
           f"{planner.optimizer.config.num_rollouts} rollouts x {planner.spline.horizon:g} s, "
           f"replanning at {task.config.replan_hz:g} Hz, limit {task.config.max_steps} steps")

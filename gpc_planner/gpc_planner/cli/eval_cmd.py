@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from gpc_planner.cli.args import nonnegative_int, positive_float, positive_int
+from gpc_planner.cli.args import add_model_arguments, nonnegative_int, positive_float, positive_int
 from gpc_planner.evaluation import EvalSpec, evaluate, format_summary
 from gpc_planner.methods import METHODS
 from gpc_sim.rollout import default_threads
@@ -34,6 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="block shape for push tasks: preset t|k or a YAML file of rectangles")
     p.add_argument("--max-steps", type=positive_int, default=None,
                    help="episode limit in control steps (default: the task's, 2500 for push)")
+    add_model_arguments(p)
     p.add_argument("--workers", type=positive_int, default=default_threads(),
                    help="parallel episode processes (default: cores available)")
     p.add_argument("--out", default=None, metavar="FILE.json",
@@ -46,7 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     spec = EvalSpec(task=args.task, method=args.method, trials=args.trials, seed=args.seed,
                     rollouts=args.rollouts, horizon=args.horizon, shape=args.shape,
-                    max_steps=args.max_steps)
+                    max_steps=args.max_steps, model=args.model, flow_steps=args.flow_steps)
     summary = evaluate(spec, workers=args.workers, out=args.out, progress=not args.no_progress)
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -5,10 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gpc_planner.cli import bench_cmd, demo_cmd, eval_cmd, report_cmd
+from gpc_planner.cli import (
+    bench_cmd,
+    collect_cmd,
+    demo_cmd,
+    eval_cmd,
+    iterate_cmd,
+    report_cmd,
+    train_cmd,
+)
 from gpc_sim.errors import ConfigError
 
-SUBCOMMANDS = (eval_cmd, bench_cmd, report_cmd, demo_cmd)
+SUBCOMMANDS = (eval_cmd, bench_cmd, report_cmd, demo_cmd, collect_cmd, train_cmd, iterate_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

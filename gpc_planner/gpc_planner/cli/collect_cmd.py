@@ -1,0 +1,69 @@
+"""``gpc collect``: offline CEM data collection for the proposal model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from gpc_planner.cli.args import nonnegative_int, positive_float, positive_int
+from gpc_planner.collect import CollectSpec, collect
+from gpc_sim.rollout import default_threads
+from gpc_sim.tasks import TASKS
+
+
+def add_collect_arguments(p: argparse.ArgumentParser) -> None:
+    """The settings of a collection (shared with ``gpc iterate``)."""
+    p.add_argument("--task", required=True, choices=sorted(TASKS), help="task name")
+    p.add_argument("--seed", type=nonnegative_int, default=0,
+                   help="seed of initial states (stream seed + 1000000, disjoint from "
+                   "gpc eval's) and planners (default 0)")
+    p.add_argument("--rollouts", type=positive_int, default=128,
+                   help="rollouts per CEM iteration (default 128)")
+    p.add_argument("--horizon", type=positive_float, default=3.0,
+                   help="planning horizon in seconds (default 3.0)")
+    p.add_argument("--iterations", type=positive_int, default=2,
+                   help="CEM iterations per planning step (default 2)")
+    p.add_argument("--max-steps", type=positive_int, default=None,
+                   help="episode limit in control steps (default: the task's, 2500 for push)")
+    p.add_argument("--flow-steps", type=positive_int, default=10,
+                   help="Euler steps when sampling a --proposal model (default 10)")
+    p.add_argument("--workers", type=positive_int, default=default_threads(),
+                   help="parallel episode processes (default: cores available)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "collect",
+        help="collect (x, h, U*) training data with offline CEM (successful episodes only)",
+        description="Run CEM episodes from seeded random initial states at offline settings "
+        "and store, per successful episode, the observation, the previous replanning "
+        "observation and the CEM mean knot sequence of every replanning step (see "
+        "docs/DATASET.md). Rerunning the same command resumes; --episodes may grow.",
+    )
+    add_collect_arguments(p)
+    p.add_argument("--episodes", type=positive_int, required=True,
+                   help="episodes to run (ids 0..N-1; failures are recorded, not kept)")
+    p.add_argument("--proposal", default=None, metavar="MODEL.pt",
+                   help="collect with GPC-CEM using this model (iterative training) "
+                   "instead of CEM")
+    p.add_argument("--out", required=True, metavar="DIR", help="dataset folder")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(run=run)
+
+
+def spec_from_args(args: argparse.Namespace, episodes: int, proposal: str | None) -> CollectSpec:
+    return CollectSpec(task=args.task, episodes=episodes, seed=args.seed,
+                       rollouts=args.rollouts, horizon=args.horizon, iterations=args.iterations,
+                       max_steps=args.max_steps, proposal=proposal, flow_steps=args.flow_steps)
+
+
+def run(args: argparse.Namespace) -> int:
+    spec = spec_from_args(args, args.episodes, args.proposal)
+    stats = collect(spec, args.out, workers=args.workers, progress=not args.no_progress)
+    if args.json:
+        print(json.dumps(stats, indent=2))
+    else:
+        print(f"{args.out}: {stats['successes']}/{stats['episodes']} successful episodes, "
+              f"{stats['samples']} samples")
+    return 0

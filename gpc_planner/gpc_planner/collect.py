@@ -1,0 +1,353 @@
+"""``gpc collect``: offline data collection for the proposal model (paper section IV-A).
+
+CEM runs closed-loop episodes at settings freed from real time (more rollouts,
+more iterations per planning step) from seeded random initial states. At each
+replanning step it records (x_t, h_t, U*_t); only successful episodes are kept.
+
+Dataset format (a folder OUT)::
+
+    OUT/meta.json              what produced the data (see ``dataset_meta``)
+    OUT/episodes/ep_000123.npz one file per successful episode, T replanning steps:
+        obs    (T, d) float64  observation x_t (``Task.observation``, world frame)
+        hist   (T, d) float64  observation at the previous replanning step (h_0 = x_0)
+        knots  (T, K, m) float64  the CEM mean knot sequence after the planning step (U*_t),
+                               world units, valid from the replanning time on
+        step   (T,) int64      control step of each replanning
+        cem_sample_ratio (T,) float64  share of Gaussian elites (NaN for plain CEM)
+        steps  () int64        control steps the episode took to succeed
+    OUT/failed.jsonl           one JSON line per failed episode: {"episode", "steps", ...}
+
+Episode i of a collection seeded s starts from
+``initial_state_rng(s + COLLECT_SEED_OFFSET, i)``, a stream evaluation never
+uses for small seeds, so training data never shares initial states with the
+evaluation trials of the same seed. A restart skips every episode that has a
+file or a failure line; ``meta.json`` pins the settings, and a restart with
+other settings is refused. ``--episodes`` may grow between runs (it is not a
+setting): the collection then continues with the next episode ids.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from gpc_planner.atomic import JsonlLog, write_atomic, write_json_atomic
+from gpc_planner.episode import run_episode
+from gpc_planner.methods import build_planner
+from gpc_sim.errors import ConfigError
+from gpc_sim.task import Task, initial_state_rng
+from gpc_sim.tasks import make_task
+
+DATASET_FORMAT_VERSION = 1
+COLLECT_SEED_OFFSET = 1_000_000  # initial states: initial_state_rng(seed + offset, episode)
+EPISODE_FILE = re.compile(r"^ep_(\d{6,})\.npz$")
+
+
+@dataclass(frozen=True)
+class CollectSpec:
+    """Everything that determines the collected data (except how many episodes)."""
+
+    task: str
+    episodes: int = 100
+    seed: int = 0
+    rollouts: int = 128
+    horizon: float = 3.0  # s
+    iterations: int = 2  # CEM iterations per planning step
+    max_steps: int | None = None  # episode limit in control steps (default: the task's)
+    proposal: str | None = None  # a model file: collect with GPC-CEM (iterative training)
+    flow_steps: int = 10
+
+    @property
+    def method(self) -> str:
+        return "cem" if self.proposal is None else "gpc_cem"
+
+    def settings(self) -> dict:
+        """What meta.json pins: all but ``episodes``, plus the proposal file's digest."""
+        s = asdict(self)
+        s.pop("episodes")
+        if self.proposal is not None:
+            from gpc_planner.evaluation import file_digest
+
+            s["proposal_sha256"] = file_digest(self.proposal)
+        return s
+
+
+@dataclass
+class Dataset:
+    """Training tuples (x, h, U*) from one or more collection folders."""
+
+    obs: np.ndarray  # (N, d)
+    hist: np.ndarray  # (N, d)
+    knots: np.ndarray  # (N, K, m)
+    episode: np.ndarray  # (N,) episode id of each sample
+    meta: dict  # meta.json of the first folder
+    sources: list[str] = field(default_factory=list)
+    episodes: int = 0  # successful episodes
+
+    def __len__(self) -> int:
+        return len(self.obs)
+
+
+def episode_path(out: str | Path, episode: int) -> Path:
+    return Path(out) / "episodes" / f"ep_{episode:06d}.npz"
+
+
+def dataset_meta(task: Task, spec: CollectSpec, horizon: float) -> dict:
+    """meta.json: format, settings, the control parametrisation and provenance."""
+    from gpc_planner.control import ControlSpline
+
+    cfg = task.config
+    spline = ControlSpline(horizon, cfg.num_knots, task.dt, cfg.interpolation)
+    return {
+        "format_version": DATASET_FORMAT_VERSION,
+        "task": task.name,
+        "task_family": task.family,
+        "settings": spec.settings(),
+        "method": spec.method,
+        "initial_states": f"initial_state_rng(seed + {COLLECT_SEED_OFFSET}, episode)",
+        "knot_shape": [cfg.num_knots, task.action_dim],
+        "knot_times": [float(t) for t in spline.knot_times],
+        "interpolation": cfg.interpolation,
+        "dt": task.dt,
+        "replan_hz": cfg.replan_hz,
+        "observation_names": list(task.observation_names),
+        "action_low": [float(v) for v in task.action_low],
+        "action_high": [float(v) for v in task.action_high],
+        "versions": {name: _version(name) for name in ("numpy", "mujoco", "torch")},
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def collect_episode(task: Task, spec: CollectSpec, episode: int) -> dict:
+    """Run episode ``episode`` and return what was recorded (arrays for a success)."""
+    state = task.sample_initial_state(initial_state_rng(spec.seed + COLLECT_SEED_OFFSET, episode))
+    rng = np.random.default_rng(np.random.SeedSequence([spec.seed, episode, 2]))
+    planner = build_planner(task, spec.method, rng, spec.horizon, spec.rollouts,
+                            model=spec.proposal, flow_steps=spec.flow_steps,
+                            iterations=spec.iterations)
+    rows: dict[str, list] = {"obs": [], "hist": [], "knots": [], "step": [],
+                             "cem_sample_ratio": []}
+
+    def record(step: int, state: np.ndarray, plan) -> None:
+        obs = task.observation(state)
+        rows["hist"].append(rows["obs"][-1] if rows["obs"] else obs)
+        rows["obs"].append(obs)
+        rows["knots"].append(planner.optimizer.mean.copy())  # U*: the mean after the step
+        rows["step"].append(step)
+        ratio = plan.cem_sample_ratio
+        rows["cem_sample_ratio"].append(np.nan if ratio is None else ratio)
+
+    result = run_episode(planner, state, max_steps=spec.max_steps, on_plan=record)
+    out = {"episode": episode, "success": bool(result.success), "steps": int(result.steps),
+           **{k: float(v) for k, v in result.final_metrics.items()}}
+    ratios = [r for r in rows["cem_sample_ratio"] if np.isfinite(r)]
+    out["cem_sample_ratio"] = float(np.mean(ratios)) if ratios else None
+    if result.success:
+        out["arrays"] = {
+            "obs": np.asarray(rows["obs"], dtype=np.float64),
+            "hist": np.asarray(rows["hist"], dtype=np.float64),
+            "knots": np.asarray(rows["knots"], dtype=np.float64),
+            "step": np.asarray(rows["step"], dtype=np.int64),
+            "cem_sample_ratio": np.asarray(rows["cem_sample_ratio"], dtype=np.float64),
+            "steps": np.asarray(result.steps, dtype=np.int64),
+        }
+    return out
+
+
+def write_episode(out: str | Path, episode: int, arrays: dict[str, np.ndarray]) -> Path:
+    """One episode's arrays as an .npz, written atomically."""
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    path = episode_path(out, episode)
+    write_atomic(path, buffer.getvalue())
+    return path
+
+
+def finished_episodes(out: str | Path) -> tuple[set[int], set[int]]:
+    """Ids of (successful, failed) episodes already in ``out``."""
+    out = Path(out)
+    ok = {int(m.group(1)) for p in (out / "episodes").glob("ep_*.npz")
+          if (m := EPISODE_FILE.match(p.name))}
+    failed = {int(r["episode"]) for r in JsonlLog(out / "failed.jsonl").read() if "episode" in r}
+    return ok, failed - ok
+
+
+def check_or_write_meta(out: Path, meta: dict) -> None:
+    """Write meta.json, or refuse to mix with data of other settings."""
+    path = out / "meta.json"
+    if not path.exists():
+        write_json_atomic(path, meta)
+        return
+    old = read_meta(out)
+    if old.get("task") != meta["task"] or old.get("settings") != meta["settings"]:
+        theirs, ours = old.get("settings", {}), meta["settings"]
+        diff = sorted(k for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k))
+        if old.get("task") != meta["task"]:
+            diff.insert(0, "task")
+        raise ConfigError(f"{path} was written with other settings (differ: "
+                          f"{', '.join(diff)}); use another --out or the same settings")
+
+
+def read_meta(out: str | Path) -> dict:
+    import json
+
+    path = Path(out) / "meta.json"
+    if not path.is_file():
+        raise ConfigError(f"{path} not found: not a gpc collect folder")
+    try:
+        meta = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{path} is not valid JSON: {err}") from None
+    if meta.get("format_version") != DATASET_FORMAT_VERSION:
+        raise ConfigError(f"{path} has dataset format {meta.get('format_version')}; "
+                          f"this gpc reads {DATASET_FORMAT_VERSION}")
+    return meta
+
+
+# --- worker processes ------------------------------------------------------
+_worker_task: Task | None = None
+_worker_spec: CollectSpec | None = None
+
+
+def _init_worker(spec: CollectSpec) -> None:
+    global _worker_task, _worker_spec
+    _worker_spec = spec
+    _worker_task = make_task(spec.task, nthread=1)
+    if spec.proposal is not None:
+        import torch
+
+        torch.set_num_threads(1)
+
+
+def _worker_run(episode: int) -> dict:
+    assert _worker_task is not None and _worker_spec is not None
+    return collect_episode(_worker_task, _worker_spec, episode)
+
+
+def _run_episodes(spec: CollectSpec, todo: list[int], workers: int):
+    if workers <= 1:
+        task = make_task(spec.task)
+        for episode in todo:
+            yield collect_episode(task, spec, episode)
+        return
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(spec,)) as pool:
+        yield from pool.imap_unordered(_worker_run, todo)
+
+
+def collect(spec: CollectSpec, out: str | Path, workers: int = 1, progress: bool = True) -> dict:
+    """Run (or resume) a collection into ``out``; returns ``collection_stats(out)``."""
+    if spec.episodes < 1:
+        raise ConfigError("--episodes must be at least 1")
+    out = Path(out)
+    task = make_task(spec.task, nthread=1)
+    horizon = spec.horizon
+    # Build once up front so that bad settings or a bad model fail before any work.
+    build_planner(task, spec.method, np.random.default_rng(0), horizon, spec.rollouts,
+                  model=spec.proposal, flow_steps=spec.flow_steps, iterations=spec.iterations)
+    check_or_write_meta(out, dataset_meta(task, spec, horizon))
+    ok, failed = finished_episodes(out)
+    todo = [e for e in range(spec.episodes) if e not in ok and e not in failed]
+    failed_log = JsonlLog(out / "failed.jsonl")
+    done = spec.episodes - len(todo)
+    wins = len([e for e in ok if e < spec.episodes])
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=spec.episodes, initial=done, unit="episode", dynamic_ncols=True,
+                   desc=f"collect {spec.task}/{spec.method}")
+        bar.set_postfix(success=f"{wins}/{done}")
+    for record in _run_episodes(spec, todo, workers):
+        arrays = record.pop("arrays", None)
+        if arrays is not None:
+            write_episode(out, record["episode"], arrays)
+            wins += 1
+        else:
+            failed_log.append(record)
+        done += 1
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(success=f"{wins}/{done}")
+    if bar is not None:
+        bar.close()
+    return collection_stats(out)
+
+
+def collection_stats(out: str | Path) -> dict:
+    """Episodes, successes, samples and mean CEM sample ratio of a collection folder."""
+    out = Path(out)
+    ok, failed = finished_episodes(out)
+    samples, ratios = 0, []
+    for e in sorted(ok):
+        with np.load(episode_path(out, e)) as f:
+            samples += len(f["obs"])
+            r = f["cem_sample_ratio"]
+            if np.isfinite(r).any():
+                ratios.append(float(np.nanmean(r)))
+    for r in JsonlLog(out / "failed.jsonl").read():
+        if r.get("episode") in failed and r.get("cem_sample_ratio") is not None:
+            ratios.append(float(r["cem_sample_ratio"]))
+    n = len(ok) + len(failed)
+    return {
+        "episodes": n,
+        "successes": len(ok),
+        "success_rate": len(ok) / n if n else 0.0,
+        "samples": samples,
+        "cem_sample_ratio_mean": float(np.mean(ratios)) if ratios else None,
+    }
+
+
+def load_dataset(dirs: str | Path | list[str | Path]) -> Dataset:
+    """All (x, h, U*) tuples of one or more collection folders, with the first's meta.
+
+    Folders must agree on task family, observation layout and control
+    parametrisation (knot shape and times, interpolation).
+    """
+    if isinstance(dirs, (str, Path)):
+        dirs = [dirs]
+    if not dirs:
+        raise ConfigError("no data folder given")
+    obs, hist, knots, episode = [], [], [], []
+    first: dict | None = None
+    keys = ("task_family", "observation_names", "knot_shape", "knot_times", "interpolation")
+    n_episodes = 0
+    for d in dirs:
+        meta = read_meta(d)
+        if first is None:
+            first = meta
+        elif any(meta.get(k) != first.get(k) for k in keys):
+            raise ConfigError(f"{d} does not match {dirs[0]} (task family, observations or "
+                              "control parametrisation differ)")
+        ok, _ = finished_episodes(d)
+        for e in sorted(ok):
+            path = episode_path(d, e)
+            try:
+                with np.load(path) as f:
+                    obs.append(f["obs"])
+                    hist.append(f["hist"])
+                    knots.append(f["knots"])
+            except (OSError, ValueError, KeyError) as err:
+                raise ConfigError(f"{path} is not a readable episode file: {err}") from None
+            episode.append(np.full(len(obs[-1]), e))
+            n_episodes += 1
+    assert first is not None
+    if not obs:
+        raise ConfigError(f"no successful episodes in {', '.join(map(str, dirs))}")
+    return Dataset(np.concatenate(obs), np.concatenate(hist), np.concatenate(knots),
+                   np.concatenate(episode), first, [str(d) for d in dirs], n_episodes)

@@ -1,0 +1,151 @@
+"""GPC-Shoot and GPC-CEM: sampling planners that draw from a learnt proposal.
+
+Both need a conditioning context each planning step: ``SamplingPlanner.plan``
+calls ``set_context(obs, hist)`` (current observation, previous replanning
+observation) before sampling. The proposal is any object with
+``sample(obs, hist, n, flow_steps, generator) -> (n, K, m)``, normally a
+``gpc_planner.proposals.ProposalModel``; tests pass fakes.
+
+They live outside the ``OPTIMIZERS`` registry because they cannot be built
+from a config alone (they need a model); ``gpc_planner.methods`` builds them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Protocol
+
+import numpy as np
+
+from gpc_planner.optimizers.base import Optimizer, OptimizerConfig
+from gpc_planner.optimizers.cem import CEMConfig, CrossEntropyMethod
+
+
+class Proposal(Protocol):
+    def sample(self, obs: np.ndarray, hist: np.ndarray, n: int, flow_steps: int = 10,
+               generator=None) -> np.ndarray: ...
+
+
+def _torch_generator(rng: np.random.Generator):
+    """A torch generator seeded from the optimizer's numpy stream (reproducible runs)."""
+    import torch
+
+    return torch.Generator().manual_seed(int(rng.integers(2**62)))
+
+
+class _Conditioned:
+    """The context hook shared by both GPC optimizers."""
+
+    _obs: np.ndarray | None = None
+    _hist: np.ndarray | None = None
+
+    def set_context(self, obs: np.ndarray, hist: np.ndarray) -> None:
+        """Observation and history the next samples are conditioned on."""
+        self._obs = np.asarray(obs, dtype=np.float64)
+        self._hist = np.asarray(hist, dtype=np.float64)
+
+    def _proposals(self, n: int) -> np.ndarray:
+        if self._obs is None or self._hist is None:
+            raise RuntimeError("set_context(obs, hist) must be called before sampling")
+        knots = self.proposal.sample(self._obs, self._hist, n, self.config.flow_steps,
+                                     self.generator)
+        return self.clip(np.asarray(knots, dtype=np.float64))
+
+
+@dataclass
+class GPCShootConfig(OptimizerConfig):
+    flow_steps: int = 10  # Euler steps of the flow ODE
+
+
+class GPCShoot(_Conditioned, Optimizer):
+    """Random shooting from the model: N proposals, execute the cheapest."""
+
+    config: GPCShootConfig
+
+    def __init__(self, config: GPCShootConfig, spline, low, high, rng,
+                 proposal: Proposal) -> None:
+        super().__init__(config, spline, low, high, rng)
+        self.proposal = proposal
+        self.generator = _torch_generator(rng)
+
+    def sample(self, iteration: int) -> np.ndarray:
+        return self._proposals(self.config.num_rollouts)
+
+    def update(self, knots: np.ndarray, costs: np.ndarray, iteration: int) -> None:
+        self.record_best(knots, costs)
+        self.mean = self.best_knots.copy()
+
+    def plan(self) -> np.ndarray:
+        return self.best_knots
+
+
+@dataclass
+class GPCCEMConfig(CEMConfig):
+    flow_share: float = 0.5  # N_flow / N; N_CEM = round((1 - share) N), paper 0.5
+    flow_steps: int = 10  # Euler steps of the flow ODE
+    execute: str = "best"  # Algorithm 1 executes the best candidate
+
+
+class GPCCEM(_Conditioned, CrossEntropyMethod):
+    """The paper's Algorithm 1 on top of CEM (floors, annealing, resets reused).
+
+    Each iteration samples N_CEM Gaussian candidates (the shifted mean among
+    them) and N_flow proposals; elites come from the union; the mean becomes
+    the best candidate (``Optimizer.shift`` moves it forward at the next
+    planning step) and the spread comes from the elites. ``cem_sample_ratio``
+    is the share of the elites that came from the Gaussian.
+    """
+
+    config: GPCCEMConfig
+
+    def __init__(self, config: GPCCEMConfig, spline, low, high, rng,
+                 proposal: Proposal) -> None:
+        super().__init__(config, spline, low, high, rng)
+        if not 0.0 <= config.flow_share <= 1.0:
+            raise ValueError("flow_share must be in [0, 1]")
+        self.proposal = proposal
+        self.generator = _torch_generator(rng)
+        self.num_gaussian = int(round((1.0 - config.flow_share) * config.num_rollouts))
+        self.cem_sample_ratio: float | None = None
+
+    def reset(self, nominal: np.ndarray) -> None:
+        super().reset(nominal)
+        self.cem_sample_ratio = None
+
+    def sample(self, iteration: int) -> np.ndarray:
+        n_flow = self.config.num_rollouts - self.num_gaussian
+        parts = []
+        if self.num_gaussian > 0:
+            parts.append(self.gaussian(self.num_gaussian, self.std))
+        if n_flow > 0:
+            parts.append(self._proposals(n_flow))
+        return np.concatenate(parts, axis=0)
+
+    def update(self, knots: np.ndarray, costs: np.ndarray, iteration: int) -> None:
+        """Rows [0, num_gaussian) of ``knots`` are Gaussian, the rest proposals."""
+        best = self.record_best(knots, costs)
+        order = np.argsort(costs, kind="stable")[: self.num_elites]
+        self.cem_sample_ratio = float(np.mean(order < self.num_gaussian))
+        elites = knots[order]
+        self.mean = knots[best].copy()
+        self.std = np.maximum(elites.std(axis=0), self.std_min)
+        self._reset_on_stall()
+
+
+GPC_OPTIMIZERS: dict[str, tuple[type[Optimizer], type[OptimizerConfig]]] = {
+    "gpc_shoot": (GPCShoot, GPCShootConfig),
+    "gpc_cem": (GPCCEM, GPCCEMConfig),
+}
+
+
+def make_gpc_optimizer(name: str, spline, low: np.ndarray, high: np.ndarray,
+                       rng: np.random.Generator, proposal: Proposal,
+                       **overrides: object) -> Optimizer:
+    """Build GPC optimizer ``name`` around ``proposal`` with config ``overrides``."""
+    if name not in GPC_OPTIMIZERS:
+        raise KeyError(f"unknown GPC optimizer {name!r}; known: {', '.join(GPC_OPTIMIZERS)}")
+    cls, config_cls = GPC_OPTIMIZERS[name]
+    unknown = set(overrides) - {f.name for f in fields(config_cls)}
+    if unknown:
+        raise KeyError(f"{name} has no setting {', '.join(sorted(unknown))}")
+    return cls(replace(config_cls(), **overrides), spline, low, high, rng, proposal=proposal)

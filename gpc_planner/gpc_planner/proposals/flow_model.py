@@ -1,0 +1,295 @@
+"""The conditional flow-matching proposal model and its file format.
+
+A velocity field v(U_t, x, h, t) over flattened, normalised knot sequences
+(K * m values) is learnt with the flow-matching loss of the paper (eq. 1):
+
+    || v(t U1 + (1 - t) U0, x, h, t) - (U1 - U0) ||^2,   U0 ~ N(0, I),
+
+where U1 is a recorded CEM mean sequence, x the current observation and h the
+previous replanning observation. Sampling integrates dU/dt = v from t = 0 to 1
+with ``flow_steps`` Euler steps and maps the result back to world units.
+
+Model file (``model.pt``, a torch zip read with ``weights_only=True``, so it
+holds only tensors, numbers, strings, lists and dicts)::
+
+    format_version   int, MODEL_FORMAT_VERSION
+    task             str, the task the data came from (e.g. "push_t")
+    task_family      str, tasks that share observation and action layouts
+    observation_names list[str], d entries
+    obs_dim          int, d
+    knot_shape       [K, m]
+    knot_times       list[float], s (the planning horizon is the last one)
+    interpolation    str
+    action_low/high  list[float], m each: samples are clipped to them
+    config           dict, FlowConfig (network shape)
+    normalization    dict of lists: obs_mean, obs_std (d), knot_mean, knot_std (K*m)
+    state_dict       the network weights
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import zipfile
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from gpc_sim.errors import ConfigError
+
+MODEL_FORMAT_VERSION = 1
+REQUIRED_KEYS = ("format_version", "task", "task_family", "observation_names", "obs_dim",
+                 "knot_shape", "knot_times", "interpolation", "action_low", "action_high",
+                 "config", "normalization", "state_dict")
+
+
+@dataclass
+class FlowConfig:
+    """Shape of the velocity network."""
+
+    hidden: int = 256  # units per hidden layer
+    layers: int = 3  # hidden layers
+    time_features: int = 16  # sinusoidal frequencies of the flow time t
+
+
+@dataclass
+class Normalization:
+    """Per-dimension affine maps to zero mean and unit spread.
+
+    One map serves both the observation and the history (the same quantity a
+    replanning step apart); knots get their own, over the flattened K*m values.
+    """
+
+    obs_mean: np.ndarray
+    obs_std: np.ndarray
+    knot_mean: np.ndarray
+    knot_std: np.ndarray
+
+    @classmethod
+    def fit(cls, obs: np.ndarray, knots: np.ndarray, floor: float = 1e-3) -> Normalization:
+        """Statistics of observations (N, d) and knots (N, K, m); spreads floored."""
+        flat = knots.reshape(len(knots), -1)
+        return cls(obs.mean(0), np.maximum(obs.std(0), floor),
+                   flat.mean(0), np.maximum(flat.std(0), floor))
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {f.name: [float(v) for v in getattr(self, f.name)] for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Normalization:
+        return cls(**{f.name: np.asarray(d[f.name], dtype=np.float64) for f in fields(cls)})
+
+    def obs(self, obs: np.ndarray) -> np.ndarray:
+        return (obs - self.obs_mean) / self.obs_std
+
+    def knots(self, knots: np.ndarray) -> np.ndarray:
+        """Normalised flat knots (N, K*m) from knots (N, K, m)."""
+        return (knots.reshape(len(knots), -1) - self.knot_mean) / self.knot_std
+
+    def unknots(self, flat: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        """Knots (N, K, m) in world units from normalised flat knots (N, K*m)."""
+        return (flat * self.knot_std + self.knot_mean).reshape(len(flat), *shape)
+
+
+def time_embedding(t: torch.Tensor, features: int) -> torch.Tensor:
+    """Sin/cos features (N, 2 * features) of flow times t (N,) in [0, 1]."""
+    freqs = torch.exp(torch.linspace(0.0, math.log(1000.0), features, dtype=t.dtype,
+                                     device=t.device))
+    angles = t[:, None] * freqs[None, :]
+    return torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1)
+
+
+class VelocityMLP(nn.Module):
+    """v(U_t, x, h, t): an MLP over [U_t, x, h, embed(t)] with SiLU activations."""
+
+    def __init__(self, knot_dim: int, obs_dim: int, config: FlowConfig) -> None:
+        super().__init__()
+        self.config = config
+        width = knot_dim + 2 * obs_dim + 2 * config.time_features
+        layers: list[nn.Module] = []
+        for _ in range(config.layers):
+            layers += [nn.Linear(width, config.hidden), nn.SiLU()]
+            width = config.hidden
+        layers.append(nn.Linear(width, knot_dim))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, u: torch.Tensor, obs: torch.Tensor, hist: torch.Tensor,
+                t: torch.Tensor) -> torch.Tensor:
+        emb = time_embedding(t, self.config.time_features)
+        return self.net(torch.cat([u, obs, hist, emb], dim=-1))
+
+
+def flow_matching_loss(net: VelocityMLP, u1: torch.Tensor, obs: torch.Tensor,
+                       hist: torch.Tensor, generator: torch.Generator | None = None
+                       ) -> torch.Tensor:
+    """The paper's loss on a batch of normalised knots u1 (B, K*m)."""
+    u0 = torch.randn(u1.shape, generator=generator, dtype=u1.dtype)
+    t = torch.rand(u1.shape[0], generator=generator, dtype=u1.dtype)
+    ut = t[:, None] * u1 + (1.0 - t[:, None]) * u0
+    return ((net(ut, obs, hist, t) - (u1 - u0)) ** 2).sum(-1).mean()
+
+
+@dataclass
+class ModelInfo:
+    """What a model was trained for: checked against the task it is used with."""
+
+    task: str
+    task_family: str
+    observation_names: list[str]
+    knot_times: list[float]
+    interpolation: str
+    action_low: list[float]
+    action_high: list[float]
+
+    @property
+    def horizon(self) -> float:
+        return float(self.knot_times[-1])
+
+
+class ProposalModel:
+    """A trained flow model that samples knot sequences (n, K, m) given (x, h)."""
+
+    def __init__(self, net: VelocityMLP, norm: Normalization, knot_shape: tuple[int, int],
+                 info: ModelInfo, source: str = "<memory>") -> None:
+        self.net = net.float().eval()
+        self.norm = norm
+        self.knot_shape = (int(knot_shape[0]), int(knot_shape[1]))
+        self.obs_dim = len(norm.obs_mean)
+        self.info = info
+        self.source = source
+        self._low = np.asarray(info.action_low, dtype=np.float64)
+        self._high = np.asarray(info.action_high, dtype=np.float64)
+
+    @torch.no_grad()
+    def sample(self, obs: np.ndarray, hist: np.ndarray, n: int, flow_steps: int = 10,
+               generator: torch.Generator | None = None) -> np.ndarray:
+        """``n`` knot sequences (n, K, m) in world units for one observation (d,) and history.
+
+        Euler integration with ``flow_steps`` steps in float32, batched over n;
+        the result is clipped to the action bounds the model was trained with.
+        """
+        if flow_steps < 1:
+            raise ValueError("flow_steps must be at least 1")
+        x = torch.as_tensor(self.norm.obs(np.asarray(obs, dtype=np.float64)),
+                            dtype=torch.float32).expand(n, -1)
+        h = torch.as_tensor(self.norm.obs(np.asarray(hist, dtype=np.float64)),
+                            dtype=torch.float32).expand(n, -1)
+        dim = self.knot_shape[0] * self.knot_shape[1]
+        u = torch.randn((n, dim), generator=generator, dtype=torch.float32)
+        dt = 1.0 / flow_steps
+        for i in range(flow_steps):
+            t = torch.full((n,), i * dt, dtype=torch.float32)
+            u = u + dt * self.net(u, x, h, t)
+        knots = self.norm.unknots(u.numpy().astype(np.float64), self.knot_shape)
+        return np.clip(knots, self._low, self._high)
+
+    # --- files ---------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "format_version": MODEL_FORMAT_VERSION,
+            "task": self.info.task,
+            "task_family": self.info.task_family,
+            "observation_names": list(self.info.observation_names),
+            "obs_dim": self.obs_dim,
+            "knot_shape": list(self.knot_shape),
+            "knot_times": [float(t) for t in self.info.knot_times],
+            "interpolation": self.info.interpolation,
+            "action_low": [float(v) for v in self.info.action_low],
+            "action_high": [float(v) for v in self.info.action_high],
+            "config": asdict(self.net.config),
+            "normalization": self.norm.to_dict(),
+            "state_dict": {k: v.detach().clone() for k, v in self.net.state_dict().items()},
+        }
+
+    def save(self, path: str | Path) -> None:
+        """Write the model file atomically (see the module docstring for its keys)."""
+        from gpc_planner.proposals.torch_io import save_atomic
+
+        save_atomic(self.to_dict(), path)
+
+    def check_compatible(self, task, horizon: float | None = None) -> None:
+        """ConfigError naming the file unless the model fits ``task`` (and ``horizon``, s).
+
+        Same task, or a task of the same family with the same observation
+        layout; same knot shape and observation size; same horizon, since a
+        model's knots are values at fixed times.
+        """
+        where = f"proposal model {self.source}"
+        same_family = (self.info.task_family and self.info.task_family == task.family
+                       and list(self.info.observation_names) == list(task.observation_names))
+        if self.info.task != task.name and not same_family:
+            raise ConfigError(f"{where} was trained on task {self.info.task!r}, "
+                              f"not {task.name!r}")
+        obs_dim = len(task.observation_names)
+        if self.obs_dim != obs_dim:
+            raise ConfigError(f"{where} takes observations of size {self.obs_dim}, task "
+                              f"{task.name} gives {obs_dim}")
+        shape = (task.config.num_knots, task.action_dim)
+        if self.knot_shape != shape:
+            raise ConfigError(f"{where} has knot shape {self.knot_shape}, task {task.name} "
+                              f"plans with {shape}")
+        if horizon is not None and not math.isclose(self.info.horizon, horizon, rel_tol=1e-6):
+            raise ConfigError(f"{where} was trained for a {self.info.horizon:g} s horizon, "
+                              f"not {horizon:g} s")
+
+
+def build_model(obs_dim: int, knot_shape: tuple[int, int], config: FlowConfig,
+                norm: Normalization, info: ModelInfo, seed: int = 0) -> ProposalModel:
+    """A fresh (untrained) model with seeded initial weights."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = VelocityMLP(knot_shape[0] * knot_shape[1], obs_dim, config)
+    return ProposalModel(net, norm, knot_shape, info)
+
+
+def model_from_dict(d: dict, source: str = "<memory>") -> ProposalModel:
+    """Rebuild a model from its file contents; ConfigError naming ``source`` if malformed."""
+    missing = [k for k in REQUIRED_KEYS if k not in d]
+    if missing:
+        raise ConfigError(f"proposal model {source} lacks {', '.join(missing)}")
+    if d["format_version"] != MODEL_FORMAT_VERSION:
+        raise ConfigError(f"proposal model {source} has format version {d['format_version']}; "
+                          f"this version of gpc reads {MODEL_FORMAT_VERSION}")
+    try:
+        config = FlowConfig(**d["config"])
+        norm = Normalization.from_dict(d["normalization"])
+        shape = (int(d["knot_shape"][0]), int(d["knot_shape"][1]))
+        net = VelocityMLP(shape[0] * shape[1], int(d["obs_dim"]), config)
+        net.load_state_dict(d["state_dict"])
+        info = ModelInfo(d["task"], d["task_family"], list(d["observation_names"]),
+                         list(d["knot_times"]), d["interpolation"], list(d["action_low"]),
+                         list(d["action_high"]))
+    except (TypeError, KeyError, ValueError, IndexError, RuntimeError) as err:
+        raise ConfigError(f"proposal model {source} is malformed: "
+                          f"{str(err).splitlines()[0]}") from None
+    if len(norm.obs_mean) != int(d["obs_dim"]):
+        raise ConfigError(f"proposal model {source}: normalization does not match obs_dim")
+    return ProposalModel(net, norm, shape, info, source=source)
+
+
+def load_proposal_model(path: str | Path, task=None, horizon: float | None = None
+                        ) -> ProposalModel:
+    """Load a model file; with ``task`` (and ``horizon``), also check that it fits.
+
+    Every problem (missing file, not a torch file, a missing key, another
+    format version, a task mismatch) is a ConfigError that names the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"proposal model {path} not found")
+    try:
+        d = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, OSError,
+            ValueError, AttributeError, ImportError) as err:
+        first = (str(err).splitlines() or [type(err).__name__])[0]
+        raise ConfigError(f"proposal model {path} is not a readable model file: "
+                          f"{first[:200]}") from None
+    if not isinstance(d, dict):
+        raise ConfigError(f"proposal model {path} is not a model file (no dict inside)")
+    model = model_from_dict(d, source=str(path))
+    if task is not None:
+        model.check_compatible(task, horizon)
+    return model

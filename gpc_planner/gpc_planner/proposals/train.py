@@ -1,0 +1,263 @@
+"""``gpc train``: fit the flow-matching proposal model to collected data.
+
+Adam with a linear warm-up then a cosine decay (paper: lr 1e-4, 500 warm-up
+steps). Every ``checkpoint_every`` epochs, ``OUT/checkpoint.pt`` is written
+atomically with the weights, the optimizer and scheduler states, the loss
+history and the RNG state; a rerun with the same settings continues from it
+and ends with the same weights as an uninterrupted run. At the end
+``OUT/model.pt`` (the model file, see ``flow_model``), ``loss.png`` and a model
+card (``model_card.md`` + ``model_card.json``) are written beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gpc_planner.atomic import write_atomic, write_json_atomic
+from gpc_planner.collect import Dataset, load_dataset
+from gpc_planner.proposals.flow_model import (
+    FlowConfig,
+    ModelInfo,
+    Normalization,
+    ProposalModel,
+    build_model,
+    flow_matching_loss,
+)
+from gpc_planner.proposals.torch_io import save_atomic
+from gpc_sim.errors import ConfigError
+
+CHECKPOINT_FORMAT_VERSION = 1
+
+
+@dataclass
+class TrainConfig:
+    """Training settings (CPU-sized defaults; the paper: batch 40,000, 1,000 epochs)."""
+
+    epochs: int = 200
+    batch_size: int = 2048
+    lr: float = 1e-4
+    warmup_steps: int = 500
+    hidden: int = 256
+    layers: int = 3
+    time_features: int = 16
+    seed: int = 0
+    checkpoint_every: int = 10  # epochs
+
+    def flow_config(self) -> FlowConfig:
+        return FlowConfig(hidden=self.hidden, layers=self.layers,
+                          time_features=self.time_features)
+
+
+def lr_factor(step: int, warmup: int, total: int) -> float:
+    """Linear warm-up to 1 over ``warmup`` steps, then cosine decay to 0 at ``total``."""
+    if step < warmup:
+        return (step + 1) / warmup
+    span = max(1, total - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - warmup) / span)))
+
+
+def model_info(data: Dataset) -> ModelInfo:
+    m = data.meta
+    return ModelInfo(task=m["task"], task_family=m.get("task_family", ""),
+                     observation_names=list(m["observation_names"]),
+                     knot_times=list(m["knot_times"]), interpolation=m["interpolation"],
+                     action_low=list(m["action_low"]), action_high=list(m["action_high"]))
+
+
+def _data_fingerprint(data: Dataset) -> dict:
+    return {"sources": [str(Path(s).resolve()) for s in data.sources], "samples": len(data),
+            "episodes": data.episodes}
+
+
+def train(data: Dataset, config: TrainConfig, out: str | Path, progress: bool = True,
+          on_epoch: Callable[[int, float], None] | None = None) -> dict:
+    """Train (or resume) into ``out``; returns the model card's dict.
+
+    ``on_epoch(epoch, mean_loss)`` runs after each finished epoch (and its
+    checkpoint), for progress displays and tests.
+    """
+    if config.epochs < 1 or config.batch_size < 1:
+        raise ConfigError("--epochs and --batch-size must be at least 1")
+    out = Path(out)
+    start = time.perf_counter()
+    norm = Normalization.fit(data.obs, data.knots)
+    shape = (int(data.knots.shape[1]), int(data.knots.shape[2]))
+    model = build_model(data.obs.shape[1], shape, config.flow_config(), norm, model_info(data),
+                        seed=config.seed)
+    net = model.net.float().train()
+    obs = torch.as_tensor(norm.obs(data.obs), dtype=torch.float32)
+    hist = torch.as_tensor(norm.obs(data.hist), dtype=torch.float32)
+    u1 = torch.as_tensor(norm.knots(data.knots), dtype=torch.float32)
+    n = len(u1)
+    batch = min(config.batch_size, n)
+    steps_per_epoch = math.ceil(n / batch)
+    total = config.epochs * steps_per_epoch
+    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: lr_factor(s, config.warmup_steps, total))
+    gen = torch.Generator().manual_seed(config.seed)
+    header = {"config": asdict(config), "data": _data_fingerprint(data)}
+    epoch, step, losses, wall_before = 0, 0, [], 0.0
+    ckpt_path = out / "checkpoint.pt"
+    if ckpt_path.exists():
+        ckpt = _load_checkpoint(ckpt_path)
+        if ckpt["header"] != header:
+            raise ConfigError(f"{ckpt_path} was made with other settings or data; use another "
+                              "--out or delete it to start afresh")
+        net.load_state_dict(ckpt["state_dict"])
+        opt.load_state_dict(ckpt["optimizer"])
+        sched.load_state_dict(ckpt["scheduler"])
+        gen.set_state(ckpt["generator"])
+        epoch, step, losses = ckpt["epoch"], ckpt["step"], list(ckpt["losses"])
+        wall_before = float(ckpt["wall_s"])
+    bar = None
+    if progress and epoch < config.epochs:
+        from tqdm import tqdm
+
+        bar = tqdm(total=config.epochs, initial=epoch, unit="epoch", dynamic_ncols=True,
+                   desc="train")
+    while epoch < config.epochs:
+        perm = torch.randperm(n, generator=gen)
+        total_loss = 0.0
+        for i in range(steps_per_epoch):
+            idx = perm[i * batch:(i + 1) * batch]
+            loss = flow_matching_loss(net, u1[idx], obs[idx], hist[idx], gen)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            total_loss += loss.item() * len(idx)
+        epoch += 1
+        losses.append(total_loss / n)
+        if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
+            save_atomic({
+                "format_version": CHECKPOINT_FORMAT_VERSION, "header": header,
+                "state_dict": net.state_dict(), "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(), "generator": gen.get_state(),
+                "epoch": epoch, "step": step, "losses": losses,
+                "wall_s": wall_before + time.perf_counter() - start,
+            }, ckpt_path)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{losses[-1]:.4f}", lr=f"{sched.get_last_lr()[0]:.2e}")
+        if on_epoch is not None:
+            on_epoch(epoch, losses[-1])
+    if bar is not None:
+        bar.close()
+    net.eval()
+    model.source = str(out / "model.pt")
+    model.save(out / "model.pt")
+    wall = wall_before + time.perf_counter() - start
+    card = _model_card(data, config, losses, step, wall)
+    write_json_atomic(out / "model_card.json", card)
+    write_atomic(out / "model_card.md", _card_markdown(card).encode())
+    plot_losses(losses, out / "loss.png")
+    return card
+
+
+def _load_checkpoint(path: Path) -> dict:
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - any unreadable file is the same user error
+        raise ConfigError(f"{path} is not a readable checkpoint ({type(err).__name__}); "
+                          "delete it to start afresh") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format_version") != CHECKPOINT_FORMAT_VERSION:
+        raise ConfigError(f"{path} is not a checkpoint of this gpc version; delete it")
+    return ckpt
+
+
+def _model_card(data: Dataset, config: TrainConfig, losses: list[float], steps: int,
+                wall: float) -> dict:
+    return {
+        "task": data.meta["task"],
+        "data": data.sources,
+        "dataset": {"samples": len(data), "episodes": data.episodes,
+                    "collection_settings": data.meta.get("settings")},
+        "settings": asdict(config),
+        "steps": steps,
+        "final_loss": losses[-1] if losses else None,
+        "min_loss": min(losses) if losses else None,
+        "seed": config.seed,
+        "wall_time_s": round(wall, 1),
+        "versions": {name: _version(name) for name in ("torch", "numpy", "mujoco")},
+        "python": platform.python_version(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "files": {"model": "model.pt", "loss_plot": "loss.png", "checkpoint": "checkpoint.pt"},
+    }
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _card_markdown(card: dict) -> str:
+    s = card["settings"]
+    return "\n".join([
+        f"# Proposal model: {card['task']}",
+        "",
+        "Conditional flow-matching model of CEM control sequences (GPC), trained by `gpc train`.",
+        "",
+        f"- data: {', '.join(card['data'])} ({card['dataset']['samples']} samples from "
+        f"{card['dataset']['episodes']} successful episodes)",
+        f"- network: MLP {s['hidden']} x {s['layers']}, {s['time_features']} time frequencies",
+        f"- training: {s['epochs']} epochs, batch {s['batch_size']}, Adam lr {s['lr']}, "
+        f"{s['warmup_steps']} warm-up steps + cosine, {card['steps']} steps, seed {card['seed']}",
+        f"- final loss: {card['final_loss']:.5f} (min {card['min_loss']:.5f})",
+        f"- wall time: {card['wall_time_s']} s; versions: "
+        + ", ".join(f"{k} {v}" for k, v in card["versions"].items()),
+        f"- created: {card['created']}",
+        "",
+        "Settings of the collection:",
+        "",
+        "```json",
+        json.dumps(card["dataset"]["collection_settings"], indent=2),
+        "```",
+        "",
+    ])
+
+
+def plot_losses(losses: list[float], path: str | Path) -> Path:
+    """The per-epoch training loss as a PNG (log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.2), dpi=120)
+    ax.plot(np.arange(1, len(losses) + 1), losses)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("flow-matching loss")
+    if losses and min(losses) > 0:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def train_from_dirs(dirs: list[str | Path], config: TrainConfig, out: str | Path,
+                    progress: bool = True) -> dict:
+    """``gpc train``: load the data folders and train."""
+    return train(load_dataset(dirs), config, out, progress)
+
+
+__all__ = ["ProposalModel", "TrainConfig", "lr_factor", "plot_losses", "train",
+           "train_from_dirs"]
