@@ -65,3 +65,16 @@ def test_costs_prefer_the_goal(task):
 
 def test_episode_limit_is_the_papers():
     assert C.MAX_STEPS == 2500 and C.TIMESTEP == 0.01 and C.SUCCESS_COVERAGE == 0.9
+
+
+def test_proximity_pulls_the_pusher_to_the_push_point_behind_the_block(task):
+    """The pusher is drawn to the side of the block away from the goal, where a push helps."""
+    behind = np.zeros((1, 1, task.layout.size))
+    task.layout.qpos(behind)[..., :] = [0.15, 0.0, 0.1, 0.0, 0.0]  # block at +x, goal at 0
+    between = behind.copy()
+    task.layout.qpos(between)[..., :2] = [0.05, 0.0]  # same distance from the block, wrong side
+    u = np.zeros((1, 1, 2))
+    assert task.running_cost(behind, u)[0, 0] < task.running_cost(between, u)[0, 0]
+    assert task.running_cost(between, u)[0, 0] - task.running_cost(behind, u)[0, 0] == (
+        pytest.approx(task.config.w_proximity * 0.1)
+    )
