@@ -38,8 +38,13 @@ def resolve_model_path(task_name: str, method: str, model: str | None) -> str:
 
 @lru_cache(maxsize=8)
 def _cached_model(path: str, mtime_ns: int, size: int):
+    import torch
+
     from gpc_planner.proposals import load_proposal_model
 
+    # The proposal's batches are tiny (tens of samples): intra-op threads gain nothing and,
+    # on a loaded machine, make sampling an order of magnitude slower.
+    torch.set_num_threads(1)
     return load_proposal_model(path)
 
 

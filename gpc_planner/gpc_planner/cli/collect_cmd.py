@@ -11,8 +11,10 @@ from gpc_sim.rollout import default_threads
 from gpc_sim.tasks import TASKS
 
 
-def add_collect_arguments(p: argparse.ArgumentParser) -> None:
-    """The settings of a collection (shared with ``gpc iterate``)."""
+def add_collect_arguments(p: argparse.ArgumentParser, iterations_flag: str = "--iterations"
+                          ) -> None:
+    """The settings of a collection (shared with ``gpc iterate``, which names the CEM
+    iterations ``--cem-iterations`` since its ``--iterations`` counts rounds)."""
     p.add_argument("--task", required=True, choices=sorted(TASKS), help="task name")
     p.add_argument("--seed", type=nonnegative_int, default=0,
                    help="seed of initial states (stream seed + 1000000, disjoint from "
@@ -21,7 +23,7 @@ def add_collect_arguments(p: argparse.ArgumentParser) -> None:
                    help="rollouts per CEM iteration (default 128)")
     p.add_argument("--horizon", type=positive_float, default=3.0,
                    help="planning horizon in seconds (default 3.0)")
-    p.add_argument("--iterations", type=positive_int, default=2,
+    p.add_argument(iterations_flag, dest="iterations", type=positive_int, default=2,
                    help="CEM iterations per planning step (default 2)")
     p.add_argument("--max-steps", type=positive_int, default=None,
                    help="episode limit in control steps (default: the task's, 2500 for push)")

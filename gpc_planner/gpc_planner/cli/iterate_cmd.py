@@ -18,10 +18,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "OUT/iterations.json (success rate and CEM sample ratio per iteration) and a plot. "
         "Rerunning the same command resumes.",
     )
-    p.add_argument("--iterations", type=positive_int, required=True, help="rounds")
+    p.add_argument("--iterations", dest="rounds", type=positive_int, required=True,
+                   help="rounds of collect + train")
     p.add_argument("--episodes", type=positive_int, required=True,
                    help="episodes collected per iteration")
-    add_collect_arguments(p)
+    add_collect_arguments(p, iterations_flag="--cem-iterations")
     add_train_arguments(p)
     p.add_argument("--train-seed", type=int, default=0, help="training seed (default 0)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
@@ -29,9 +30,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     from gpc_planner.iterate import iterate
 
-    summary = iterate(spec_from_args(args, args.episodes, None), args.iterations,
+    torch.set_num_threads(1)  # small MLP: see gpc train --threads
+
+    summary = iterate(spec_from_args(args, args.episodes, None), args.rounds,
                       config_from_args(args), args.out, workers=args.workers,
                       progress=not args.no_progress)
     for row in summary["iterations"]:

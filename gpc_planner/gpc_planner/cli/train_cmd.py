@@ -43,12 +43,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_train_arguments(p)
     p.add_argument("--seed", dest="train_seed", type=nonnegative_int, default=0,
                    help="seed of weights, batches and noise (default 0)")
+    p.add_argument("--threads", type=positive_int, default=1,
+                   help="torch threads (default 1: the MLP is small, and extra threads on a "
+                   "busy machine slow it down many times)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     from gpc_planner.proposals.train import train_from_dirs
+
+    torch.set_num_threads(args.threads)
 
     card = train_from_dirs(args.data, config_from_args(args), args.out,
                            progress=not args.no_progress)

@@ -1,0 +1,96 @@
+"""gpc collect: the documented arrays, resuming without duplicates, refusing other settings."""
+
+import json
+
+import numpy as np
+import pytest
+
+from gpc_planner import collect as collect_mod
+from gpc_planner.collect import (
+    COLLECT_SEED_OFFSET,
+    CollectSpec,
+    collect,
+    episode_path,
+    load_dataset,
+)
+from gpc_sim.errors import ConfigError
+from gpc_sim.push.task import PushTask
+from gpc_sim.task import initial_state_rng
+from gpc_sim.tasks import make_task
+
+TINY = dict(task="push_t", rollouts=4, horizon=0.3, iterations=1, max_steps=40)
+
+
+@pytest.fixture
+def succeed_after_025s(monkeypatch):
+    """Every episode "succeeds" at t = 0.25 s (3 replanning steps at 10 Hz)."""
+    monkeypatch.setattr(PushTask, "success", lambda self, state: state[0] >= 0.25 - 1e-9)
+
+
+def test_collection_writes_the_documented_arrays(tmp_path, succeed_after_025s):
+    stats = collect(CollectSpec(episodes=2, **TINY), tmp_path, progress=False)
+    assert stats["successes"] == 2 and stats["samples"] == 6
+    with np.load(episode_path(tmp_path, 1)) as f:
+        assert f["obs"].shape == (3, 6) and f["hist"].shape == (3, 6)
+        assert f["knots"].shape == (3, 4, 2)
+        assert list(f["step"]) == [0, 10, 20]
+        np.testing.assert_array_equal(f["hist"][0], f["obs"][0])  # h_0 = x_0
+        np.testing.assert_array_equal(f["hist"][1:], f["obs"][:-1])  # then the previous x
+        assert int(f["steps"]) == 25
+        assert np.all(np.isnan(f["cem_sample_ratio"]))  # plain CEM
+        obs = f["obs"]
+    task = make_task("push_t", nthread=1)
+    start = task.sample_initial_state(initial_state_rng(COLLECT_SEED_OFFSET, 1))
+    np.testing.assert_allclose(obs[0], task.observation(start))  # the collection's seed stream
+    np.testing.assert_allclose(obs[:, 4] ** 2 + obs[:, 5] ** 2, 1.0)  # sin, cos of yaw
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["settings"]["rollouts"] == 4 and meta["knot_shape"] == [4, 2]
+    assert meta["observation_names"][-2:] == ["block_sin_yaw", "block_cos_yaw"]
+    assert {"numpy", "mujoco", "torch"} <= set(meta["versions"])
+    data = load_dataset(tmp_path)
+    assert data.obs.shape == (6, 6) and data.knots.shape == (6, 4, 2) and data.episodes == 2
+
+
+def test_resume_skips_finished_and_failed_episodes(tmp_path, monkeypatch):
+    monkeypatch.setattr(PushTask, "success", lambda self, s: False)
+    spec = CollectSpec(episodes=2, **{**TINY, "max_steps": 5})
+    assert collect(spec, tmp_path, progress=False)["successes"] == 0
+    failed = [json.loads(line) for line in (tmp_path / "failed.jsonl").read_text().splitlines()]
+    assert sorted(r["episode"] for r in failed) == [0, 1]
+    monkeypatch.setattr(PushTask, "success", lambda self, s: s[0] >= 0.25 - 1e-9)
+    ran = []
+    real = collect_mod.collect_episode
+    monkeypatch.setattr(collect_mod, "collect_episode",
+                        lambda task, spec, e: ran.append(e) or real(task, spec, e))
+    collect(CollectSpec(episodes=3, **{**TINY, "max_steps": 5}), tmp_path, progress=False)
+    assert ran == [2]  # failures are not retried
+    ran.clear()
+
+    def interrupt_at_4(task, spec, e):
+        if e == 4:
+            raise KeyboardInterrupt
+        ran.append(e)
+        return real(task, spec, e)
+
+    monkeypatch.setattr(collect_mod, "collect_episode", interrupt_at_4)
+    with pytest.raises(KeyboardInterrupt):
+        collect(CollectSpec(episodes=6, **{**TINY, "max_steps": 5}), tmp_path, progress=False)
+    assert ran == [3]
+    monkeypatch.setattr(collect_mod, "collect_episode",
+                        lambda task, spec, e: ran.append(e) or real(task, spec, e))
+    stats = collect(CollectSpec(episodes=6, **{**TINY, "max_steps": 5}), tmp_path, progress=False)
+    assert ran == [3, 4, 5]
+    assert stats["episodes"] == 6 and stats["successes"] == 0  # max 5 steps < 0.25 s
+    lines = (tmp_path / "failed.jsonl").read_text().splitlines()
+    assert sorted(json.loads(x)["episode"] for x in lines) == list(range(6))  # no duplicates
+
+
+def test_other_settings_are_refused(tmp_path, succeed_after_025s):
+    collect(CollectSpec(episodes=1, **TINY), tmp_path, progress=False)
+    with pytest.raises(ConfigError, match="rollouts"):
+        collect(CollectSpec(episodes=1, **{**TINY, "rollouts": 8}), tmp_path, progress=False)
+
+
+def test_loading_a_folder_without_meta_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="meta.json"):
+        load_dataset(tmp_path)

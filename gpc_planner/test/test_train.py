@@ -1,0 +1,160 @@
+"""gpc train (resume, files), GPC methods in evaluation, and the new CLI commands."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from gpc_planner.cli.main import main
+from gpc_planner.collect import CollectSpec, collect, load_dataset
+from gpc_planner.evaluation import EvalSpec, evaluate
+from gpc_planner.proposals import default_model_path, load_proposal_model
+from gpc_planner.proposals.train import TrainConfig, lr_factor, train
+from gpc_sim.push.task import PushTask
+
+torch.set_num_threads(1)
+
+TINY = dict(task="push_t", rollouts=4, horizon=0.3, iterations=1, max_steps=40)
+CONFIG = TrainConfig(epochs=4, batch_size=4, warmup_steps=2, hidden=16, layers=2,
+                     checkpoint_every=1, lr=1e-3)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("data")
+    mp = pytest.MonkeyPatch()
+    mp.setattr(PushTask, "success", lambda self, state: state[0] >= 0.25 - 1e-9)
+    try:
+        collect(CollectSpec(episodes=3, **TINY), out, progress=False)
+    finally:
+        mp.undo()
+    return out
+
+
+def test_lr_schedule_warms_up_then_decays_to_zero():
+    assert lr_factor(0, 10, 100) == pytest.approx(0.1)
+    assert lr_factor(9, 10, 100) == pytest.approx(1.0)
+    assert lr_factor(10, 10, 100) == pytest.approx(1.0)
+    assert lr_factor(100, 10, 100) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_training_resumes_from_its_checkpoint_and_continues_the_step_count(tmp_path, data_dir):
+    data = load_dataset(data_dir)  # 9 samples: 3 steps of 4 per epoch
+    whole = train(data, CONFIG, tmp_path / "whole", progress=False)
+
+    def stop_after_2(epoch, loss):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(data, CONFIG, tmp_path / "cut", progress=False, on_epoch=stop_after_2)
+    ckpt = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)
+    assert ckpt["epoch"] == 2 and ckpt["step"] == 6
+    epochs = []
+    resumed = train(data, CONFIG, tmp_path / "cut", progress=False,
+                    on_epoch=lambda e, loss: epochs.append(e))
+    assert epochs == [3, 4] and resumed["steps"] == whole["steps"] == 12
+    a = torch.load(tmp_path / "whole" / "model.pt", weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "cut" / "model.pt", weights_only=True)["state_dict"]
+    for k in a:
+        torch.testing.assert_close(a[k], b[k])  # same weights as without the interruption
+    for name in ("model.pt", "loss.png", "model_card.md", "model_card.json"):
+        assert (tmp_path / "cut" / name).is_file()
+    card = json.loads((tmp_path / "cut" / "model_card.json").read_text())
+    assert card["dataset"]["samples"] == 9 and card["seed"] == 0
+    model = load_proposal_model(tmp_path / "cut" / "model.pt")
+    assert model.knot_shape == (4, 2) and model.obs_dim == 6 and model.info.horizon == 0.3
+
+
+def test_training_refuses_a_checkpoint_of_other_settings(tmp_path, data_dir):
+    data = load_dataset(data_dir)
+    train(data, CONFIG, tmp_path, progress=False)
+    from gpc_sim.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="checkpoint.pt"):
+        train(data, TrainConfig(**{**CONFIG.__dict__, "hidden": 8}), tmp_path, progress=False)
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory, data_dir):
+    out = tmp_path_factory.mktemp("model")
+    train(load_dataset(data_dir), CONFIG, out, progress=False)
+    return out / "model.pt"
+
+
+@pytest.mark.parametrize("method", ["gpc_cem", "gpc_shoot"])
+def test_gpc_methods_run_in_evaluation(tmp_path, model_path, method):
+    spec = EvalSpec(task="push_t", method=method, trials=2, rollouts=4, horizon=0.3,
+                    max_steps=25, model=str(model_path), flow_steps=2)
+    summary = evaluate(spec, out=tmp_path / "r.json", progress=False)
+    assert summary["trials"] == 2
+    if method == "gpc_cem":
+        assert 0.0 <= summary["cem_sample_ratio_mean"] <= 1.0
+    else:
+        assert summary["cem_sample_ratio_mean"] is None
+    assert summary["settings"]["model"] == str(model_path)
+
+
+def test_collection_with_a_proposal_records_the_cem_sample_ratio(tmp_path, model_path,
+                                                                  monkeypatch):
+    monkeypatch.setattr(PushTask, "success", lambda self, state: state[0] >= 0.25 - 1e-9)
+    stats = collect(CollectSpec(episodes=1, proposal=str(model_path), **TINY), tmp_path,
+                    progress=False)
+    assert stats["successes"] == 1 and 0.0 <= stats["cem_sample_ratio_mean"] <= 1.0
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["method"] == "gpc_cem" and len(meta["settings"]["proposal_sha256"]) == 64
+
+
+def test_the_classical_eval_journal_header_is_unchanged():
+    spec = EvalSpec(task="push_t", method="cem")
+    assert set(spec.header("push_t")["spec"]) == {"task", "method", "trials", "seed", "rollouts",
+                                                   "horizon", "shape", "max_steps"}
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "gpc_planner.cli.main", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("args", [["collect"], ["train"], ["iterate"], ["bench", "proposal"]])
+def test_help_of_the_gpc_commands(args, capsys):
+    with pytest.raises(SystemExit) as code:
+        main([*args, "--help"])
+    assert code.value.code == 0
+    assert "usage: gpc" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["eval", "--task", "push_t", "--method", "gpc_cem", "--model", "/no/such.pt"],
+     "/no/such.pt not found"),
+    (["train", "--data", "/no/such/dir", "--out", "/tmp/never"], "meta.json not found"),
+])
+def test_missing_files_give_one_line_errors(args, needle):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert needle in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_gpc_without_a_model_asks_for_one(capsys):
+    if default_model_path("push_t") is not None:
+        pytest.skip("a shipped push_t model is installed")
+    assert main(["eval", "--task", "push_t", "--method", "gpc_cem", "--trials", "1"]) == 2
+    assert "--model" in capsys.readouterr().err
+
+
+def test_bench_proposal_prints_the_figures(model_path):
+    result = run_cli("bench", "proposal", "--task", "push_t", "--rollouts", "4", "--horizon",
+                     "0.3", "--repeats", "2", "--flow-steps", "2", "--model", str(model_path),
+                     "--json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert set(figures["plan_iteration_ms"]) == {"cem", "gpc_cem"}
+    assert figures["sampling_ms"] > 0
+    ms = figures["plan_iteration_ms"]
+    assert figures["overhead"] == pytest.approx(ms["gpc_cem"] / ms["cem"] - 1, abs=1e-3)
+    assert np.isfinite(figures["overhead"])
