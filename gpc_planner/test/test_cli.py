@@ -14,7 +14,8 @@ def run_cli(*args):
                           capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.parametrize("args", [[], ["eval"], ["bench"], ["bench", "rollout"], ["report"], ["demo"]])
+@pytest.mark.parametrize("args", [[], ["eval"], ["bench"], ["bench", "rollout"], ["report"],
+                                  ["demo"]])
 def test_help_everywhere(args, capsys):
     with pytest.raises(SystemExit) as code:
         main([*args, "--help"])
