@@ -27,6 +27,21 @@ def _timed(fn) -> float:
     return (time.perf_counter() - start) * 1e3
 
 
+def interleaved_medians(fns: list, repeats: int) -> list[float]:
+    """Median ms of each function over ``repeats`` rounds that run them in turn.
+
+    One warm-up call each first (caches, thread pools); interleaving makes slow
+    drift of a shared machine affect every figure alike.
+    """
+    for fn in fns:
+        fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, t in zip(fns, times, strict=True):
+            t.append(_timed(fn))
+    return [statistics.median(t) for t in times]
+
+
 def bench_rollout(task_name: str, rollouts: int = 32, horizon: float = 3.0, repeats: int = 20,
                   method: str = "cem", seed: int = 0, nthread: int | None = None) -> dict:
     """Time engine vs bare physics vs a full planning iteration."""
@@ -54,15 +69,8 @@ def bench_rollout(task_name: str, rollouts: int = 32, horizon: float = 3.0, repe
     def iteration() -> None:
         planner.plan(state, 0.0)
 
-    for fn in (engine, physics, iteration):  # warm up caches and thread pools
-        fn()
-    engine_ms, physics_ms, plan_ms = [], [], []
-    for _ in range(repeats):
-        engine_ms.append(_timed(engine))
-        physics_ms.append(_timed(physics))
-        plan_ms.append(_timed(iteration))
+    e, p, plan_ms = interleaved_medians([engine, physics, iteration], repeats)
     pool.close()
-    e, p = statistics.median(engine_ms), statistics.median(physics_ms)
     return {
         "task": task_name,
         "rollouts": rollouts,
@@ -73,7 +81,7 @@ def bench_rollout(task_name: str, rollouts: int = 32, horizon: float = 3.0, repe
         "engine_ms": round(e, 3),
         "physics_ms": round(p, 3),
         "ratio": round(e / p, 4),
-        "plan_iteration_ms": round(statistics.median(plan_ms), 3),
+        "plan_iteration_ms": round(plan_ms, 3),
         "method": method,
     }
 
@@ -108,14 +116,7 @@ def bench_proposal(task_name: str, model: str | None = None, rollouts: int = 32,
     def sampling() -> None:
         proposal.sample(obs, obs, n_flow, flow_steps, gen)
 
-    for fn in (cem_step, gpc_step, sampling):
-        fn()
-    cem_ms, gpc_ms, sample_ms = [], [], []
-    for _ in range(repeats):
-        cem_ms.append(_timed(cem_step))
-        gpc_ms.append(_timed(gpc_step))
-        sample_ms.append(_timed(sampling))
-    c, g = statistics.median(cem_ms), statistics.median(gpc_ms)
+    c, g, sample_ms = interleaved_medians([cem_step, gpc_step, sampling], repeats)
     return {
         "task": task_name,
         "model": path,
@@ -125,6 +126,6 @@ def bench_proposal(task_name: str, model: str | None = None, rollouts: int = 32,
         "flow_steps": flow_steps,
         "repeats": repeats,
         "plan_iteration_ms": {"cem": round(c, 3), "gpc_cem": round(g, 3)},
-        "sampling_ms": round(statistics.median(sample_ms), 3),
+        "sampling_ms": round(sample_ms, 3),
         "overhead": round(g / c - 1.0, 4),
     }

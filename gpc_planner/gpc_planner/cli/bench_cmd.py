@@ -21,15 +21,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "the same batch (physics_ms), their ratio, and a full planning iteration, as medians "
         "of interleaved repeats.",
     )
-    r.add_argument("--task", required=True, choices=sorted(TASKS))
-    r.add_argument("--rollouts", type=positive_int, default=32)
-    r.add_argument("--horizon", type=positive_float, default=3.0, help="seconds")
-    r.add_argument("--repeats", type=positive_int, default=20)
+    _add_common_arguments(r)
     r.add_argument("--method", choices=METHODS, default="cem",
                    help="optimizer for the planning-iteration figure")
-    r.add_argument("--threads", type=positive_int, default=None,
-                   help="rollout threads (default: cores available)")
-    r.add_argument("--json", action="store_true", help="print JSON only")
     r.set_defaults(run=run_rollout)
     g = bench.add_parser(
         "proposal",
@@ -38,34 +32,36 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "horizon, and sampling the proposal model alone (medians of interleaved repeats); "
         "overhead = GPC-CEM / CEM - 1.",
     )
-    g.add_argument("--task", required=True, choices=sorted(TASKS))
-    g.add_argument("--rollouts", type=positive_int, default=32)
-    g.add_argument("--horizon", type=positive_float, default=3.0, help="seconds")
-    g.add_argument("--repeats", type=positive_int, default=20)
+    _add_common_arguments(g)
     add_model_arguments(g)
-    g.add_argument("--threads", type=positive_int, default=None,
-                   help="rollout threads (default: cores available)")
-    g.add_argument("--json", action="store_true", help="print JSON only")
     g.set_defaults(run=run_proposal)
 
 
+def _add_common_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--task", required=True, choices=sorted(TASKS))
+    p.add_argument("--rollouts", type=positive_int, default=32)
+    p.add_argument("--horizon", type=positive_float, default=3.0, help="seconds")
+    p.add_argument("--repeats", type=positive_int, default=20)
+    p.add_argument("--threads", type=positive_int, default=None,
+                   help="rollout threads (default: cores available)")
+    p.add_argument("--json", action="store_true", help="print JSON only")
+
+
 def run_rollout(args: argparse.Namespace) -> int:
-    result = bench_rollout(args.task, args.rollouts, args.horizon, args.repeats, args.method,
-                           nthread=args.threads)
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:>18}: {value}")
+    _print(bench_rollout(args.task, args.rollouts, args.horizon, args.repeats, args.method,
+                         nthread=args.threads), args.json)
     return 0
 
 
 def run_proposal(args: argparse.Namespace) -> int:
-    result = bench_proposal(args.task, args.model, args.rollouts, args.horizon, args.flow_steps,
-                            args.repeats, nthread=args.threads)
-    if args.json:
+    _print(bench_proposal(args.task, args.model, args.rollouts, args.horizon, args.flow_steps,
+                          args.repeats, nthread=args.threads), args.json)
+    return 0
+
+
+def _print(result: dict, as_json: bool) -> None:
+    if as_json:
         print(json.dumps(result))
     else:
         for key, value in result.items():
             print(f"{key:>18}: {value}")
-    return 0
