@@ -83,7 +83,7 @@ def plot_success(results: list[dict], path: str | Path) -> Path:
     ax.invert_yaxis()
     ax.set(xlim=(0, 1), xlabel="success rate (Wilson 95% interval)")
     for i, r in enumerate(results):
-        ax.text(0.01, i, f"{r['success_rate']:.2f}  (n={r['trials']})", va="center",
+        ax.text(0.01, i, f"{r['success_rate']:.3f}  (n={r['trials']})", va="center",
                 color="white", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
