@@ -28,7 +28,6 @@ setting): the collection then continues with the next episode ids.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +39,7 @@ import numpy as np
 from gpc_planner.atomic import JsonlLog, write_atomic, write_json_atomic
 from gpc_planner.episode import run_episode
 from gpc_planner.methods import build_planner
+from gpc_planner.workers import run_jobs
 from gpc_sim.errors import ConfigError
 from gpc_sim.task import Task, initial_state_rng
 from gpc_sim.tasks import make_task
@@ -220,34 +220,28 @@ def read_meta(out: str | Path) -> dict:
 
 
 # --- worker processes ------------------------------------------------------
-_worker_task: Task | None = None
-_worker_spec: CollectSpec | None = None
+@dataclass(frozen=True)
+class _EpisodeState:
+    task: Task
+    spec: CollectSpec
 
 
-def _init_worker(spec: CollectSpec) -> None:
-    global _worker_task, _worker_spec
-    _worker_spec = spec
-    _worker_task = make_task(spec.task, nthread=1)
-    if spec.proposal is not None:
-        import torch
+@dataclass(frozen=True)
+class _MakeEpisodeState:
+    """Picklable per-process setup: the task (and one torch thread for a proposal)."""
 
-        torch.set_num_threads(1)
+    spec: CollectSpec
+
+    def __call__(self, nthread: int | None) -> _EpisodeState:
+        if nthread == 1 and self.spec.proposal is not None:
+            import torch
+
+            torch.set_num_threads(1)
+        return _EpisodeState(make_task(self.spec.task, nthread=nthread), self.spec)
 
 
-def _worker_run(episode: int) -> dict:
-    assert _worker_task is not None and _worker_spec is not None
-    return collect_episode(_worker_task, _worker_spec, episode)
-
-
-def _run_episodes(spec: CollectSpec, todo: list[int], workers: int):
-    if workers <= 1:
-        task = make_task(spec.task)
-        for episode in todo:
-            yield collect_episode(task, spec, episode)
-        return
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(spec,)) as pool:
-        yield from pool.imap_unordered(_worker_run, todo)
+def _episode_job(state: _EpisodeState, episode: int) -> dict:
+    return collect_episode(state.task, state.spec, episode)
 
 
 def collect(spec: CollectSpec, out: str | Path, workers: int = 1, progress: bool = True) -> dict:
@@ -273,7 +267,7 @@ def collect(spec: CollectSpec, out: str | Path, workers: int = 1, progress: bool
         bar = tqdm(total=spec.episodes, initial=done, unit="episode", dynamic_ncols=True,
                    desc=f"collect {spec.task}/{spec.method}")
         bar.set_postfix(success=f"{wins}/{done}")
-    for record in _run_episodes(spec, todo, workers):
+    for record in run_jobs(_MakeEpisodeState(spec), _episode_job, todo, workers):
         arrays = record.pop("arrays", None)
         if arrays is not None:
             write_episode(out, record["episode"], arrays)

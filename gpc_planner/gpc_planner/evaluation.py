@@ -9,7 +9,6 @@ an interrupted run resumes from it, and the final JSON is written atomically.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing as mp
 import platform
 import time
 from dataclasses import asdict, dataclass
@@ -21,6 +20,7 @@ from gpc_planner.atomic import JsonlLog, write_json_atomic
 from gpc_planner.episode import run_episode
 from gpc_planner.methods import GPC_METHODS, build_planner, resolve_model_path
 from gpc_planner.stats import mean_std, wilson_interval
+from gpc_planner.workers import run_jobs
 from gpc_sim.errors import ConfigError
 from gpc_sim.task import Task, initial_state_rng
 from gpc_sim.tasks import make_task
@@ -99,35 +99,29 @@ def run_trial(task: Task, spec: EvalSpec, trial: int) -> dict:
 
 
 # --- worker processes ------------------------------------------------------
-_worker_task: Task | None = None
-_worker_spec: EvalSpec | None = None
+@dataclass(frozen=True)
+class _TrialState:
+    task: Task
+    spec: EvalSpec
 
 
-def _init_worker(spec: EvalSpec) -> None:
-    global _worker_task, _worker_spec
-    _worker_spec = spec
-    _worker_task = make_task(spec.task, nthread=1, **spec.task_overrides())
-    if spec.uses_model():
-        import torch
+@dataclass(frozen=True)
+class _MakeTrialState:
+    """Picklable per-process setup: the task (and one torch thread for GPC models)."""
 
-        torch.set_num_threads(1)  # one core per worker process, like the rollouts
+    spec: EvalSpec
+
+    def __call__(self, nthread: int | None) -> _TrialState:
+        if nthread == 1 and self.spec.uses_model():
+            import torch
+
+            torch.set_num_threads(1)  # one core per worker process, like the rollouts
+        task = make_task(self.spec.task, nthread=nthread, **self.spec.task_overrides())
+        return _TrialState(task, self.spec)
 
 
-def _worker_run(trial: int) -> dict:
-    assert _worker_task is not None and _worker_spec is not None
-    return run_trial(_worker_task, _worker_spec, trial)
-
-
-def _run_trials(spec: EvalSpec, todo: list[int], workers: int, progress: bool):
-    """Yield trial records as they finish, from ``workers`` processes (or inline)."""
-    if workers <= 1:
-        task = make_task(spec.task, **spec.task_overrides())
-        for trial in todo:
-            yield run_trial(task, spec, trial)
-        return
-    ctx = mp.get_context("spawn")  # no forked thread pools or torch state
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(spec,)) as pool:
-        yield from pool.imap_unordered(_worker_run, todo)
+def _trial_job(state: _TrialState, trial: int) -> dict:
+    return run_trial(state.task, state.spec, trial)
 
 
 def summarize(spec: EvalSpec, records: list[dict]) -> dict:
@@ -188,7 +182,7 @@ def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
     todo = [t for t in range(spec.trials) if t not in done]
     bar = _progress_bar(spec, len(done), progress)
     wins = sum(r["success"] for r in records)
-    for record in _run_trials(spec, todo, workers, progress):
+    for record in run_jobs(_MakeTrialState(spec), _trial_job, todo, workers):
         records.append(record)
         if journal is not None:
             journal.append(record)
