@@ -52,3 +52,34 @@ def test_bench_rollout_prints_the_figures():
     figures = json.loads(result.stdout)
     assert {"engine_ms", "physics_ms", "ratio", "plan_iteration_ms"} <= set(figures)
     assert figures["ratio"] == pytest.approx(figures["engine_ms"] / figures["physics_ms"], rel=1e-2)
+
+
+def test_ctrl_c_prints_one_line_and_the_rerun_resumes(tmp_path):
+    """Ctrl-C reaches the whole process group (parent and workers), as in a terminal."""
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "e.json"
+    journal = tmp_path / "e.json.partial.jsonl"
+    args = ["eval", "--task", "push_t", "--method", "cem", "--trials", "100", "--seed", "2",
+            "--rollouts", "8", "--horizon", "0.5", "--max-steps", "30", "--workers", "2",
+            "--no-progress", "--out", str(out)]
+    proc = subprocess.Popen([sys.executable, "-m", "gpc_planner.cli.main", *args],
+                            start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (
+            not journal.exists() or len(journal.read_text().splitlines()) < 3):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "Traceback" not in err and "interrupted" in err
+    assert not out.exists()
+    kept = len(journal.read_text().splitlines()) - 1
+    assert 2 <= kept < 100
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr
+    trials = [r["trial"] for r in json.loads(out.read_text())["per_trial"]]
+    assert trials == list(range(100))
