@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 _state: Any = None
@@ -22,6 +24,24 @@ def _init(make_state: Callable[[int | None], Any]) -> None:
     global _state
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _state = make_state(1)
+
+
+@contextmanager
+def _sigint_ignored_in_children():
+    """Start processes with SIGINT ignored from their first instruction.
+
+    An ignored signal stays ignored across exec, and Python keeps it so at
+    start-up: a worker still importing when Ctrl-C comes does not die with a
+    traceback either. The parent's own handler is back as soon as they run.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _call(job_and_item: tuple[Callable[[Any, Any], Any], Any]) -> Any:
@@ -42,5 +62,7 @@ def run_jobs(make_state: Callable[[int | None], Any], job: Callable[[Any, Any], 
         for item in items:
             yield job(state, item)
         return
-    with mp.get_context("spawn").Pool(workers, initializer=_init, initargs=(make_state,)) as pool:
+    with _sigint_ignored_in_children():
+        pool = mp.get_context("spawn").Pool(workers, initializer=_init, initargs=(make_state,))
+    with pool:
         yield from pool.imap_unordered(_call, [(job, item) for item in items])
