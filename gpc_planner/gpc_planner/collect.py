@@ -39,7 +39,7 @@ import numpy as np
 from gpc_planner.atomic import JsonlLog, write_atomic, write_json_atomic
 from gpc_planner.episode import run_episode
 from gpc_planner.methods import build_planner
-from gpc_planner.workers import run_jobs
+from gpc_planner.workers import TaskJob, TaskJobSetup, run_jobs
 from gpc_sim.errors import ConfigError
 from gpc_sim.task import Task, initial_state_rng
 from gpc_sim.tasks import make_task
@@ -219,29 +219,8 @@ def read_meta(out: str | Path) -> dict:
     return meta
 
 
-# --- worker processes ------------------------------------------------------
-@dataclass(frozen=True)
-class _EpisodeState:
-    task: Task
-    spec: CollectSpec
-
-
-@dataclass(frozen=True)
-class _MakeEpisodeState:
-    """Picklable per-process setup: the task (and one torch thread for a proposal)."""
-
-    spec: CollectSpec
-
-    def __call__(self, nthread: int | None) -> _EpisodeState:
-        if nthread == 1 and self.spec.proposal is not None:
-            import torch
-
-            torch.set_num_threads(1)
-        return _EpisodeState(make_task(self.spec.task, nthread=nthread), self.spec)
-
-
-def _episode_job(state: _EpisodeState, episode: int) -> dict:
-    return collect_episode(state.task, state.spec, episode)
+def _episode_job(job: TaskJob, episode: int) -> dict:
+    return collect_episode(job.task, job.spec, episode)
 
 
 def collect(spec: CollectSpec, out: str | Path, workers: int = 1, progress: bool = True) -> dict:
@@ -267,7 +246,9 @@ def collect(spec: CollectSpec, out: str | Path, workers: int = 1, progress: bool
         bar = tqdm(total=spec.episodes, initial=done, unit="episode", dynamic_ncols=True,
                    desc=f"collect {spec.task}/{spec.method}")
         bar.set_postfix(success=f"{wins}/{done}")
-    for record in run_jobs(_MakeEpisodeState(spec), _episode_job, todo, workers):
+    for record in run_jobs(
+            TaskJobSetup(spec, spec.task, samples_a_model=spec.proposal is not None),
+            _episode_job, todo, workers):
         arrays = record.pop("arrays", None)
         if arrays is not None:
             write_episode(out, record["episode"], arrays)

@@ -20,7 +20,7 @@ from gpc_planner.atomic import JsonlLog, write_json_atomic
 from gpc_planner.episode import run_episode
 from gpc_planner.methods import GPC_METHODS, build_planner, resolve_model_path
 from gpc_planner.stats import mean_std, wilson_interval
-from gpc_planner.workers import run_jobs
+from gpc_planner.workers import TaskJob, TaskJobSetup, run_jobs
 from gpc_sim.errors import ConfigError
 from gpc_sim.task import Task, initial_state_rng
 from gpc_sim.tasks import make_task
@@ -98,30 +98,8 @@ def run_trial(task: Task, spec: EvalSpec, trial: int) -> dict:
     }
 
 
-# --- worker processes ------------------------------------------------------
-@dataclass(frozen=True)
-class _TrialState:
-    task: Task
-    spec: EvalSpec
-
-
-@dataclass(frozen=True)
-class _MakeTrialState:
-    """Picklable per-process setup: the task (and one torch thread for GPC models)."""
-
-    spec: EvalSpec
-
-    def __call__(self, nthread: int | None) -> _TrialState:
-        if nthread == 1 and self.spec.uses_model():
-            import torch
-
-            torch.set_num_threads(1)  # one core per worker process, like the rollouts
-        task = make_task(self.spec.task, nthread=nthread, **self.spec.task_overrides())
-        return _TrialState(task, self.spec)
-
-
-def _trial_job(state: _TrialState, trial: int) -> dict:
-    return run_trial(state.task, state.spec, trial)
+def _trial_job(job: TaskJob, trial: int) -> dict:
+    return run_trial(job.task, job.spec, trial)
 
 
 def summarize(spec: EvalSpec, records: list[dict]) -> dict:
@@ -182,7 +160,9 @@ def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
     todo = [t for t in range(spec.trials) if t not in done]
     bar = _progress_bar(spec, len(done), progress)
     wins = sum(r["success"] for r in records)
-    for record in run_jobs(_MakeTrialState(spec), _trial_job, todo, workers):
+    setup = TaskJobSetup(spec, spec.task, tuple(spec.task_overrides().items()),
+                         samples_a_model=spec.uses_model())
+    for record in run_jobs(setup, _trial_job, todo, workers):
         records.append(record)
         if journal is not None:
             journal.append(record)

@@ -15,7 +15,11 @@ import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
+
+from gpc_sim.task import Task
+from gpc_sim.tasks import make_task
 
 _state: Any = None
 
@@ -66,3 +70,33 @@ def run_jobs(make_state: Callable[[int | None], Any], job: Callable[[Any, Any], 
         pool = mp.get_context("spawn").Pool(workers, initializer=_init, initargs=(make_state,))
     with pool:
         yield from pool.imap_unordered(_call, [(job, item) for item in items])
+
+
+@dataclass(frozen=True)
+class TaskJob:
+    """A worker's state for episode jobs: the task to run on and the spec to follow."""
+
+    task: Task
+    spec: Any
+
+
+@dataclass(frozen=True)
+class TaskJobSetup:
+    """Picklable ``make_state`` for ``run_jobs``: builds a ``TaskJob`` once per process.
+
+    Workers that sample a proposal model get one torch thread: its batches are
+    tiny, and a second thread only fights the rollouts for the cores.
+    """
+
+    spec: Any
+    task_name: str
+    task_overrides: tuple[tuple[str, Any], ...] = ()
+    samples_a_model: bool = False
+
+    def __call__(self, nthread: int | None) -> TaskJob:
+        if nthread == 1 and self.samples_a_model:
+            import torch
+
+            torch.set_num_threads(1)
+        task = make_task(self.task_name, nthread=nthread, **dict(self.task_overrides))
+        return TaskJob(task, self.spec)
