@@ -39,6 +39,7 @@ import numpy as np
 from gpc_planner.atomic import JsonlLog, write_atomic, write_json_atomic
 from gpc_planner.episode import run_episode
 from gpc_planner.methods import build_planner
+from gpc_planner.planner import task_spline
 from gpc_planner.workers import TaskJob, TaskJobSetup, run_jobs
 from gpc_sim.errors import ConfigError
 from gpc_sim.task import Task, initial_state_rng
@@ -100,10 +101,8 @@ def episode_path(out: str | Path, episode: int) -> Path:
 
 def dataset_meta(task: Task, spec: CollectSpec, horizon: float) -> dict:
     """meta.json: format, settings, the control parametrisation and provenance."""
-    from gpc_planner.control import ControlSpline
-
     cfg = task.config
-    spline = ControlSpline(horizon, cfg.num_knots, task.dt, cfg.interpolation)
+    spline = task_spline(task, horizon)
     return {
         "format_version": DATASET_FORMAT_VERSION,
         "task": task.name,
@@ -247,7 +246,7 @@ def collect(spec: CollectSpec, out: str | Path, workers: int = 1, progress: bool
                    desc=f"collect {spec.task}/{spec.method}")
         bar.set_postfix(success=f"{wins}/{done}")
     for record in run_jobs(
-            TaskJobSetup(spec, spec.task, samples_a_model=spec.proposal is not None),
+            TaskJobSetup(spec, spec.task),
             _episode_job, todo, workers):
         arrays = record.pop("arrays", None)
         if arrays is not None:

@@ -160,8 +160,7 @@ def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
     todo = [t for t in range(spec.trials) if t not in done]
     bar = _progress_bar(spec, len(done), progress)
     wins = sum(r["success"] for r in records)
-    setup = TaskJobSetup(spec, spec.task, tuple(spec.task_overrides().items()),
-                         samples_a_model=spec.uses_model())
+    setup = TaskJobSetup(spec, spec.task, tuple(spec.task_overrides().items()))
     for record in run_jobs(setup, _trial_job, todo, workers):
         records.append(record)
         if journal is not None:

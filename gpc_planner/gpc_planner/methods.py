@@ -13,9 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gpc_planner.control import ControlSpline
 from gpc_planner.optimizers import OPTIMIZERS
-from gpc_planner.planner import SamplingPlanner, make_planner
+from gpc_planner.planner import SamplingPlanner, make_planner, task_spline
 from gpc_sim.errors import ConfigError
 from gpc_sim.task import Task
 
@@ -86,8 +85,7 @@ def build_planner(task: Task, method: str, rng: np.random.Generator,
         raise ConfigError("--flow-steps must be at least 1")
     from gpc_planner.optimizers.gpc import make_gpc_optimizer
 
-    cfg = task.config
-    spline = ControlSpline(horizon or cfg.horizon, cfg.num_knots, task.dt, cfg.interpolation)
+    spline = task_spline(task, horizon)
     proposal = load_model_for(task, resolve_model_path(task.name, method, model),
                               spline.horizon)
     if num_rollouts is not None:

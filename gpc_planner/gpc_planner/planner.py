@@ -95,12 +95,17 @@ class SamplingPlanner:
         )
 
 
+def task_spline(task: Task, horizon: float | None = None) -> ControlSpline:
+    """The task's control parametrisation (knots, interpolation, dt) over ``horizon``."""
+    cfg = task.config
+    return ControlSpline(horizon or cfg.horizon, cfg.num_knots, task.dt, cfg.interpolation)
+
+
 def make_planner(task: Task, method: str, rng: np.random.Generator,
                  horizon: float | None = None, num_rollouts: int | None = None,
                  **overrides: object) -> SamplingPlanner:
     """A planner for ``task`` with optimizer ``method`` at the task's default settings."""
-    cfg = task.config
-    spline = ControlSpline(horizon or cfg.horizon, cfg.num_knots, task.dt, cfg.interpolation)
+    spline = task_spline(task, horizon)
     if num_rollouts is not None:
         overrides["num_rollouts"] = num_rollouts
     optimizer = make_optimizer(method, spline, task.action_low, task.action_high, rng,

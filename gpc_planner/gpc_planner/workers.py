@@ -84,19 +84,14 @@ class TaskJob:
 class TaskJobSetup:
     """Picklable ``make_state`` for ``run_jobs``: builds a ``TaskJob`` once per process.
 
-    Workers that sample a proposal model get one torch thread: its batches are
-    tiny, and a second thread only fights the rollouts for the cores.
+    (Torch threads need no setting here: loading a proposal model sets one,
+    ``gpc_planner.methods``.)
     """
 
     spec: Any
     task_name: str
     task_overrides: tuple[tuple[str, Any], ...] = ()
-    samples_a_model: bool = False
 
     def __call__(self, nthread: int | None) -> TaskJob:
-        if nthread == 1 and self.samples_a_model:
-            import torch
-
-            torch.set_num_threads(1)
         task = make_task(self.task_name, nthread=nthread, **dict(self.task_overrides))
         return TaskJob(task, self.spec)
