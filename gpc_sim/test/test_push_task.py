@@ -67,14 +67,30 @@ def test_episode_limit_is_the_papers():
     assert C.MAX_STEPS == 2500 and C.TIMESTEP == 0.01 and C.SUCCESS_COVERAGE == 0.9
 
 
-def test_proximity_pulls_the_pusher_to_the_push_point_behind_the_block(task):
-    """The pusher is drawn to the side of the block away from the goal, where a push helps."""
+def test_proximity_is_the_papers_pusher_block_distance(task):
+    """By default the pusher is drawn to the block itself, whichever side it is on."""
+    assert task.config.push_offset == 0.0
     behind = np.zeros((1, 1, task.layout.size))
     task.layout.qpos(behind)[..., :] = [0.15, 0.0, 0.1, 0.0, 0.0]  # block at +x, goal at 0
     between = behind.copy()
-    task.layout.qpos(between)[..., :2] = [0.05, 0.0]  # same distance from the block, wrong side
+    task.layout.qpos(between)[..., :2] = [0.05, 0.0]  # same distance from the block, other side
     u = np.zeros((1, 1, 2))
-    assert task.running_cost(behind, u)[0, 0] < task.running_cost(between, u)[0, 0]
-    assert task.running_cost(between, u)[0, 0] - task.running_cost(behind, u)[0, 0] == (
+    assert task.running_cost(behind, u)[0, 0] == pytest.approx(task.running_cost(between, u)[0, 0])
+    farther = behind.copy()
+    task.layout.qpos(farther)[..., :2] = [0.25, 0.0]
+    assert task.running_cost(farther, u)[0, 0] - task.running_cost(behind, u)[0, 0] == (
         pytest.approx(task.config.w_proximity * 0.1)
+    )
+
+
+def test_push_offset_pulls_the_pusher_behind_the_block():
+    """The optional shaping: an attraction point on the side away from the goal."""
+    shaped = make_task("push_t", nthread=1, push_offset=0.05)
+    behind = np.zeros((1, 1, shaped.layout.size))
+    shaped.layout.qpos(behind)[..., :] = [0.15, 0.0, 0.1, 0.0, 0.0]
+    between = behind.copy()
+    shaped.layout.qpos(between)[..., :2] = [0.05, 0.0]
+    u = np.zeros((1, 1, 2))
+    assert shaped.running_cost(between, u)[0, 0] - shaped.running_cost(behind, u)[0, 0] == (
+        pytest.approx(shaped.config.w_proximity * 0.1)
     )
