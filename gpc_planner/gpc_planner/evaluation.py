@@ -9,6 +9,7 @@ an interrupted run resumes from it, and the final JSON is written atomically.
 from __future__ import annotations
 
 import hashlib
+import json
 import platform
 import time
 from dataclasses import asdict, dataclass
@@ -38,14 +39,30 @@ class EvalSpec:
     horizon: float | None = None
     shape: str | None = None
     max_steps: int | None = None  # episode limit in control steps (default: the task's)
-    model: str | None = None  # proposal model file of the GPC methods (default: shipped)
+    model: tuple[str, ...] | None = None  # proposal model file(s) of the GPC methods
     flow_steps: int = 10  # Euler steps when sampling the proposal model
+
+    def __post_init__(self) -> None:
+        if isinstance(self.model, str):  # one file given as a plain string
+            object.__setattr__(self, "model", (self.model,))
+        if self.model is not None and len(self.model) == 0:
+            object.__setattr__(self, "model", None)
 
     def task_overrides(self) -> dict:
         return {"shape": self.shape} if self.shape else {}
 
     def uses_model(self) -> bool:
         return self.method in GPC_METHODS
+
+    def model_paths(self, task_name: str) -> list[str]:
+        """The model files the trials rotate over (the shipped one when none is given)."""
+        if self.model is None:
+            return [resolve_model_path(task_name, self.method, None)]
+        return [resolve_model_path(task_name, self.method, m) for m in self.model]
+
+    def model_for_trial(self, trial: int) -> str | None:
+        """Trial i uses model i mod n: every model seed sees a share of the same states."""
+        return None if self.model is None else self.model[trial % len(self.model)]
 
     def header(self, task_name: str) -> dict:
         """The journal's first line: what a resumed run must match.
@@ -59,8 +76,9 @@ class EvalSpec:
             spec.pop("model")
             spec.pop("flow_steps")
             return {"spec": spec}
-        path = resolve_model_path(task_name, self.method, self.model)
-        return {"spec": spec, "model_sha256": file_digest(path)}
+        digests = [file_digest(p) for p in self.model_paths(task_name)]
+        # As it reads back from the journal (tuples become lists).
+        return json.loads(json.dumps({"spec": spec, "model_sha256": digests}))
 
 
 def file_digest(path: str | Path) -> str:
@@ -81,7 +99,7 @@ def run_trial(task: Task, spec: EvalSpec, trial: int) -> dict:
     state = task.sample_initial_state(initial_state_rng(spec.seed, trial))
     rng = np.random.default_rng(np.random.SeedSequence([spec.seed, trial, 1]))
     planner = build_planner(task, spec.method, rng, spec.horizon, spec.rollouts,
-                            model=spec.model, flow_steps=spec.flow_steps)
+                            model=spec.model_for_trial(trial), flow_steps=spec.flow_steps)
     start = time.perf_counter()
     result = run_episode(planner, state, max_steps=spec.max_steps)
     ratios = result.cem_sample_ratios
@@ -95,6 +113,8 @@ def run_trial(task: Task, spec: EvalSpec, trial: int) -> dict:
         "plan_time_ms": [round(t * 1e3, 3) for t in result.plan_times],
         "wall_time_s": round(time.perf_counter() - start, 3),
         "initial_state": state_digest(state),
+        **({"model_index": trial % len(spec.model)} if spec.uses_model() and spec.model
+           else {}),
     }
 
 
@@ -131,9 +151,22 @@ def summarize(spec: EvalSpec, records: list[dict]) -> dict:
         "cem_sample_ratio_std": ratio_std,
         "plan_time_ms_median": float(np.median(plan_times)) if plan_times else None,
         "settings": asdict(spec),
+        **({"per_model": per_model_summary(spec, records)} if spec.uses_model() else {}),
         "platform": {"python": platform.python_version(), "machine": platform.machine()},
         "per_trial": per_trial,
     }
+
+
+def per_model_summary(spec: EvalSpec, records: list[dict]) -> list[dict]:
+    """Success of each model seed on its share of the trials (spread across seeds)."""
+    models = list(spec.model) if spec.model else [None]
+    rows = []
+    for i, model in enumerate(models):
+        mine = [r for r in records if r.get("model_index", 0) == i]
+        wins = sum(r["success"] for r in mine)
+        rows.append({"model": model, "trials": len(mine), "successes": wins,
+                     "success_rate": wins / len(mine) if mine else None})
+    return rows
 
 
 def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
@@ -143,8 +176,9 @@ def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
         raise ConfigError("--trials must be at least 1")
     # Build once up front so that a bad task, method or shape fails before any work.
     task = make_task(spec.task, nthread=1, **spec.task_overrides())
-    build_planner(task, spec.method, np.random.default_rng(0), spec.horizon, spec.rollouts,
-                  model=spec.model, flow_steps=spec.flow_steps)
+    for model in spec.model or (None,):
+        build_planner(task, spec.method, np.random.default_rng(0), spec.horizon, spec.rollouts,
+                      model=model, flow_steps=spec.flow_steps)
     journal = JsonlLog(f"{out}.partial.jsonl") if out else None
     header = spec.header(task.name)
     records: list[dict] = []

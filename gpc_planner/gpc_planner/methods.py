@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gpc_planner.control import ControlSpline
 from gpc_planner.optimizers import OPTIMIZERS
 from gpc_planner.planner import SamplingPlanner, make_planner, task_spline
 from gpc_sim.errors import ConfigError
@@ -47,11 +48,12 @@ def _cached_model(path: str, mtime_ns: int, size: int):
     return load_proposal_model(path)
 
 
-def load_model_for(task: Task, path: str, horizon: float):
-    """The proposal model at ``path``, checked against ``task`` and ``horizon``.
+def load_model_for(task: Task, path: str, spline: ControlSpline):
+    """The proposal model at ``path``, checked against ``task``, for ``spline``'s knots.
 
-    Cached per file version: evaluation builds a planner per trial, and
-    loading is the slow part.
+    A model trained for a longer horizon serves a shorter one through
+    ``ProposalModel.window``. Cached per file version: evaluation builds a
+    planner per trial, and loading is the slow part.
     """
     p = Path(path)
     if not p.is_file():
@@ -59,8 +61,8 @@ def load_model_for(task: Task, path: str, horizon: float):
     st = os.stat(p)
     model = _cached_model(str(p.resolve()), st.st_mtime_ns, st.st_size)
     model.source = str(path)
-    model.check_compatible(task, horizon)
-    return model
+    model.check_compatible(task, spline.horizon)
+    return model.window(spline.knot_times)
 
 
 def build_planner(task: Task, method: str, rng: np.random.Generator,
@@ -86,8 +88,7 @@ def build_planner(task: Task, method: str, rng: np.random.Generator,
     from gpc_planner.optimizers.gpc import make_gpc_optimizer
 
     spline = task_spline(task, horizon)
-    proposal = load_model_for(task, resolve_model_path(task.name, method, model),
-                              spline.horizon)
+    proposal = load_model_for(task, resolve_model_path(task.name, method, model), spline)
     if num_rollouts is not None:
         overrides["num_rollouts"] = num_rollouts
     optimizer = make_gpc_optimizer(method, spline, task.action_low, task.action_high, rng,

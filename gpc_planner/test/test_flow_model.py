@@ -131,6 +131,28 @@ def test_push_k_may_use_a_push_t_model(tmp_path):
     load_proposal_model(tmp_path / "m.pt", make_task("push_k", nthread=1), horizon=3.0)
 
 
+def test_a_model_serves_a_shorter_horizon_with_the_first_part_of_its_curves(tmp_path):
+    """The 1 s ablation reuses the 3 s model: knots re-read at the planner's times."""
+    from gpc_planner.control import ControlSpline
+    from gpc_planner.methods import build_planner
+
+    model = push_model(seed=2)
+    assert model.window(np.linspace(0.0, 3.0, 4)) is model
+    short = model.window(np.linspace(0.0, 1.0, 4))
+    obs = np.linspace(-0.1, 0.1, 6)
+    full = model.sample(obs, obs, 5, 2, torch.Generator().manual_seed(3))
+    part = short.sample(obs, obs, 5, 2, torch.Generator().manual_seed(3))
+    spline = ControlSpline(3.0, 4, 0.01, "linear")  # toy_info's interpolation
+    for k, t in enumerate(np.linspace(0.0, 1.0, 4)):
+        np.testing.assert_allclose(part[:, k], spline.value_at(full, t), atol=1e-12)
+    path = tmp_path / "m.pt"
+    model.save(path)
+    planner = build_planner(make_task("push_t", nthread=1), "gpc_cem",
+                            np.random.default_rng(0), horizon=1.0, num_rollouts=4,
+                            model=str(path), flow_steps=2)
+    assert planner.optimizer.spline.horizon == 1.0
+
+
 def _bad_files(tmp_path):
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"this is not a torch file")

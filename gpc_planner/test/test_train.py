@@ -95,7 +95,29 @@ def test_gpc_methods_run_in_evaluation(tmp_path, model_path, method):
         assert 0.0 <= summary["cem_sample_ratio_mean"] <= 1.0
     else:
         assert summary["cem_sample_ratio_mean"] is None
-    assert summary["settings"]["model"] == str(model_path)
+    assert list(summary["settings"]["model"]) == [str(model_path)]
+
+
+def test_trials_rotate_over_several_model_seeds(tmp_path, data_dir, model_path):
+    """A GPC row spans model seeds: trial i uses model i mod n, on the same initial states."""
+    other = tmp_path / "seed1"
+    train(load_dataset(data_dir), TrainConfig(**{**CONFIG.__dict__, "seed": 1}), other,
+          progress=False)
+    models = (str(model_path), str(other / "model.pt"))
+    spec = EvalSpec(task="push_t", method="gpc_cem", trials=3, rollouts=4, horizon=0.3,
+                    max_steps=15, model=models, flow_steps=2)
+    summary = evaluate(spec, out=tmp_path / "r.json", progress=False)
+    assert [r["model_index"] for r in summary["per_trial"]] == [0, 1, 0]
+    assert [m["trials"] for m in summary["per_model"]] == [2, 1]
+    assert [m["model"] for m in summary["per_model"]] == list(models)
+    header = spec.header("push_t")
+    assert len(header["model_sha256"]) == 2 and header["model_sha256"][0] != header[
+        "model_sha256"][1]
+    single = EvalSpec(task="push_t", method="gpc_cem", trials=3, seed=0, rollouts=4,
+                      horizon=0.3, max_steps=15, model=str(model_path), flow_steps=2)
+    same_states = evaluate(single, progress=False)
+    assert [r["initial_state"] for r in same_states["per_trial"]] == [
+        r["initial_state"] for r in summary["per_trial"]]
 
 
 def test_collection_with_a_proposal_records_the_cem_sample_ratio(tmp_path, model_path,

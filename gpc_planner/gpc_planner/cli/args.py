@@ -35,10 +35,21 @@ def nonnegative_int(text: str) -> int:
     return value
 
 
-def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    """``--model`` and ``--flow-steps``, the proposal-model options of the GPC methods."""
-    p.add_argument("--model", default=None, metavar="MODEL.pt",
-                   help="proposal model of gpc_shoot/gpc_cem (default: the task's shipped "
-                   "model, gpc_planner/models/TASK.pt)")
+def add_model_arguments(p: argparse.ArgumentParser, several: bool = False) -> None:
+    """``--model`` and ``--flow-steps``, the proposal-model options of the GPC methods.
+
+    With ``several``, ``--model`` takes one or more files (model seeds) that the
+    trials of an evaluation rotate over.
+    """
+    if several:
+        p.add_argument("--model", default=None, nargs="+", metavar="MODEL.pt",
+                       help="proposal model(s) of gpc_shoot/gpc_cem; with several (model "
+                       "seeds), trial i uses model i mod their number, so a row of 200 "
+                       "trials spans the seeds over the same initial states (default: the "
+                       "task's shipped model, gpc_planner/models/TASK.pt)")
+    else:
+        p.add_argument("--model", default=None, metavar="MODEL.pt",
+                       help="proposal model of gpc_shoot/gpc_cem (default: the task's "
+                       "shipped model, gpc_planner/models/TASK.pt)")
     p.add_argument("--flow-steps", type=positive_int, default=10,
                    help="Euler steps when sampling the proposal model (default 10)")

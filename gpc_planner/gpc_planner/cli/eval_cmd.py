@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="closed-loop evaluation of a planner (success rate, Wilson 95%% CI, steps)",
         description="Run closed-loop episodes (plant = simulator, planner = METHOD) from a "
         "fixed, seeded set of initial states shared by all methods, and report the success "
-        "rate with a Wilson 95%% interval. With --out, finished trials are journaled and an "
+        "rate with a Wilson 95% interval. With --out, finished trials are journaled and an "
         "interrupted run resumes where it stopped.",
     )
     p.add_argument("--task", required=True, choices=sorted(TASKS), help="task name")
@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="block shape for push tasks: preset t|k or a YAML file of rectangles")
     p.add_argument("--max-steps", type=positive_int, default=None,
                    help="episode limit in control steps (default: the task's, 2500 for push)")
-    add_model_arguments(p)
+    add_model_arguments(p, several=True)
     p.add_argument("--workers", type=positive_int, default=default_threads(),
                    help="parallel episode processes (default: cores available)")
     p.add_argument("--out", default=None, metavar="FILE.json",
@@ -47,7 +47,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     spec = EvalSpec(task=args.task, method=args.method, trials=args.trials, seed=args.seed,
                     rollouts=args.rollouts, horizon=args.horizon, shape=args.shape,
-                    max_steps=args.max_steps, model=args.model, flow_steps=args.flow_steps)
+                    max_steps=args.max_steps, model=tuple(args.model) if args.model else None,
+                    flow_steps=args.flow_steps)
     summary = evaluate(spec, workers=args.workers, out=args.out, progress=not args.no_progress)
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -10,7 +10,7 @@ from gpc_planner.report import load_results, markdown_table, plot_success
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="table and plot of gpc eval results",
                        description="Print a markdown table of evaluation results (success "
-                       "with Wilson 95%% interval, steps, CEM sample ratio, plan time), in the "
+                       "with Wilson 95% interval, steps, CEM sample ratio, plan time), in the "
                        "order given, and optionally plot the success rates.")
     p.add_argument("results", nargs="+", metavar="RESULT.json", help="gpc eval --out files")
     p.add_argument("--plot", default=None, metavar="FILE.png", help="also save a bar plot")

@@ -229,9 +229,43 @@ class ProposalModel:
         if self.knot_shape != shape:
             raise ConfigError(f"{where} has knot shape {self.knot_shape}, task {task.name} "
                               f"plans with {shape}")
-        if horizon is not None and not math.isclose(self.info.horizon, horizon, rel_tol=1e-6):
+        if horizon is not None and horizon > self.info.horizon * (1 + 1e-6):
             raise ConfigError(f"{where} was trained for a {self.info.horizon:g} s horizon, "
-                              f"not {horizon:g} s")
+                              f"not {horizon:g} s (a model serves its horizon or a shorter "
+                              "one)")
+
+    def window(self, knot_times: np.ndarray) -> ProposalModel | WindowedProposal:
+        """This model for a planner whose knots sit at ``knot_times`` (s).
+
+        A sampled knot sequence is a curve over the trained horizon; a planner
+        with a shorter horizon gets that curve's values at its own knot times
+        (its first part). This is how the paper's 1 s ablation reuses the 3 s
+        model at inference time.
+        """
+        knot_times = np.asarray(knot_times, dtype=np.float64)
+        if np.allclose(knot_times, self.info.knot_times, rtol=1e-6, atol=1e-9):
+            return self
+        if knot_times[-1] > self.info.horizon * (1 + 1e-6):
+            raise ConfigError(f"proposal model {self.source} covers {self.info.horizon:g} s, "
+                              f"not {knot_times[-1]:g} s")
+        return WindowedProposal(self, knot_times)
+
+
+class WindowedProposal:
+    """A model's samples re-read at other (earlier) knot times: one matrix product."""
+
+    def __init__(self, model: ProposalModel, knot_times: np.ndarray) -> None:
+        from gpc_planner.control import interpolation_matrix
+
+        self.model = model
+        self.knot_times = np.asarray(knot_times, dtype=np.float64)
+        self.weights = interpolation_matrix(np.asarray(model.info.knot_times), self.knot_times,
+                                            model.info.interpolation)
+
+    def sample(self, obs: np.ndarray, hist: np.ndarray, n: int, flow_steps: int = 10,
+               generator: torch.Generator | None = None) -> np.ndarray:
+        """(n, len(knot_times), m) knots: the model's curves at this window's times."""
+        return self.weights @ self.model.sample(obs, hist, n, flow_steps, generator)
 
 
 def build_model(obs_dim: int, knot_shape: tuple[int, int], config: FlowConfig,
