@@ -4,11 +4,16 @@ Iteration 0 collects with CEM and trains a model; iteration i > 0 collects
 with GPC-CEM using the model of iteration i - 1 and retrains on all data so
 far (aggregated, DAgger-style). Per iteration, the collection's success rate
 and mean CEM sample ratio go to ``OUT/iterations.json`` and
-``OUT/iterations.png``; the paper reports that this loop degrades.
+``OUT/iterations.png``. With an ``evaluation`` spec, each iteration's model is
+also evaluated online (GPC-CEM at the planner's real-time settings, as the
+paper's Fig. 4 does, over the initial states of ``gpc eval``), and that success
+rate and CEM sample ratio are plotted too. The paper reports that this loop
+degrades.
 
 Layout: ``OUT/iter_00/data`` (a ``gpc collect`` folder), ``OUT/iter_00/model``
-(a ``gpc train`` folder), ... Each step is resumable on its own, so rerunning
-the same command continues where it stopped. Iteration i collects with seed
+(a ``gpc train`` folder), ``OUT/iter_00/eval.json`` (a ``gpc eval`` result),
+... Each step is resumable on its own, so rerunning the same command continues
+where it stopped. Iteration i collects with seed
 ``seed + i`` so that its initial states differ from the previous ones.
 """
 
@@ -20,11 +25,16 @@ from pathlib import Path
 
 from gpc_planner.atomic import write_json_atomic
 from gpc_planner.collect import CollectSpec, collect, load_dataset
+from gpc_planner.evaluation import EvalSpec
 
 
 def iterate(spec: CollectSpec, iterations: int, config, out: str | Path, workers: int = 1,
-            progress: bool = True) -> dict:
-    """Run (or resume) ``iterations`` rounds of collect + train into ``out``."""
+            progress: bool = True, evaluation: EvalSpec | None = None) -> dict:
+    """Run (or resume) ``iterations`` rounds of collect + train (+ evaluate) into ``out``.
+
+    ``evaluation`` is the ``gpc eval`` spec each round's model is evaluated
+    with (its ``model`` is replaced by the round's); None skips evaluation.
+    """
     from gpc_planner.proposals.train import train
 
     out = Path(out)
@@ -42,35 +52,64 @@ def iterate(spec: CollectSpec, iterations: int, config, out: str | Path, workers
             card = json.loads(card_path.read_text())
         else:
             card = train(load_dataset(data_dirs), config, model_dir, progress=progress)
-        rows.append({"iteration": i, "method": cspec.method,
-                     "proposal": cspec.proposal, **stats,
-                     "train_samples": card["dataset"]["samples"],
-                     "final_loss": card["final_loss"]})
         model = model_dir / "model.pt"
+        row = {"iteration": i, "method": cspec.method, "proposal": cspec.proposal, **stats,
+               "train_samples": card["dataset"]["samples"], "final_loss": card["final_loss"]}
+        if evaluation is not None:
+            row["eval"] = _evaluate_round(replace(evaluation, model=(str(model),)),
+                                          folder / "eval.json", workers, progress)
+        rows.append(row)
         summary = {"settings": {**asdict(spec), "iterations": iterations,
-                                "train": asdict(config)}, "iterations": rows}
+                                "train": asdict(config),
+                                "evaluation": None if evaluation is None else asdict(evaluation)},
+                   "iterations": rows}
         write_json_atomic(out / "iterations.json", summary)
     plot_iterations(rows, out / "iterations.png")
     return summary
 
 
+def _evaluate_round(spec: EvalSpec, out: Path, workers: int, progress: bool) -> dict:
+    """One round's online evaluation (resumable; a finished one is read back)."""
+    from gpc_planner.evaluation import evaluate
+
+    if out.is_file():
+        summary = json.loads(out.read_text())
+    else:
+        summary = evaluate(spec, workers=workers, out=out, progress=progress)
+    keys = ("trials", "successes", "success_rate", "ci_low", "ci_high", "steps_mean",
+            "steps_std", "cem_sample_ratio_mean", "cem_sample_ratio_std")
+    return {k: summary[k] for k in keys}
+
+
 def plot_iterations(rows: list[dict], path: str | Path) -> Path:
-    """Success rate and CEM sample ratio of each iteration's collection."""
+    """Success rate and CEM sample ratio of each iteration (collection, and evaluation)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     it = [r["iteration"] for r in rows]
-    fig, ax = plt.subplots(figsize=(5, 3.2), dpi=120)
-    ax.plot(it, [r["success_rate"] for r in rows], "o-", label="success rate")
+    fig, ax = plt.subplots(figsize=(6, 3.8), dpi=120)
+    ax.plot(it, [r["success_rate"] for r in rows], "o-", color="C0",
+            label="collection success (offline CEM / GPC-CEM)")
     ratio = [r["cem_sample_ratio_mean"] for r in rows]
     ax.plot([i for i, r in zip(it, ratio, strict=True) if r is not None],
-            [r for r in ratio if r is not None], "s--", label="CEM sample ratio")
+            [r for r in ratio if r is not None], "s--", color="C1",
+            label="collection CEM sample ratio")
+    evals = [(i, r["eval"]) for i, r in zip(it, rows, strict=True) if "eval" in r]
+    if evals:
+        xs = [i for i, _ in evals]
+        rate = [e["success_rate"] for _, e in evals]
+        err = [[e["success_rate"] - e["ci_low"] for _, e in evals],
+               [e["ci_high"] - e["success_rate"] for _, e in evals]]
+        ax.errorbar(xs, rate, yerr=err, fmt="D-", color="C2", capsize=3,
+                    label="GPC-CEM eval success (Wilson 95%)")
+        ax.plot(xs, [e["cem_sample_ratio_mean"] for _, e in evals], "v:", color="C3",
+                label="GPC-CEM eval CEM sample ratio")
     ax.set_xlabel("iteration (0: CEM, then GPC-CEM with the previous model)")
     ax.set_ylim(-0.05, 1.05)
     ax.set_xticks(it)
-    ax.legend()
+    ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     path = Path(path)

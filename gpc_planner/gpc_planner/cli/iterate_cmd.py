@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gpc_planner.cli.args import positive_int
+from gpc_planner.cli.args import nonnegative_int, positive_int
 from gpc_planner.cli.collect_cmd import add_collect_arguments, spec_from_args
 from gpc_planner.cli.train_cmd import add_train_arguments, config_from_args
 
@@ -25,6 +25,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_collect_arguments(p, iterations_flag="--cem-iterations")
     add_train_arguments(p)
     p.add_argument("--train-seed", type=int, default=0, help="training seed (default 0)")
+    p.add_argument("--eval-trials", type=nonnegative_int, default=100,
+                   help="evaluate each iteration's model online as GPC-CEM (32 rollouts, "
+                   "the task's horizon) over this many trials of gpc eval's initial states, "
+                   "as the paper's Fig. 4 (default 100; 0 skips)")
+    p.add_argument("--eval-seed", type=nonnegative_int, default=0,
+                   help="seed of the evaluation's initial states (default 0, as gpc eval)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.set_defaults(run=run)
 
@@ -32,18 +38,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from gpc_planner.evaluation import EvalSpec
     from gpc_planner.iterate import iterate
 
     torch.set_num_threads(1)  # small MLP: see gpc train --threads
+    evaluation = None
+    if args.eval_trials > 0:
+        evaluation = EvalSpec(task=args.task, method="gpc_cem", trials=args.eval_trials,
+                              seed=args.eval_seed, flow_steps=args.flow_steps)
 
     summary = iterate(spec_from_args(args, args.episodes, None), args.rounds,
                       config_from_args(args), args.out, workers=args.workers,
-                      progress=not args.no_progress)
+                      progress=not args.no_progress, evaluation=evaluation)
     for row in summary["iterations"]:
         ratio = row["cem_sample_ratio_mean"]
-        print(f"iteration {row['iteration']} ({row['method']}): success "
-              f"{row['successes']}/{row['episodes']}, CEM sample ratio "
-              f"{'-' if ratio is None else format(ratio, '.2f')}, "
-              f"final loss {row['final_loss']:.4f}")
+        line = (f"iteration {row['iteration']} ({row['method']}): collection success "
+                f"{row['successes']}/{row['episodes']}, CEM sample ratio "
+                f"{'-' if ratio is None else format(ratio, '.2f')}, "
+                f"final loss {row['final_loss']:.4f}")
+        if "eval" in row:
+            e = row["eval"]
+            line += (f"; GPC-CEM eval {e['successes']}/{e['trials']} "
+                     f"({e['ci_low']:.2f}-{e['ci_high']:.2f}), CEM sample ratio "
+                     f"{e['cem_sample_ratio_mean']:.2f}")
+        print(line)
     print(f"wrote {args.out}/iterations.json")
     return 0
