@@ -11,6 +11,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 LOCK="$ROOT/requirements.lock"
+ASSETS="$ROOT/requirements-assets.txt"
 cd "$ROOT"
 
 log() { echo "[setup] $*"; }
@@ -53,9 +54,9 @@ fi
 
 # --- 2. pinned Python packages ---------------------------------------------------------------
 stamp="$VENV/.requirements.lock.sha256"
-want="$(sha256sum < "$LOCK" | cut -d" " -f1)"
+want="$(cat "$LOCK" "$ASSETS" | sha256sum | cut -d" " -f1)"
 if [ "$(cat "$stamp" 2>/dev/null || true)" = "$want" ]; then
-  log "python packages up to date (requirements.lock unchanged)"
+  log "python packages up to date (requirements.lock and requirements-assets.txt unchanged)"
 else
   log "installing the pinned packages of requirements.lock into .venv (first time: 1-2 min)"
   pip_log="$VENV/pip-install.log"
@@ -67,6 +68,12 @@ else
   fi
   "$VENV/bin/python" -m pip check >>"$pip_log" 2>&1 ||
     die "requirements.lock is not self-consistent: see 'pip check' at the end of $pip_log"
+  # Data-only packages (model files): no dependencies, so after the consistency check.
+  if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input \
+    --progress-bar off --no-deps -r "$ASSETS" >>"$pip_log" 2>&1; then
+    tail -n 30 "$pip_log" >&2
+    die "pip install of requirements-assets.txt failed (full log: $pip_log)"
+  fi
   echo "$want" > "$stamp"
   log "python packages installed"
 fi
