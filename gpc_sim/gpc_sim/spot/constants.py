@@ -1,0 +1,100 @@
+"""Interface facts of Spot's pre-trained locomotion policy (SI units, radians).
+
+The numbers below are fixed by how the policy was trained (joint order, default pose,
+action scale, command layout): changing any of them breaks the policy, not just tunes it.
+Source and measurements: notes/spot_locomotion_policy.md.
+"""
+
+from __future__ import annotations
+
+# --- Rates ------------------------------------------------------------------------------
+TIMESTEP = 0.01  # s, physics step of the MJCF (<option timestep>); checked at load time
+COMMAND_DT = 0.02  # s, one policy evaluation per command step (the policy's 50 Hz)
+SUBSTEPS = 2  # physics steps per command step; the actuator targets are held for both
+
+# --- Sizes ------------------------------------------------------------------------------
+COMMAND_DIM = 25  # high-level command fed to the policy (layout below)
+OBS_DIM = 84  # policy input
+ACTION_DIM = 12  # policy output: one number per leg joint, Isaac leg order
+N_JOINTS = 19  # 12 leg + 6 arm + 1 gripper hinge, all position-controlled
+N_LEG_JOINTS = 12
+N_ARM_JOINTS = 7  # 6 arm joints + the gripper finger (f1x)
+
+# --- The 25-number command (raw units, no normalisation) --------------------------------
+BASE_VEL = slice(0, 3)  # body-frame vx (m/s), vy (m/s), yaw rate (rad/s)
+ARM = slice(3, 10)  # arm joint targets sh0, sh1, el0, el1, wr0, wr1, f1x (rad), passed through
+LEG_OVERRIDE = slice(10, 22)  # FL, FR, HL, HR x (hx, hy, kn) (rad); a leg of all zeros = policy
+TORSO = slice(22, 25)  # torso roll (rad), pitch (rad), height (m)
+VX, VY, YAW_RATE = 0, 1, 2
+ROLL, PITCH, HEIGHT = 22, 23, 24
+
+# --- The 84-number observation ----------------------------------------------------------
+OBS_LIN_VEL = slice(0, 3)  # base linear velocity in the body frame (m/s)
+OBS_ANG_VEL = slice(3, 6)  # base angular velocity, body frame (rad/s): qvel[3:6] as is
+OBS_GRAVITY = slice(6, 9)  # unit gravity direction (0, 0, -1) in the body frame
+OBS_COMMAND = slice(9, 34)  # the 25-number command
+OBS_JOINT_POS = slice(34, 53)  # joint positions minus the default pose, Isaac order (rad)
+OBS_JOINT_VEL = slice(53, 72)  # joint velocities, Isaac order (rad/s)
+OBS_PREV_ACTION = slice(72, 84)  # the previous raw network output
+
+# --- Joint orders -----------------------------------------------------------------------
+# MuJoCo order: qpos[7:26], qvel[6:25] and the 19 actuators of judo's MJCF all follow it.
+JOINT_NAMES = (
+    "fl_hx", "fl_hy", "fl_kn",
+    "fr_hx", "fr_hy", "fr_kn",
+    "hl_hx", "hl_hy", "hl_kn",
+    "hr_hx", "hr_hy", "hr_kn",
+    "arm_sh0", "arm_sh1", "arm_el0", "arm_el1", "arm_wr0", "arm_wr1", "arm_f1x",
+)  # fmt: skip
+BASE_JOINT = "base"  # the free joint: qpos[0:7] (x, y, z, qw, qx, qy, qz), qvel[0:6]
+QPOS_JOINTS = 7  # offset of the first hinge in qpos (after the free joint)
+QVEL_JOINTS = 6  # offset of the first hinge in qvel
+
+# Isaac order (the policy's training simulator) interleaves the kinematic chains:
+# [sh0, fl_hx, fr_hx, hl_hx, hr_hx, sh1, *_hy, el0, *_kn, el1, wr0, wr1, f1x].
+# isaac[j] = mujoco[ISAAC_FROM_MUJOCO[j]] (indices into the 19 MuJoCo-ordered joints).
+ISAAC_FROM_MUJOCO = (12, 0, 3, 6, 9, 13, 1, 4, 7, 10, 14, 2, 5, 8, 11, 15, 16, 17, 18)
+# The network output is in Isaac leg order (all hx, all hy, all kn):
+# leg target k (MuJoCo order) uses out[LEG_ACTION_FROM_MUJOCO[k]].
+LEG_ACTION_FROM_MUJOCO = (0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11)
+
+# --- Default pose (the policy's zero point), MuJoCo order, rad --------------------------
+# Left legs hx +0.12, right legs -0.12 (feet slightly outward); hy 0.5; knee -1.0.
+DEFAULT_LEG_POSE = (
+    0.12, 0.5, -1.0,  # FL
+    -0.12, 0.5, -1.0,  # FR
+    0.12, 0.5, -1.0,  # HL
+    -0.12, 0.5, -1.0,  # HR
+)  # fmt: skip
+# Arm unstowed in front of the body, gripper open: the arm part of the policy's default
+# pose, so also a safe arm target (the policy was trained around it). Arm targets must
+# move smoothly: switching to the stowed arm in one step makes the robot fall.
+GRIPPER_OPEN = -1.54  # rad, f1x (its range is [-1.57, 0])
+GRIPPER_CLOSED = 0.0  # rad
+DEFAULT_ARM_POSE = (0.0, -0.9, 1.8, 0.0, -0.9, 0.0, GRIPPER_OPEN)
+# The same arm with the gripper closed: judo's working pose, and the one under which the
+# note's speed figures were measured. The policy tracks a little better with it (vx 0.5 ->
+# 0.48 instead of 0.47 m/s, yaw rate 0.5 -> 0.48 instead of 0.42 rad/s); stands ~1 cm lower.
+UNSTOWED_ARM_POSE = DEFAULT_ARM_POSE[:6] + (GRIPPER_CLOSED,)
+DEFAULT_JOINT_POSE = DEFAULT_LEG_POSE + DEFAULT_ARM_POSE
+
+ACTION_SCALE = 0.2  # rad per unit of network output, added to the default leg pose
+
+# --- Standing ---------------------------------------------------------------------------
+# The height command is not the height reached: 0.52 m commanded settles at ~0.48 m
+# (measured), and the response saturates (0.40 -> 0.41 m, 0.60 -> 0.53 m).
+STANDING_HEIGHT_COMMAND = 0.52  # m
+STANDING_HEIGHT = 0.48  # m, measured torso height under STANDING_TORSO
+STANDING_TORSO = (0.0, 0.0, STANDING_HEIGHT_COMMAND)  # roll (rad), pitch (rad), height (m)
+
+# Start configuration (judo's Spot reset): torso at 0.52 m, legs bent more than the policy's
+# zero point so that the feet rest on the ground (7 mm deep). With the zero-point legs at
+# 0.52 m the feet would start 8.7 cm underground and the contacts pop the robot up (up to
+# 0.58 m/s); from this pose it settles gently (|vz| < 0.2 m/s).
+START_HEIGHT = 0.52  # m, torso
+STANDING_LEG_POSE = (
+    0.12, 0.72, -1.45,  # FL
+    -0.12, 0.72, -1.45,  # FR
+    0.12, 0.72, -1.45,  # HL
+    -0.12, 0.72, -1.45,  # HR
+)  # fmt: skip
