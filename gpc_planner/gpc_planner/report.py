@@ -28,14 +28,25 @@ def load_results(paths: list[str]) -> list[dict]:
     return results
 
 
+METHOD_NAMES = {"cem": "CEM", "mppi": "MPPI", "dial": "DIAL-MPC", "ps": "PS",
+                "gpc_shoot": "GPC-Shoot", "gpc_cem": "GPC-CEM"}
+
+
 def label(result: dict) -> str:
-    """Row label: the method plus the settings that differ from the defaults."""
+    """Row label as in the paper's tables: the method (with its Euler steps for the GPC
+    methods), then the settings that differ from the defaults and the model seeds."""
     settings = result.get("settings", {})
-    parts = [result["method"].upper() if len(result["method"]) <= 4 else result["method"]]
+    name = METHOD_NAMES.get(result["method"], result["method"])
+    if result["method"].startswith("gpc_") and settings.get("flow_steps") is not None:
+        name += f" ({settings['flow_steps']})"
+    parts = [name]
     if settings.get("horizon") is not None:
         parts.append(f"H={settings['horizon']:g} s")
     if settings.get("rollouts") is not None:
         parts.append(f"N={settings['rollouts']}")
+    models = settings.get("model")
+    if isinstance(models, list | tuple) and len(models) > 1:
+        parts.append(f"{len(models)} model seeds")
     return ", ".join(parts)
 
 

@@ -26,6 +26,14 @@ def test_table_has_one_row_per_result_with_interval_and_settings(tmp_path):
     assert "MPPI, H=1 s" in rows[1]
 
 
+def test_gpc_rows_name_their_euler_steps_and_model_seeds():
+    r = result("gpc_cem", 0.99)
+    r["settings"].update(flow_steps=2, model=["a.pt", "b.pt", "c.pt"])
+    r["cem_sample_ratio_mean"], r["cem_sample_ratio_std"] = 0.33, 0.1
+    row = markdown_table([r]).splitlines()[2]
+    assert "GPC-CEM (2), 3 model seeds" in row and "0.33 ± 0.10" in row
+
+
 def test_plot_is_written(tmp_path):
     path = plot_success([result(), result("dial", 0.7)], tmp_path / "p.png")
     assert path.stat().st_size > 1000
