@@ -7,6 +7,8 @@ Source and measurements: notes/spot_locomotion_policy.md.
 
 from __future__ import annotations
 
+import math
+
 # --- Rates ------------------------------------------------------------------------------
 TIMESTEP = 0.01  # s, physics step of the MJCF (<option timestep>); checked at load time
 COMMAND_DT = 0.02  # s, one policy evaluation per command step (the policy's 50 Hz)
@@ -98,3 +100,91 @@ STANDING_LEG_POSE = (
     0.12, 0.72, -1.45,  # HL
     -0.12, 0.72, -1.45,  # HR
 )  # fmt: skip
+
+# --- Joint limits -----------------------------------------------------------------------
+# The arm's hard joint ranges (rad) in judo's MJCF, sh0, sh1, el0, el1, wr0, wr1, as
+# (low, high); the arm actuators' ctrlrange is the same. A test checks them against the
+# compiled model. Whole degrees: -150/180, -180/30, 0/180, +-160, +-105, +-165.
+ARM_JOINT_LIMITS = (
+    (math.radians(-150.0), math.radians(180.0)),  # arm_sh0
+    (math.radians(-180.0), math.radians(30.0)),  # arm_sh1
+    (0.0, math.radians(180.0)),  # arm_el0
+    (math.radians(-160.0), math.radians(160.0)),  # arm_el1
+    (math.radians(-105.0), math.radians(105.0)),  # arm_wr0
+    (math.radians(-165.0), math.radians(165.0)),  # arm_wr1
+)
+GRIPPER_LIMITS = (-1.57, 0.0)  # rad, arm_f1x
+
+# --- The planner's 9-DoF high-level target ----------------------------------------------
+# World-frame torso x (m), y (m), yaw (rad), then the 6 arm joint targets (rad, no
+# gripper). ``spot.action.targets_to_command`` maps it to the 25-number command.
+TARGET_DIM = 9
+TARGET_TORSO = slice(0, 3)  # x, y, yaw
+TARGET_ARM = slice(3, 9)  # sh0, sh1, el0, el1, wr0, wr1
+N_TARGET_ARM = 6
+
+# --- Chair-push world (spot.world) ------------------------------------------------------
+# World frame: x towards the goal, z up, the floor at z = 0; lengths in m, angles in rad.
+# A C-shaped obstacle opens towards -x: its back wall stands between the start (x < 0)
+# and the goal (x > 0), its two arms reach back towards the start, so pushing the chair
+# straight at the goal drives it into the cup (the paper's local minimum).
+OBSTACLE_HEIGHT = 0.8  # higher than the seat (0.48) and Spot's back (~0.6)
+OBSTACLE_THICKNESS = 0.1
+OBSTACLE_BACK_X = 0.0  # centre line of the back wall
+OBSTACLE_HALF_WIDTH = 1.0  # the back wall spans y in [-1, 1] (outer faces)
+OBSTACLE_DEPTH = 0.95  # the arms reach from the back wall's far face to x = -0.9
+# The three boxes as (name, centre (x, y, z), half sizes (x, y, z)).
+OBSTACLE_BOXES = (
+    (
+        "obstacle_back",
+        (OBSTACLE_BACK_X, 0.0, OBSTACLE_HEIGHT / 2),
+        (OBSTACLE_THICKNESS / 2, OBSTACLE_HALF_WIDTH, OBSTACLE_HEIGHT / 2),
+    ),
+    (
+        "obstacle_left",
+        (
+            OBSTACLE_BACK_X + OBSTACLE_THICKNESS / 2 - OBSTACLE_DEPTH / 2,
+            OBSTACLE_HALF_WIDTH - OBSTACLE_THICKNESS / 2,
+            OBSTACLE_HEIGHT / 2,
+        ),
+        (OBSTACLE_DEPTH / 2, OBSTACLE_THICKNESS / 2, OBSTACLE_HEIGHT / 2),
+    ),
+    (
+        "obstacle_right",
+        (
+            OBSTACLE_BACK_X + OBSTACLE_THICKNESS / 2 - OBSTACLE_DEPTH / 2,
+            -(OBSTACLE_HALF_WIDTH - OBSTACLE_THICKNESS / 2),
+            OBSTACLE_HEIGHT / 2,
+        ),
+        (OBSTACLE_DEPTH / 2, OBSTACLE_THICKNESS / 2, OBSTACLE_HEIGHT / 2),
+    ),
+)
+CHAIR_GOAL = (1.2, 0.0, 0.0)  # x, y, yaw: 1.15 m behind the back wall, seat facing +x
+# Start: chair 0.7 m in front of the cup's mouth, the robot behind it facing the goal.
+# Uniform offsets keep the arm (reaching ~1.05 m ahead of the torso) >= 0.25 m from the
+# chair (whose casters reach 0.35 m from its centre) and the chair out of the cup.
+CHAIR_START = (-1.6, 0.0, 0.0)  # x, y, yaw
+CHAIR_START_JITTER = (0.15, 0.25, math.pi / 4)  # +- uniform on x, y, yaw
+ROBOT_START = (-3.5, 0.0, 0.0)  # torso x, y, yaw
+ROBOT_START_JITTER = (0.1, 0.25, 0.3)
+
+# The chair (chair frame: origin on the floor under the column, +x where the seat faces,
+# backrest at -x). A five-star office chair with its seat swivel locked (one rigid body on
+# a free joint, so it can tip) and five casters modelled as spheres on ball joints, which
+# roll in every direction; rolling resistance is ball-joint friction.
+CHAIR_SEAT_HEIGHT = 0.48  # top of the seat
+CHAIR_SEAT_HALF = (0.24, 0.24, 0.035)  # 0.48 x 0.48 x 0.07 cushion
+CHAIR_BACK_TOP = 0.98
+CHAIR_BASE_RADIUS = 0.32  # hub to caster centre
+CHAIR_CASTER_RADIUS = 0.03  # 60 mm casters
+CHAIR_LEG_HEIGHT = 0.09  # centre of the star's legs above the floor
+# Masses (kg): seat 4.0, backrest 2.5 + bracket 0.5, column 2.0, hub 0.4, legs 5 x 0.5,
+# casters 5 x 0.12: 12.5 kg, a typical office chair.
+CHAIR_MASS = 12.5
+# Rolling resistance: ball-joint frictionloss = c_rr x (load per caster) x radius with a
+# rolling coefficient c_rr = 0.02 (hard casters on a hard floor): ~0.015 N m, ~2.5 N for
+# the chair. It also gives stiction: the chair does not creep on its own.
+CHAIR_CASTER_FRICTIONLOSS = 0.02 * CHAIR_MASS * 9.81 / 5 * CHAIR_CASTER_RADIUS
+CHAIR_TIP_ANGLE = math.radians(45.0)  # tilt of the chair's up axis beyond which it is down
+CHAIR_QPOS_ADR = 26  # its free joint in the chair world's qpos (after Spot's 26); checked
+CHAIR_QVEL_ADR = 25
