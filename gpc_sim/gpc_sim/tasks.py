@@ -7,11 +7,15 @@ from dataclasses import fields, replace
 
 from gpc_sim.errors import ConfigError
 from gpc_sim.push.task import PushTask, PushTaskConfig
+from gpc_sim.spot.task import SpotChairConfig, SpotChairTask
 from gpc_sim.task import Task, TaskConfig
 
 TASKS: dict[str, tuple[type[Task], Callable[[], TaskConfig]]] = {
     "push_t": (PushTask, lambda: PushTaskConfig(shape="t")),
     "push_k": (PushTask, lambda: PushTaskConfig(shape="k")),
+    "spot_chair": (SpotChairTask, SpotChairConfig),
+    # The paper's variant with an obstacle-avoidance cost (its Table II, last block).
+    "spot_chair_avoid": (SpotChairTask, lambda: SpotChairConfig(w_obstacle=300.0)),
 }
 
 

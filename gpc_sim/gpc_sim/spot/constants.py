@@ -188,3 +188,27 @@ CHAIR_CASTER_FRICTIONLOSS = 0.02 * CHAIR_MASS * 9.81 / 5 * CHAIR_CASTER_RADIUS
 CHAIR_TIP_ANGLE = math.radians(45.0)  # tilt of the chair's up axis beyond which it is down
 CHAIR_QPOS_ADR = 26  # its free joint in the chair world's qpos (after Spot's 26); checked
 CHAIR_QVEL_ADR = 25
+
+# --- The chair-push task (spot.task) ----------------------------------------------------
+# Success (the paper's): chair centre within 0.15 m of the goal and its heading within 50
+# degrees; the task also asks the chair to be upright (tilt below CHAIR_TIP_ANGLE).
+SUCCESS_POSITION_TOLERANCE = 0.15  # m
+SUCCESS_YAW_TOLERANCE = math.radians(50.0)
+MAX_STEPS = 2500  # command steps per episode (50 s), as in the paper
+# A torso this low has fallen (standing ~0.48 m; the policy's height response saturates at
+# ~0.41 m even when commanded 0.40 m, so nothing upright gets near it).
+FALL_HEIGHT = 0.35  # m
+# Bounds of the planner's torso target: the arena around the start, the obstacle and the
+# goal (start x ~ -3.5, obstacle x in [-0.9, 0.05] and y in [-1, 1], goal (1.2, 0)), with
+# room to walk around the obstacle's arms and behind the goal.
+TORSO_TARGET_X = (-5.0, 3.0)  # m
+TORSO_TARGET_Y = (-3.0, 3.0)  # m
+# The gripper point of the proximity cost: the finger joint's site, between the jaws at
+# the wrist's end (judo's ``trace_fngr_site``).
+GRIPPER_SITE = "site_arm_link_fngr"
+# Footprints of the obstacle-avoidance cost (top view): Spot as two circles on its heading
+# (body box 0.84 x 0.22 m plus hips and legs: ~1.0 x 0.5 m), the chair as one circle over
+# its five-star base.
+ROBOT_FOOTPRINT_OFFSETS = (-0.25, 0.25)  # m, circle centres along the heading from the torso
+ROBOT_FOOTPRINT_RADIUS = 0.25  # m
+CHAIR_FOOTPRINT_RADIUS = 0.35  # m: CHAIR_BASE_RADIUS + CHAIR_CASTER_RADIUS
