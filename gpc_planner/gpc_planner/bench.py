@@ -17,6 +17,7 @@ import numpy as np
 from mujoco import rollout as mj_rollout
 
 from gpc_planner.methods import build_planner
+from gpc_sim.errors import ConfigError
 from gpc_sim.task import initial_state_rng
 from gpc_sim.tasks import make_task
 
@@ -54,6 +55,11 @@ def bench_rollout(task_name: str, rollouts: int = 32, horizon: float = 3.0, repe
     controls = planner.spline.interpolate(knots)
 
     model = task.model  # type: ignore[attr-defined]
+    if controls.shape[-1] != model.nu or state.shape[-1] != task.engine.layout.size:  # type: ignore[attr-defined]
+        # The bare-physics baseline replays the controls as actuator inputs; a task whose
+        # control is a high-level target (Spot: 9-DoF targets through a policy) needs its own.
+        raise ConfigError(f"gpc bench rollout has no bare-physics baseline for {task_name} yet "
+                          "(its controls are not actuator inputs)")
     nthread_used = task.engine.nthread  # type: ignore[attr-defined]
     pool = mj_rollout.Rollout(nthread=nthread_used)
     datas = [mujoco.MjData(model) for _ in range(nthread_used)]

@@ -13,6 +13,13 @@ import shapely  # noqa: E402
 
 from gpc_sim.push.coverage import place  # noqa: E402
 from gpc_sim.push.task import PushTask  # noqa: E402
+from gpc_sim.spot.constants import (  # noqa: E402
+    CHAIR_FOOTPRINT_RADIUS,
+    OBSTACLE_BOXES,
+    SUCCESS_POSITION_TOLERANCE,
+)
+from gpc_sim.spot.task import SpotChairTask  # noqa: E402
+from gpc_sim.task import Task  # noqa: E402
 
 
 def _outline(ax, geom: shapely.Geometry, **kwargs) -> None:
@@ -46,3 +53,50 @@ def plot_push_episode(task: PushTask, states: np.ndarray, path: str | Path, titl
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def plot_spot_episode(task: SpotChairTask, states: np.ndarray, path: str | Path, title: str,
+                      snapshots: int = 8) -> Path:
+    """Top view: obstacle, goal disc and heading, chair snapshots fading in, torso and
+    gripper paths."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(8, 6))
+    for _, (cx, cy, _), (hx, hy, _) in OBSTACLE_BOXES:
+        ax.add_patch(plt.Rectangle((cx - hx, cy - hy), 2 * hx, 2 * hy, color="tab:brown"))
+    gx, gy, gyaw = task.goal
+    ax.add_patch(plt.Circle((gx, gy), SUCCESS_POSITION_TOLERANCE, facecolor="none",
+                            edgecolor="green", linewidth=2.5, label="goal", zorder=5))
+    ax.arrow(gx, gy, 0.3 * np.cos(gyaw), 0.3 * np.sin(gyaw), color="green", width=0.02,
+             zorder=5)
+    idx = np.linspace(0, len(states) - 1, snapshots).astype(int)
+    for j, i in enumerate(idx):
+        alpha = 0.15 + 0.75 * j / max(1, snapshots - 1)
+        x, y, yaw = task.chair_pose(states[i])
+        ax.add_patch(plt.Circle((x, y), CHAIR_FOOTPRINT_RADIUS, color="tab:red", alpha=alpha,
+                                label="chair" if j == len(idx) - 1 else None))
+        ax.plot([x, x + CHAIR_FOOTPRINT_RADIUS * np.cos(yaw)],
+                [y, y + CHAIR_FOOTPRINT_RADIUS * np.sin(yaw)], color="darkred", alpha=alpha)
+    torso = np.array([task.torso_pose(s) for s in states])
+    gripper = task.gripper(task.layout.qpos(states))
+    ax.plot(torso[:, 0], torso[:, 1], color="tab:blue", linewidth=1, label="torso path")
+    ax.plot(*torso[0, :2], "o", color="tab:blue", markersize=6, label="torso start")
+    ax.plot(gripper[:, 0], gripper[:, 1], color="tab:purple", linewidth=0.8, alpha=0.7,
+            label="gripper path")
+    ax.set(xlim=(task.action_low[0], task.action_high[0]),
+           ylim=(task.action_low[1], task.action_high[1]), aspect="equal",
+           xlabel="x [m]", ylabel="y [m]", title=title)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_episode(task: Task, states: np.ndarray, path: str | Path, title: str) -> Path:
+    """The top view that suits ``task``'s family (push or Spot chair)."""
+    if isinstance(task, SpotChairTask):
+        return plot_spot_episode(task, states, path, title)
+    if isinstance(task, PushTask):
+        return plot_push_episode(task, states, path, title)
+    raise ValueError(f"no episode picture for task {task.name}")

@@ -10,21 +10,23 @@ import numpy as np
 from gpc_planner.cli.args import add_model_arguments, nonnegative_int, positive_int
 from gpc_planner.episode import run_episode
 from gpc_planner.methods import METHODS, build_planner
-from gpc_planner.plotting import plot_push_episode
+from gpc_planner.plotting import plot_episode
 from gpc_sim.task import initial_state_rng
-from gpc_sim.tasks import make_task
+from gpc_sim.tasks import TASKS, make_task
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="one headless Push-T episode with a picture of it",
+    p = sub.add_parser("demo", help="one headless episode (Push-T by default) with a picture",
                        description="Run one closed-loop episode, print progress and the "
                        "result, and save a top-view picture of the trajectory.")
-    p.add_argument("--task", choices=("push_t", "push_k"), default="push_t")
+    p.add_argument("--task", choices=sorted(TASKS), default="push_t")
     p.add_argument("--method", choices=METHODS, default="cem")
     p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--trial", type=nonnegative_int, default=0,
                    help="which initial state of the seeded set (as in gpc eval)")
     p.add_argument("--rollouts", type=positive_int, default=None)
+    p.add_argument("--max-steps", type=positive_int, default=None,
+                   help="episode limit in control steps (default: the task's)")
     add_model_arguments(p)
     p.add_argument("--out", default="runs/demo", help="folder for the picture")
     p.set_defaults(run=run)
@@ -34,23 +36,25 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     task = make_task(args.task)
+    max_steps = args.max_steps or task.config.max_steps
     state = task.sample_initial_state(initial_state_rng(args.seed, args.trial))
     rng = np.random.default_rng(np.random.SeedSequence([args.seed, args.trial, 1]))
     planner = build_planner(task, args.method, rng, num_rollouts=args.rollouts,
                             model=args.model, flow_steps=args.flow_steps)
     print(f"[demo] {task.name} with {args.method}: seed {args.seed}, trial {args.trial}, "
           f"{planner.optimizer.config.num_rollouts} rollouts x {planner.spline.horizon:g} s, "
-          f"replanning at {task.config.replan_hz:g} Hz, limit {task.config.max_steps} steps")
-    bar = tqdm(total=task.config.max_steps, unit="step", desc="[demo] episode",
+          f"replanning at {task.config.replan_hz:g} Hz, limit {max_steps} steps")
+    bar = tqdm(total=max_steps, unit="step", desc="[demo] episode",
                dynamic_ncols=True, mininterval=0.5)
 
     def on_plan(step: int, state: np.ndarray, plan) -> None:
-        bar.set_postfix(coverage=f"{task.coverage(state):.2f}", cost=f"{plan.best_cost:.2f}",
-                        refresh=False)
+        metrics = task.metrics(state)
+        shown = {k: f"{metrics[k]:.2f}" for k in ("coverage", "position_error") if k in metrics}
+        bar.set_postfix(**shown, cost=f"{plan.best_cost:.2f}", refresh=False)
         bar.update(step - bar.n)
 
     start = time.perf_counter()
-    result = run_episode(planner, state, record=True, on_plan=on_plan)
+    result = run_episode(planner, state, max_steps=max_steps, record=True, on_plan=on_plan)
     bar.update(result.steps - bar.n)
     bar.close()
     wall = time.perf_counter() - start
@@ -59,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"[demo] {outcome} after {result.steps} steps ({result.steps * task.dt:.1f} s simulated, "
           f"{wall:.1f} s wall); {metrics}; median plan time "
           f"{np.median(result.plan_times) * 1e3:.1f} ms")
-    picture = plot_push_episode(
+    picture = plot_episode(
         task, result.states, f"{args.out}/{task.name}_{args.method}_seed{args.seed}.png",
         f"{task.name} / {args.method}: {outcome.lower()} in {result.steps} steps",
     )
