@@ -93,6 +93,34 @@ def test_sampling_shapes_bounds_and_determinism():
     assert not np.array_equal(a, c)
 
 
+def test_numpy_sampler_matches_the_torch_network_and_follows_training(trained):
+    """Sampling runs the network in numpy; it must be the torch module's function."""
+    model, _ = trained
+    rng = np.random.default_rng(0)
+    u = rng.standard_normal((7, 2)).astype(np.float32)
+    cond = np.repeat(rng.standard_normal((1, 2)).astype(np.float32), 7, axis=0)
+    for t in (0.0, 0.3, 0.9):
+        with torch.no_grad():
+            ref = model.net(torch.from_numpy(u), torch.from_numpy(cond[:, :1]),
+                            torch.from_numpy(cond[:, 1:]), torch.full((7,), t)).numpy()
+        got = model.velocity(u, model.velocity.prepare(cond[0], np.array([t]))[0])
+        np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-5)
+
+    def v(t):
+        return model.velocity(u, model.velocity.prepare(cond[0], np.array([t]))[0])
+
+    before = v(0.5)
+    with torch.no_grad():  # an in-place change, as an optimizer step makes
+        for p in model.net.parameters():
+            p.add_(0.01)
+    after = v(0.5)
+    with torch.no_grad():
+        for p in model.net.parameters():
+            p.sub_(0.01)
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(v(0.5), before, atol=1e-6)
+
+
 def test_normalization_round_trip():
     rng = np.random.default_rng(0)
     obs = rng.normal(3.0, 2.0, (100, 6))

@@ -175,8 +175,10 @@ def test_bench_proposal_prints_the_figures(model_path):
                      "--json")
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
-    assert set(figures["plan_iteration_ms"]) == {"cem", "gpc_cem"}
+    assert set(figures["plan_iteration_ms"]) == {"cem", "gpc_cem", "gpc_cem_predrawn"}
     assert figures["sampling_ms"] > 0
     ms = figures["plan_iteration_ms"]
-    assert figures["overhead"] == pytest.approx(ms["gpc_cem"] / ms["cem"] - 1, abs=1e-3)
+    assert figures["overhead"] == pytest.approx(ms["gpc_cem"] / ms["gpc_cem_predrawn"] - 1,
+                                                abs=1e-3)
+    assert figures["vs_cem"] == pytest.approx(ms["gpc_cem"] / ms["cem"] - 1, abs=1e-3)
     assert np.isfinite(figures["overhead"])

@@ -29,7 +29,6 @@ from gpc_sim.spot.constants import (
     OBSTACLE_BOXES,
 )
 from gpc_sim.spot.policy import policy_step
-from gpc_sim.spot.rollout import _openblas_controls, single_blas_thread
 from gpc_sim.spot.task import SpotChairConfig, SpotChairTask
 from gpc_sim.task import initial_state_rng
 from gpc_sim.tasks import TASKS, make_task
@@ -141,16 +140,6 @@ def test_engine_reuses_buffers_and_takes_per_world_starts(task, start):
     np.testing.assert_array_equal(task.rollout(half, targets[:, 5:]), first[:, 5:])
     with pytest.raises(ValueError, match="channels"):
         task.rollout(start, np.zeros((2, 3, 19)))
-
-
-def test_policy_runs_on_one_blas_thread_and_the_count_is_restored():
-    controls = _openblas_controls()
-    if not controls:
-        pytest.skip("no OpenBLAS loaded: nothing to limit")
-    before = [get() for _, get in controls]
-    with single_blas_thread():
-        assert all(get() == 1 for _, get in controls)
-    assert [get() for _, get in controls] == before
 
 
 def test_gripper_kinematics_match_mujoco(task, start):

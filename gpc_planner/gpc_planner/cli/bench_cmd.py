@@ -27,10 +27,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(run=run_rollout)
     g = bench.add_parser(
         "proposal",
-        help="planning iteration of CEM vs GPC-CEM and the model's sampling time",
-        description="Times a planning step of CEM and of GPC-CEM at the same rollouts and "
-        "horizon, and sampling the proposal model alone (medians of interleaved repeats); "
-        "overhead = GPC-CEM / CEM - 1.",
+        help="what sampling the proposal model adds to a GPC-CEM planning iteration",
+        description="Times a planning step of GPC-CEM, of the same GPC-CEM with the "
+        "model's proposals drawn once beforehand, and of CEM, at the same rollouts and "
+        "horizon, and sampling the model alone (medians of interleaved repeats). overhead = "
+        "GPC-CEM / pre-drawn GPC-CEM - 1 (what sampling adds); vs_cem = GPC-CEM / CEM - 1.",
     )
     _add_common_arguments(g)
     add_model_arguments(g)

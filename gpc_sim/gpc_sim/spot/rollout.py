@@ -42,17 +42,13 @@ duration of one ``rollout_batch`` only, and restores the previous count afterwar
 
 from __future__ import annotations
 
-import ctypes
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 
 import mujoco
 import numpy as np
 from mujoco import rollout as mj_rollout
 
+from gpc_sim.blas import single_blas_thread
 from gpc_sim.rollout import STATE_SPEC, StateLayout, default_threads
 from gpc_sim.spot.action import (
     DEFAULT_ACTION_CONFIG,
@@ -62,66 +58,6 @@ from gpc_sim.spot.action import (
 )
 from gpc_sim.spot.constants import ACTION_DIM, N_JOINTS, SUBSTEPS, TARGET_DIM
 from gpc_sim.spot.policy import LocomotionPolicy, default_policy
-
-# --- BLAS threads --------------------------------------------------------------------------
-
-# (setter, getter) symbol names of the OpenBLAS builds numpy and scipy wheels ship.
-_OPENBLAS_SYMBOLS = (
-    ("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
-    ("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
-    ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
-    ("openblas_set_num_threads", "openblas_get_num_threads"),
-)
-
-
-@cache
-def _openblas_controls() -> tuple[tuple[Callable[[int], None], Callable[[], int]], ...]:
-    """(set, get) of every OpenBLAS library already loaded in this process.
-
-    Found in /proc/self/maps and opened with RTLD_NOLOAD, so nothing new is loaded. Empty
-    where that is not possible (non-Linux, another BLAS): the guard then does nothing.
-    """
-    try:
-        with open("/proc/self/maps", encoding="utf-8") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
-    except OSError:
-        return ()
-    controls = []
-    for path in sorted(p for p in paths if p.startswith("/")):
-        try:
-            lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD | os.RTLD_LAZY)
-        except OSError:
-            continue
-        for set_name, get_name in _OPENBLAS_SYMBOLS:
-            if hasattr(lib, set_name) and hasattr(lib, get_name):
-                setter, getter = getattr(lib, set_name), getattr(lib, get_name)
-                setter.argtypes, setter.restype = [ctypes.c_int], None
-                getter.argtypes, getter.restype = [], ctypes.c_int
-                controls.append((setter, getter))
-                break
-    return tuple(controls)
-
-
-@contextmanager
-def single_blas_thread() -> Iterator[None]:
-    """Run the body with OpenBLAS limited to one thread; restore the previous count after.
-
-    The setting is process-wide: another Python thread doing BLAS work meanwhile runs
-    single-threaded too (slower, still correct). Nested use is fine.
-    """
-    previous = []
-    for setter, getter in _openblas_controls():
-        count = getter()
-        previous.append((setter, count))
-        if count > 1:
-            setter(1)
-    try:
-        yield
-    finally:
-        for setter, count in previous:
-            if count > 1:
-                setter(count)
-
 
 # --- state layout --------------------------------------------------------------------------
 
