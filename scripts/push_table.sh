@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the README's Table I (Push-T / Push-K): the baselines, then GPC-Shoot and GPC-CEM
 # with the three shipped model seeds (trials rotate over them), 200 trials each, seed 0.
-# About 3 hours on 2 cores. Every run resumes from its journal if interrupted; `gpc report`
+# Several hours on 2 cores. Every run resumes from its journal if interrupted; `gpc report`
 # then prints the table and draws the plot.
 # Usage: bash scripts/push_table.sh [OUT_DIR]   (default results/push)
 set -euo pipefail
@@ -13,6 +13,9 @@ source env.sh
 OUT="${1:-results/push}"
 M=gpc_planner/gpc_planner/models
 SEEDS=("$M/push_t.pt" "$M/push_t_seed1.pt" "$M/push_t_seed2.pt")
+for m in "${SEEDS[@]}"; do
+  [ -f "$m" ] || { echo "push_table: model $m is missing (train it: docs/GPC.md)" >&2; exit 1; }
+done
 mkdir -p "$OUT"
 run() { echo "== gpc eval $*"; gpc eval --no-progress --workers 2 --seed 0 --trials 200 "$@"; }
 gpc_run() { run --model "${SEEDS[@]}" "$@"; }
