@@ -3,8 +3,12 @@
 ``engine_ms`` times the project's rollout of a batch (knot interpolation plus
 ``Task.rollout``), ``physics_ms`` times bare ``mujoco.rollout`` on the same
 batch, step count and threads, and ``ratio`` is their quotient: the overhead
-the engine adds over the physics floor. Both are medians over interleaved
-repeats, so slow drift of the machine affects both alike.
+the engine adds over the physics floor. For Spot tasks the physics replays
+the actuator targets the policy produced (``physics_steps`` = 2 per command
+step), and ``judo_ms`` times judo's compiled rollout with the policy in the
+loop on the same world and commands (null, with ``judo_note``, where
+``mujoco_extensions`` cannot run). All are medians over interleaved repeats,
+so slow drift of the machine affects them alike.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from mujoco import rollout as mj_rollout
 
 from gpc_planner.methods import build_planner
 from gpc_sim.errors import ConfigError
+from gpc_sim.spot.bench import JudoRollout, PhysicsOnly, applied_inputs, judo_unavailable
+from gpc_sim.spot.constants import SUBSTEPS
+from gpc_sim.spot.rollout import SpotRolloutEngine
 from gpc_sim.task import initial_state_rng
 from gpc_sim.tasks import make_task
 
@@ -45,7 +52,13 @@ def interleaved_medians(fns: list, repeats: int) -> list[float]:
 
 def bench_rollout(task_name: str, rollouts: int = 32, horizon: float = 3.0, repeats: int = 20,
                   method: str = "cem", seed: int = 0, nthread: int | None = None) -> dict:
-    """Time engine vs bare physics vs a full planning iteration."""
+    """Time engine vs bare physics (and judo's engine, for Spot) vs a planning iteration.
+
+    The batch is one optimizer sample of ``rollouts`` control sequences. The baselines
+    depend on what a task's control is: actuator inputs (push tasks) are replayed as they
+    are; Spot's 9-DoF targets go through the locomotion policy, so its baselines replay
+    the actuator targets and commands the engine derived from them (``_spot_baselines``).
+    """
     task = make_task(task_name, nthread=nthread, horizon=horizon)
     state = task.sample_initial_state(initial_state_rng(seed, 0))
     planner = build_planner(task, method, np.random.default_rng(seed), horizon, rollouts)
@@ -54,35 +67,28 @@ def bench_rollout(task_name: str, rollouts: int = 32, horizon: float = 3.0, repe
     knots = opt.sample(0)
     controls = planner.spline.interpolate(knots)
 
-    model = task.model  # type: ignore[attr-defined]
-    if controls.shape[-1] != model.nu or state.shape[-1] != task.engine.layout.size:  # type: ignore[attr-defined]
-        # The bare-physics baseline replays the controls as actuator inputs; a task whose
-        # control is a high-level target (Spot: 9-DoF targets through a policy) needs its own.
-        raise ConfigError(f"gpc bench rollout has no bare-physics baseline for {task_name} yet "
-                          "(its controls are not actuator inputs)")
-    nthread_used = task.engine.nthread  # type: ignore[attr-defined]
-    pool = mj_rollout.Rollout(nthread=nthread_used)
-    datas = [mujoco.MjData(model) for _ in range(nthread_used)]
-    init = np.tile(state, (rollouts, 1))
-    fixed = np.ascontiguousarray(controls)
-
     def engine() -> None:
         task.rollout(state, planner.spline.interpolate(knots))
-
-    def physics() -> None:
-        pool.rollout(model, datas, init, fixed)
 
     def iteration() -> None:
         planner.plan(state, 0.0)
 
-    e, p, plan_ms = interleaved_medians([engine, physics, iteration], repeats)
-    pool.close()
-    return {
+    if isinstance(task.engine, SpotRolloutEngine):  # type: ignore[attr-defined]
+        baselines, figures, close = _spot_baselines(task, state, controls)
+    else:
+        baselines, figures, close = _actuator_baselines(task, state, controls)
+    names = list(baselines)
+    times = interleaved_medians([engine, *baselines.values(), iteration], repeats)
+    close()
+    e, plan_ms = times[0], times[-1]
+    measured = dict(zip(names, times[1:-1], strict=True))
+    p = measured["physics"]
+    result = {
         "task": task_name,
         "rollouts": rollouts,
         "horizon_s": horizon,
         "steps": int(controls.shape[1]),
-        "threads": nthread_used,
+        "threads": task.engine.nthread,  # type: ignore[attr-defined]
         "repeats": repeats,
         "engine_ms": round(e, 3),
         "physics_ms": round(p, 3),
@@ -90,6 +96,60 @@ def bench_rollout(task_name: str, rollouts: int = 32, horizon: float = 3.0, repe
         "plan_iteration_ms": round(plan_ms, 3),
         "method": method,
     }
+    for name, ms in measured.items():
+        if name != "physics":
+            result[f"{name}_ms"] = round(ms, 3)
+    return result | figures
+
+
+def _actuator_baselines(task, state: np.ndarray, controls: np.ndarray):
+    """Bare ``mujoco.rollout`` of the controls themselves (they are actuator inputs)."""
+    model = task.model
+    if controls.shape[-1] != model.nu or state.shape[-1] != task.engine.layout.size:
+        raise ConfigError(f"gpc bench rollout has no bare-physics baseline for {task.name} "
+                          "(its controls are not actuator inputs)")
+    pool = mj_rollout.Rollout(nthread=task.engine.nthread)
+    datas = [mujoco.MjData(model) for _ in range(task.engine.nthread)]
+    init = np.tile(state, (controls.shape[0], 1))
+    fixed = np.ascontiguousarray(controls)
+
+    def physics() -> None:
+        pool.rollout(model, datas, init, fixed)
+
+    return {"physics": physics}, {}, pool.close
+
+
+def _spot_baselines(task, state: np.ndarray, targets: np.ndarray):
+    """Spot: bare physics of the actuator targets the engine applied, and judo's engine.
+
+    One engine run recovers the per-step commands and actuator targets
+    (``spot.bench.applied_inputs``). ``physics`` replays the targets open-loop for the same
+    ``SUBSTEPS`` physics steps per command on the engine's thread count; ``judo`` runs
+    judo's compiled rollout (ONNX policy in the loop) on the same world with the same
+    commands, or is reported as null with the reason when it cannot run here.
+    """
+    engine = task.engine
+    states = engine.rollout_batch(state, targets).copy()
+    commands, ctrl = applied_inputs(engine, state, targets, states)
+    physics_only = PhysicsOnly(task.model, engine.nthread)
+    physics_only.prepare(state, ctrl)
+    baselines = {"physics": physics_only.run}
+    figures: dict = {"physics_steps": int(targets.shape[1] * SUBSTEPS)}
+    reason = judo_unavailable()
+    if reason is None:
+        judo = JudoRollout(task.model, targets.shape[0])
+        start = np.concatenate([engine.layout.qpos(state), engine.layout.qvel(state)])
+        prev = engine.layout.prev_out(state)
+
+        def judo_rollout() -> None:
+            judo.rollout(start, commands, prev)
+
+        baselines["judo"] = judo_rollout
+        figures["judo_threads"] = judo.n
+    else:
+        figures["judo_ms"] = None
+        figures["judo_note"] = reason
+    return baselines, figures, physics_only.close
 
 
 class _PreDrawn:

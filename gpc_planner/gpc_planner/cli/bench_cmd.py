@@ -19,7 +19,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="engine vs bare mujoco.rollout time for one batch, and a planning iteration",
         description="Times the project's batched rollout (engine_ms), bare mujoco.rollout on "
         "the same batch (physics_ms), their ratio, and a full planning iteration, as medians "
-        "of interleaved repeats.",
+        "of interleaved repeats. Spot tasks: physics_ms replays the actuator targets the "
+        "policy produced, and judo_ms times judo's compiled rollout (policy in the loop) on "
+        "the same world and commands (null with judo_note where it cannot run).",
     )
     _add_common_arguments(r)
     r.add_argument("--method", choices=METHODS, default="cem",

@@ -9,7 +9,8 @@ worlds at once,
    (``action.targets_to_command``, the same function as the bridge and the sim node);
 2. observe and evaluate the policy once for the whole batch (``LocomotionPolicy.act``);
 3. hold the 19 actuator targets for ``SUBSTEPS`` (2) physics steps, all worlds in one call
-   of a persistent ``mujoco.rollout.Rollout`` thread pool.
+   of a persistent ``mujoco.rollout.Rollout`` thread pool (or, with ``lanes > 1``, blocks
+   of worlds each stepped by their own Python thread: ``SpotRolloutEngine``).
 
 State vector (``SpotStateLayout``): MuJoCo's FULLPHYSICS state (time, qpos, qvel, as
 ``gpc_sim.rollout.get_state`` returns it) followed by the policy's previous raw output (12
@@ -42,6 +43,7 @@ duration of one ``rollout_batch`` only, and restores the previous count afterwar
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import mujoco
@@ -96,11 +98,49 @@ class SpotStateLayout(StateLayout):
 
 # --- the engine ----------------------------------------------------------------------------
 
+# Fewest worlds per lane of the multi-lane schedule: numpy's OpenBLAS rounds a float32
+# product's rows identically for batches of 8 or more (SpotRolloutEngine's docstring).
+LANE_MIN_WORLDS = 8
+
+
+@dataclass
+class _Lane:
+    """A contiguous block of worlds ``rows`` with its own physics pool and step buffers."""
+
+    rows: slice
+    pool: mj_rollout.Rollout
+    datas: list[mujoco.MjData]
+    init: np.ndarray  # (m, physics_size): the block's current physics states
+    ctrl: np.ndarray  # (m, SUBSTEPS, nu)
+    sub: np.ndarray  # (m, SUBSTEPS, physics_size)
+    sensor: np.ndarray  # (m, SUBSTEPS, nsensordata)
+    models: list[mujoco.MjModel]  # [model] * m: skip_checks needs full-size arguments
+
 
 class SpotRolloutEngine:
     """Runs N target sequences through MuJoCo and the locomotion policy on ``nthread`` threads.
 
-    Buffers and the thread pool persist between calls, as in ``gpc_sim.rollout``.
+    Buffers and thread pools persist between calls, as in ``gpc_sim.rollout``.
+
+    Two schedules, the same states (bit for bit):
+
+    * ``lanes=1`` (default): every command step, the policy for all N worlds, then one
+      ``mujoco.rollout`` call on ``nthread`` pool threads for all of them. Policy and
+      physics alternate, so while the policy runs (one thread) the other cores idle.
+    * ``lanes=L > 1``: the worlds are split into L contiguous blocks, each advanced through
+      the whole horizon by its own Python thread, alternating the policy for its block with
+      a ``mujoco.rollout`` of its block run in that thread (no pool: no hand-off per call).
+      ``mujoco.rollout`` and the BLAS matmuls release the GIL, so one block's physics can
+      overlap another block's policy. A block gets ``LANE_MIN_WORLDS`` (8) worlds at least
+      (fewer lanes are used otherwise): numpy's OpenBLAS gives every row of a float32
+      product the same bits for any batch of 8 rows or more, but batches of 1-7 round
+      differently (~1e-5 of the raw output; measured on the dev machine and checked by
+      ``test_spot_engine_lanes.py``), so splitting never changes the states. Each lane's
+      physics runs in its own Python thread, so ``lanes`` replaces ``nthread`` there.
+
+    Lanes are opt-in: on the 2-core dev machine, with both cores busy with another job,
+    lanes=2 against lanes=1 for 32 worlds x 200 command steps ranged from 9 % faster to
+    18 % slower over interleaved runs (the overlap needs an idle core to win anything).
     """
 
     def __init__(
@@ -109,6 +149,7 @@ class SpotRolloutEngine:
         nthread: int | None = None,
         policy: LocomotionPolicy | None = None,
         action_config: SpotActionConfig = DEFAULT_ACTION_CONFIG,
+        lanes: int = 1,
     ) -> None:
         if model.nu != N_JOINTS:
             raise ValueError(f"model has {model.nu} actuators; the policy drives {N_JOINTS}")
@@ -117,23 +158,49 @@ class SpotRolloutEngine:
         self.policy = policy or default_policy()
         self.action_config = action_config
         self.nthread = nthread or default_threads()
-        self._pool = mj_rollout.Rollout(nthread=self.nthread)
-        self._datas = [mujoco.MjData(model) for _ in range(self.nthread)]
+        self.lanes = lanes
+        self._pools: dict[int, mj_rollout.Rollout] = {}  # threads -> pool, made on demand
+        self._lanes: list[_Lane] = []
+        self._executor: ThreadPoolExecutor | None = None
         self._states = np.empty((0, 0, self.layout.size))
-        self._batch = -1
-        self._models: list[mujoco.MjModel] = []
+        self._batch = (-1, -1)
+
+    def _lane_count(self, n: int) -> int:
+        """Lanes for a batch of ``n``: ``lanes``, fewer where one would get < 8 worlds."""
+        return max(1, min(self.lanes, n // LANE_MIN_WORLDS))
+
+    def _pool(self, key: int, threads: int) -> mj_rollout.Rollout:
+        if key not in self._pools:
+            self._pools[key] = mj_rollout.Rollout(nthread=threads)
+        return self._pools[key]
 
     def _buffers(self, n: int) -> None:
-        """(Re)allocate the per-call buffers for a batch of ``n`` worlds."""
-        if n == self._batch:
+        """(Re)build the lanes and their buffers for a batch of ``n`` worlds."""
+        count = self._lane_count(n)
+        if (n, count) == self._batch:
             return
-        phys = self.layout.physics_size
-        self._init = np.empty((n, phys))  # contiguous: mujoco.rollout reads it raw
-        self._ctrl = np.empty((n, SUBSTEPS, self.model.nu))
-        self._sub = np.empty((n, SUBSTEPS, phys))
-        self._sensor = np.empty((n, SUBSTEPS, self.model.nsensordata))
-        self._models = [self.model] * n  # skip_checks needs every argument at full size
-        self._batch = n
+        phys, nu = self.layout.physics_size, self.model.nu
+        bounds = np.linspace(0, n, count + 1).round().astype(int)
+        threads = self.nthread if count == 1 else 0  # 0: in the calling thread
+        self._lanes = []
+        for i, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            m = int(hi - lo)
+            # Lane i of a multi-lane schedule owns pool key i + 1; the single lane key 0.
+            key = 0 if count == 1 else i + 1
+            self._lanes.append(_Lane(
+                rows=slice(int(lo), int(hi)),
+                pool=self._pool(key, threads),
+                datas=[mujoco.MjData(self.model) for _ in range(max(threads, 1))],
+                init=np.empty((m, phys)),  # contiguous: mujoco.rollout reads it raw
+                ctrl=np.empty((m, SUBSTEPS, nu)),
+                sub=np.empty((m, SUBSTEPS, phys)),
+                sensor=np.empty((m, SUBSTEPS, self.model.nsensordata)),
+                models=[self.model] * m,
+            ))  # fmt: skip
+        if count > 1 and self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.lanes,
+                                                thread_name_prefix="spot-lane")
+        self._batch = (n, count)
 
     def rollout_batch(self, initial_state: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Simulate 9-DoF ``targets`` (N, T, 9) from ``initial_state`` (size,) or (N, size).
@@ -144,33 +211,52 @@ class SpotRolloutEngine:
         n, t, m = targets.shape
         if m != TARGET_DIM:
             raise ValueError(f"targets have {m} channels, the Spot action has {TARGET_DIM}")
-        size, phys = self.layout.size, self.layout.physics_size
-        nq, nv = self.model.nq, self.model.nv
+        size = self.layout.size
         self._buffers(n)
         if self._states.shape[:2] != (n, t):
             self._states = np.empty((n, t, size))
         start = np.broadcast_to(np.asarray(initial_state, dtype=np.float64), (n, size))
-        self._init[:] = start[:, :phys]
-        prev = start[:, phys:].astype(np.float32)
         targets = np.asarray(targets, dtype=np.float64)
         with single_blas_thread():
-            for k in range(t):
-                qpos = self._init[:, 1 : 1 + nq]
-                qvel = self._init[:, 1 + nq : 1 + nq + nv]
-                command = targets_to_command(targets[:, k], base_pose_from_qpos(qpos),
-                                             self.action_config)
-                ctrl, prev = self.policy.act(qpos, qvel, command, prev)
-                self._ctrl[:] = ctrl[:, None, :]
-                self._pool.rollout(
-                    self._models, self._datas, self._init, self._ctrl, nstep=SUBSTEPS,
-                    state=self._sub, sensordata=self._sensor, skip_checks=True,
-                )  # fmt: skip
-                self._init[:] = self._sub[:, -1]
-                self._states[:, k, :phys] = self._init
-                self._states[:, k, phys:] = prev
+            if len(self._lanes) == 1:
+                self._run_lane(self._lanes[0], start, targets)
+            else:
+                assert self._executor is not None
+                jobs = [self._executor.submit(self._run_lane, lane, start, targets)
+                        for lane in self._lanes]
+                for job in jobs:
+                    job.result()  # re-raises a lane's exception here
         return self._states
 
-    def close(self) -> None:
-        """Stop the thread pool (also done at garbage collection)."""
-        self._pool.close()
+    def _run_lane(self, lane: _Lane, start: np.ndarray, targets: np.ndarray) -> None:
+        """Advance the worlds of ``lane`` through all of ``targets``' command steps."""
+        phys, nq, nv = self.layout.physics_size, self.model.nq, self.model.nv
+        rows = lane.rows
+        lane.init[:] = start[rows, :phys]
+        prev = start[rows, phys:].astype(np.float32)
+        qpos = lane.init[:, 1 : 1 + nq]
+        qvel = lane.init[:, 1 + nq : 1 + nq + nv]
+        block = targets[rows]
+        out = self._states[rows]
+        for k in range(block.shape[1]):
+            command = targets_to_command(block[:, k], base_pose_from_qpos(qpos),
+                                         self.action_config)
+            ctrl, prev = self.policy.act(qpos, qvel, command, prev)
+            lane.ctrl[:] = ctrl[:, None, :]
+            lane.pool.rollout(
+                lane.models, lane.datas, lane.init, lane.ctrl, nstep=SUBSTEPS,
+                state=lane.sub, sensordata=lane.sensor, skip_checks=True,
+            )  # fmt: skip
+            lane.init[:] = lane.sub[:, -1]
+            out[:, k, :phys] = lane.init
+            out[:, k, phys:] = prev
 
+    def close(self) -> None:
+        """Stop the thread pools (also done at garbage collection)."""
+        for pool in self._pools.values():
+            pool.close()
+        self._pools.clear()
+        self._batch = (-1, -1)
+        if self._executor is not None:
+            self._executor.shutdown()
+            self._executor = None

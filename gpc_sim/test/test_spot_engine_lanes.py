@@ -1,0 +1,80 @@
+"""The Spot engine's multi-lane schedule gives the same states as the single-lane one.
+
+Lanes split the batch into blocks stepped by separate Python threads; the policy then sees
+smaller batches. That is exact only because numpy's OpenBLAS rounds every row of a float32
+product the same way for batches of 8 rows or more, which the first test pins down.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gpc_sim.blas import single_blas_thread
+from gpc_sim.spot.rollout import LANE_MIN_WORLDS, SpotRolloutEngine
+from gpc_sim.task import initial_state_rng
+from gpc_sim.tasks import make_task
+
+
+@pytest.fixture(scope="module")
+def task():
+    return make_task("spot_chair", nthread=2)
+
+
+@pytest.fixture(scope="module")
+def start(task) -> np.ndarray:
+    return task.sample_initial_state(initial_state_rng(0, 0))
+
+
+def targets_for(task, start, n: int, steps: int) -> np.ndarray:
+    rng = np.random.default_rng(7)
+    drift = rng.normal(0.0, [0.6, 0.6, 0.6, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3], (n, 1, 9))
+    return task.nominal_action(start) + drift * np.linspace(0.0, 1.0, steps)[None, :, None]
+
+
+def test_policy_rows_do_not_depend_on_a_batch_of_eight_or_more(task):
+    obs = np.random.default_rng(0).normal(size=(40, 84)).astype(np.float32)
+    with single_blas_thread():
+        whole = task.policy.forward(obs)
+        for lo, hi in ((0, LANE_MIN_WORLDS), (8, 24), (21, 40)):
+            np.testing.assert_array_equal(task.policy.forward(obs[lo:hi]), whole[lo:hi])
+
+
+def test_lanes_give_the_single_lane_states_bit_for_bit(task, start):
+    single = SpotRolloutEngine(task.model, nthread=2, policy=task.policy)
+    laned = SpotRolloutEngine(task.model, nthread=2, policy=task.policy, lanes=2)
+    try:
+        targets = targets_for(task, start, 2 * LANE_MIN_WORLDS + 3, 10)  # blocks of 10 and 9
+        expected = single.rollout_batch(start, targets).copy()
+        got = laned.rollout_batch(start, targets)
+        assert len(laned._lanes) == 2
+        np.testing.assert_array_equal(got, expected)
+        assert np.ptp(task.layout.qpos(got)[:, -1, 0]) > 0.01  # the worlds did differ
+        # Too few worlds for two lanes of 8: one lane, still the same states.
+        small = targets[:LANE_MIN_WORLDS + 2, :4]
+        expected = single.rollout_batch(start, small).copy()
+        np.testing.assert_array_equal(laned.rollout_batch(start, small), expected)
+        assert len(laned._lanes) == 1
+    finally:
+        single.close()
+        laned.close()
+
+
+class _FailingPolicy:
+    """A policy that fails on its first call, as a lane thread would see it."""
+
+    def act(self, *args):
+        raise RuntimeError("policy failed")
+
+
+def test_a_failing_lane_raises_in_the_caller(task, start):
+    laned = SpotRolloutEngine(task.model, nthread=2, policy=task.policy, lanes=2)
+    try:
+        laned.policy = _FailingPolicy()  # type: ignore[assignment]
+        with pytest.raises(RuntimeError, match="policy failed"):
+            laned.rollout_batch(start, targets_for(task, start, 16, 2))
+        assert len(laned._lanes) == 2  # the failure came from the lane threads
+        with pytest.raises(ValueError, match="channels"):
+            laned.rollout_batch(start, np.zeros((16, 2, 5)))
+    finally:
+        laned.close()
