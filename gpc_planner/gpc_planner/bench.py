@@ -194,13 +194,18 @@ def bench_proposal(task_name: str, model: str | None = None, rollouts: int = 32,
     predrawn.optimizer.proposal = _PreDrawn(  # type: ignore[attr-defined]
         proposal.sample(obs, obs, n_flow, flow_steps, gen))
 
+    # Every timed step is a first planning step from the same state (``reset`` drops the
+    # warm start), so the planners do not drift apart over the repeats.
     def cem_step() -> None:
+        cem.reset()
         cem.plan(state, 0.0)
 
     def gpc_step() -> None:
+        gpc.reset()
         gpc.plan(state, 0.0)
 
     def predrawn_step() -> None:
+        predrawn.reset()
         predrawn.plan(state, 0.0)
 
     def sampling() -> None:

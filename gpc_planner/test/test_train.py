@@ -178,7 +178,9 @@ def test_bench_proposal_prints_the_figures(model_path):
     assert set(figures["plan_iteration_ms"]) == {"cem", "gpc_cem", "gpc_cem_predrawn"}
     assert figures["sampling_ms"] > 0
     ms = figures["plan_iteration_ms"]
+    # The ratios are computed before the times are rounded to 1 us: allow for that rounding.
+    tol = 1e-4 + 1.5e-3 / min(ms.values())
     assert figures["overhead"] == pytest.approx(ms["gpc_cem"] / ms["gpc_cem_predrawn"] - 1,
-                                                abs=1e-3)
-    assert figures["vs_cem"] == pytest.approx(ms["gpc_cem"] / ms["cem"] - 1, abs=1e-3)
+                                                abs=tol)
+    assert figures["vs_cem"] == pytest.approx(ms["gpc_cem"] / ms["cem"] - 1, abs=tol)
     assert np.isfinite(figures["overhead"])
