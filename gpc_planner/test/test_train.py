@@ -178,9 +178,11 @@ def test_bench_proposal_prints_the_figures(model_path):
     assert set(figures["plan_iteration_ms"]) == {"cem", "gpc_cem", "gpc_cem_predrawn"}
     assert figures["sampling_ms"] > 0
     ms = figures["plan_iteration_ms"]
-    # The ratios are computed before the times are rounded to 1 us: allow for that rounding.
-    tol = 1e-4 + 1.5e-3 / min(ms.values())
-    assert figures["overhead"] == pytest.approx(ms["gpc_cem"] / ms["gpc_cem_predrawn"] - 1,
-                                                abs=tol)
-    assert figures["vs_cem"] == pytest.approx(ms["gpc_cem"] / ms["cem"] - 1, abs=tol)
+    # The ratios are computed before the times are rounded to 1 us (+-0.0005 ms each), and
+    # rounded to 1e-4 themselves: g/c moves by at most 0.0005 (1 + g/c) / c.
+    def ratio_ok(value: float, g: float, c: float) -> bool:
+        return abs(value - (g / c - 1)) <= 1e-4 + 6e-4 * (1 + g / c) / c
+
+    assert ratio_ok(figures["overhead"], ms["gpc_cem"], ms["gpc_cem_predrawn"])
+    assert ratio_ok(figures["vs_cem"], ms["gpc_cem"], ms["cem"])
     assert np.isfinite(figures["overhead"])
