@@ -60,9 +60,13 @@ class EvalSpec:
             return [resolve_model_path(task_name, self.method, None)]
         return [resolve_model_path(task_name, self.method, m) for m in self.model]
 
-    def model_for_trial(self, trial: int) -> str | None:
+    def model_index(self, trial: int) -> int | None:
         """Trial i uses model i mod n: every model seed sees a share of the same states."""
-        return None if self.model is None else self.model[trial % len(self.model)]
+        return None if self.model is None else trial % len(self.model)
+
+    def model_for_trial(self, trial: int) -> str | None:
+        index = self.model_index(trial)
+        return None if index is None else self.model[index]  # type: ignore[index]
 
     def header(self, task_name: str) -> dict:
         """The journal's first line: what a resumed run must match.
@@ -113,7 +117,7 @@ def run_trial(task: Task, spec: EvalSpec, trial: int) -> dict:
         "plan_time_ms": [round(t * 1e3, 3) for t in result.plan_times],
         "wall_time_s": round(time.perf_counter() - start, 3),
         "initial_state": state_digest(state),
-        **({"model_index": trial % len(spec.model)} if spec.uses_model() and spec.model
+        **({"model_index": spec.model_index(trial)} if spec.uses_model() and spec.model
            else {}),
     }
 

@@ -42,8 +42,9 @@ def _cached_model(path: str, mtime_ns: int, size: int):
 
     from gpc_planner.proposals import load_proposal_model
 
-    # The proposal's batches are tiny (tens of samples): intra-op threads gain nothing and,
-    # on a loaded machine, make sampling an order of magnitude slower.
+    # Sampling runs the network in numpy; torch only draws the initial noise (tens of
+    # numbers), for which an intra-op thread pool gains nothing and competes with the
+    # rollout threads.
     torch.set_num_threads(1)
     return load_proposal_model(path)
 

@@ -166,8 +166,7 @@ class NumpyVelocity:
         linears = [m for m in net.net if isinstance(m, nn.Linear)]
         weights = [lin.weight.detach().numpy().astype(np.float32).T.copy() for lin in linears]
         self.biases = [lin.bias.detach().numpy().astype(np.float32).copy() for lin in linears]
-        features = net.config.time_features
-        self.freqs = np.exp(np.linspace(0.0, math.log(1000.0), features)).astype(np.float32)
+        self.time_features = features = net.config.time_features
         first = weights[0]  # rows: [u (knot_dim), x and h (2d), time embedding (2 features)]
         self.w_knots = first[:knot_dim]
         self.w_cond = first[knot_dim: first.shape[0] - 2 * features]
@@ -176,8 +175,8 @@ class NumpyVelocity:
 
     def prepare(self, cond: np.ndarray, times: np.ndarray) -> np.ndarray:
         """First-layer offsets (steps, hidden) for condition (2d,) at flow times (steps,)."""
-        angles = times.astype(np.float32)[:, None] * self.freqs[None, :]
-        emb = np.concatenate([np.sin(angles), np.cos(angles)], axis=1)
+        emb = time_embedding(torch.from_numpy(times.astype(np.float32)),
+                             self.time_features).numpy()
         return (cond.astype(np.float32) @ self.w_cond + self.biases[0]) + emb @ self.w_time
 
     def __call__(self, u: np.ndarray, offset: np.ndarray) -> np.ndarray:
@@ -268,8 +267,8 @@ class ProposalModel:
         """ConfigError naming the file unless the model fits ``task`` (and ``horizon``, s).
 
         Same task, or a task of the same family with the same observation
-        layout; same knot shape and observation size; same horizon, since a
-        model's knots are values at fixed times.
+        layout; same knot shape and observation size; a horizon no longer than
+        the trained one (``window`` serves a shorter one).
         """
         where = f"proposal model {self.source}"
         same_family = (self.info.task_family and self.info.task_family == task.family
@@ -285,10 +284,15 @@ class ProposalModel:
         if self.knot_shape != shape:
             raise ConfigError(f"{where} has knot shape {self.knot_shape}, task {task.name} "
                               f"plans with {shape}")
-        if horizon is not None and horizon > self.info.horizon * (1 + 1e-6):
-            raise ConfigError(f"{where} was trained for a {self.info.horizon:g} s horizon, "
-                              f"not {horizon:g} s (a model serves its horizon or a shorter "
-                              "one)")
+        if horizon is not None:
+            self._check_horizon(horizon)
+
+    def _check_horizon(self, horizon: float) -> None:
+        """A model's curves end at its trained horizon: it cannot serve a longer one."""
+        if horizon > self.info.horizon * (1 + 1e-6):
+            raise ConfigError(f"proposal model {self.source} was trained for a "
+                              f"{self.info.horizon:g} s horizon, not {horizon:g} s (a model "
+                              "serves its horizon or a shorter one)")
 
     def window(self, knot_times: np.ndarray) -> ProposalModel | WindowedProposal:
         """This model for a planner whose knots sit at ``knot_times`` (s).
@@ -301,9 +305,7 @@ class ProposalModel:
         knot_times = np.asarray(knot_times, dtype=np.float64)
         if np.allclose(knot_times, self.info.knot_times, rtol=1e-6, atol=1e-9):
             return self
-        if knot_times[-1] > self.info.horizon * (1 + 1e-6):
-            raise ConfigError(f"proposal model {self.source} covers {self.info.horizon:g} s, "
-                              f"not {knot_times[-1]:g} s")
+        self._check_horizon(float(knot_times[-1]))
         return WindowedProposal(self, knot_times)
 
 

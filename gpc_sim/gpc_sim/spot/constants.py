@@ -61,13 +61,13 @@ ISAAC_FROM_MUJOCO = (12, 0, 3, 6, 9, 13, 1, 4, 7, 10, 14, 2, 5, 8, 11, 15, 16, 1
 LEG_ACTION_FROM_MUJOCO = (0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11)
 
 # --- Default pose (the policy's zero point), MuJoCo order, rad --------------------------
+def _four_legs(hx: float, hy: float, kn: float) -> tuple[float, ...]:
+    """(hx, hy, kn) of FL, FR, HL, HR: the right legs mirror the hip abduction hx."""
+    return (hx, hy, kn, -hx, hy, kn, hx, hy, kn, -hx, hy, kn)
+
+
 # Left legs hx +0.12, right legs -0.12 (feet slightly outward); hy 0.5; knee -1.0.
-DEFAULT_LEG_POSE = (
-    0.12, 0.5, -1.0,  # FL
-    -0.12, 0.5, -1.0,  # FR
-    0.12, 0.5, -1.0,  # HL
-    -0.12, 0.5, -1.0,  # HR
-)  # fmt: skip
+DEFAULT_LEG_POSE = _four_legs(0.12, 0.5, -1.0)
 # Arm unstowed in front of the body, gripper open: the arm part of the policy's default
 # pose, so also a safe arm target (the policy was trained around it). Arm targets must
 # move smoothly: switching to the stowed arm in one step makes the robot fall.
@@ -94,12 +94,7 @@ STANDING_TORSO = (0.0, 0.0, STANDING_HEIGHT_COMMAND)  # roll (rad), pitch (rad),
 # 0.52 m the feet would start 8.7 cm underground and the contacts pop the robot up (up to
 # 0.58 m/s); from this pose it settles gently (|vz| < 0.2 m/s).
 START_HEIGHT = 0.52  # m, torso
-STANDING_LEG_POSE = (
-    0.12, 0.72, -1.45,  # FL
-    -0.12, 0.72, -1.45,  # FR
-    0.12, 0.72, -1.45,  # HL
-    -0.12, 0.72, -1.45,  # HR
-)  # fmt: skip
+STANDING_LEG_POSE = _four_legs(0.12, 0.72, -1.45)
 
 # --- Joint limits -----------------------------------------------------------------------
 # The arm's hard joint ranges (rad) in judo's MJCF, sh0, sh1, el0, el1, wr0, wr1, as
