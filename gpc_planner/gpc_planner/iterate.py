@@ -26,6 +26,7 @@ from pathlib import Path
 from gpc_planner.atomic import write_json_atomic
 from gpc_planner.collect import CollectSpec, collect, load_dataset
 from gpc_planner.evaluation import EvalSpec
+from gpc_sim.errors import ConfigError
 
 
 def iterate(spec: CollectSpec, iterations: int, config, out: str | Path, workers: int = 1,
@@ -74,6 +75,9 @@ def _evaluate_round(spec: EvalSpec, out: Path, workers: int, progress: bool) -> 
 
     if out.is_file():
         summary = json.loads(out.read_text())
+        if summary.get("settings") != json.loads(json.dumps(asdict(spec))):
+            raise ConfigError(f"{out} is an evaluation with other settings; delete it or "
+                              "choose another --out")
     else:
         summary = evaluate(spec, workers=workers, out=out, progress=progress)
     keys = ("trials", "successes", "success_rate", "ci_low", "ci_high", "steps_mean",

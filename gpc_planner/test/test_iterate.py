@@ -1,6 +1,7 @@
 """gpc iterate: rounds of collection and training, with an online evaluation per round."""
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -9,6 +10,7 @@ from gpc_planner.collect import CollectSpec
 from gpc_planner.evaluation import EvalSpec
 from gpc_planner.iterate import iterate
 from gpc_planner.proposals.train import TrainConfig
+from gpc_sim.errors import ConfigError
 from gpc_sim.push.task import PushTask
 
 torch.set_num_threads(1)
@@ -40,6 +42,10 @@ def test_rounds_collect_with_the_previous_model_and_evaluate_it(tmp_path, monkey
     again = iterate(TINY, 2, CONFIG, tmp_path, progress=False, evaluation=EVAL)
     assert again["iterations"] == rows
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+
+    # A finished round's evaluation is reused only for the same evaluation settings.
+    with pytest.raises(ConfigError, match="eval.json is an evaluation with other settings"):
+        iterate(TINY, 2, CONFIG, tmp_path, progress=False, evaluation=replace(EVAL, trials=3))
 
 
 def test_rounds_without_evaluation_have_no_eval_entry(tmp_path, monkeypatch):
