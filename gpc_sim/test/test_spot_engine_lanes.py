@@ -41,7 +41,7 @@ def test_policy_rows_do_not_depend_on_a_batch_of_eight_or_more(task):
 
 
 def test_lanes_give_the_single_lane_states_bit_for_bit(task, start):
-    single = SpotRolloutEngine(task.model, nthread=2, policy=task.policy)
+    single = SpotRolloutEngine(task.model, nthread=2, policy=task.policy, lanes=1)
     laned = SpotRolloutEngine(task.model, nthread=2, policy=task.policy, lanes=2)
     try:
         targets = targets_for(task, start, 2 * LANE_MIN_WORLDS + 3, 10)  # blocks of 10 and 9
@@ -78,3 +78,10 @@ def test_a_failing_lane_raises_in_the_caller(task, start):
             laned.rollout_batch(start, np.zeros((16, 2, 5)))
     finally:
         laned.close()
+
+
+def test_default_is_one_lane_per_physics_thread(task):
+    assert SpotRolloutEngine(task.model, nthread=2, policy=task.policy).lanes == 2
+    assert SpotRolloutEngine(task.model, nthread=1, policy=task.policy).lanes == 1
+    with pytest.raises(ValueError, match="lanes"):
+        SpotRolloutEngine(task.model, nthread=2, policy=task.policy, lanes=0)

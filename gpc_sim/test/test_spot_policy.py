@@ -42,6 +42,7 @@ from gpc_sim.spot.constants import (
 from gpc_sim.spot.policy import (
     LocomotionPolicy,
     default_policy,
+    gravity_in_body,
     policy_step,
     standing_command,
     standing_qpos,
@@ -183,6 +184,10 @@ def test_gravity_in_body_frame():
         rot = np.empty(9)
         mujoco.mju_quat2Mat(rot, q)
         np.testing.assert_allclose(got, rot.reshape(3, 3).T @ v, atol=1e-12)
+    # The closed form the policy uses for gravity is the same rotation.
+    np.testing.assert_allclose(gravity_in_body(quats), world_to_body(quats, down), atol=1e-15)
+    np.testing.assert_allclose(gravity_in_body(quat[None]), [[np.sin(0.3), 0, -np.cos(0.3)]],
+                               atol=1e-12)
 
 
 def random_states(model: mujoco.MjModel, n: int, seed: int = 0):

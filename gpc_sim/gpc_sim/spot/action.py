@@ -135,9 +135,11 @@ def targets_to_command(
         )
     batch = np.broadcast_shapes(targets.shape[:-1], pose.shape[:-1])
     valid = np.isfinite(targets).all(axis=-1) & np.isfinite(pose).all(axis=-1)
-    # Non-finite elements are replaced before the arithmetic: no NaN and no warnings.
-    targets = np.where(valid[..., None], targets, 0.0)
-    pose = np.where(valid[..., None], pose, 0.0)
+    all_valid = bool(valid.all())  # the rollouts' case: skip the replacements (same result)
+    if not all_valid:
+        # Non-finite elements are replaced before the arithmetic: no NaN and no warnings.
+        targets = np.where(valid[..., None], targets, 0.0)
+        pose = np.where(valid[..., None], pose, 0.0)
     yaw = pose[..., 2]
     cos, sin = np.cos(yaw), np.sin(yaw)
     dx = (targets[..., 0] - pose[..., 0]) / config.tracking_time
@@ -153,7 +155,8 @@ def targets_to_command(
     command[..., VY] = vy * scale
     command[..., YAW_RATE] = np.clip(yaw_rate, -config.max_yaw_rate, config.max_yaw_rate)
     arm = np.clip(targets[..., TARGET_ARM], _ARM_LOW, _ARM_HIGH)
-    command[..., ARM.start : _GRIPPER] = np.where(valid[..., None], arm, SAFE_ARM_POSE)
+    command[..., ARM.start : _GRIPPER] = arm if all_valid else np.where(valid[..., None], arm,
+                                                                       SAFE_ARM_POSE)
     command[..., _GRIPPER] = config.gripper
     command[..., TORSO] = config.torso
     return command
@@ -177,11 +180,14 @@ def yaw_from_quat(quat: np.ndarray) -> np.ndarray:
     when projected onto the floor.
     """
     quat = np.asarray(quat, dtype=np.float64)
-    w, x, y, z = np.moveaxis(quat, -1, 0)
+    w, x, y, z = quat[..., 0], quat[..., 1], quat[..., 2], quat[..., 3]
     return np.arctan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
 
 
 def base_pose_from_qpos(qpos: np.ndarray) -> np.ndarray:
     """Spot's world-frame [x, y, yaw] (..., 3) from qpos (..., nq) (free joint first)."""
     qpos = np.asarray(qpos, dtype=np.float64)
-    return np.concatenate([qpos[..., 0:2], yaw_from_quat(qpos[..., 3:7])[..., None]], axis=-1)
+    pose = np.empty((*qpos.shape[:-1], 3))
+    pose[..., 0:2] = qpos[..., 0:2]
+    pose[..., 2] = yaw_from_quat(qpos[..., 3:7])
+    return pose

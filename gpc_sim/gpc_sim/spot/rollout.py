@@ -10,7 +10,7 @@ worlds at once,
 2. observe and evaluate the policy once for the whole batch (``LocomotionPolicy.act``);
 3. hold the 19 actuator targets for ``SUBSTEPS`` (2) physics steps, all worlds in one call
    of a persistent ``mujoco.rollout.Rollout`` thread pool (or, with ``lanes > 1``, blocks
-   of worlds each stepped by their own Python thread: ``SpotRolloutEngine``).
+   of worlds each stepped by their own Python thread, the default: ``SpotRolloutEngine``).
 
 State vector (``SpotStateLayout``): MuJoCo's FULLPHYSICS state (time, qpos, qvel, as
 ``gpc_sim.rollout.get_state`` returns it) followed by the policy's previous raw output (12
@@ -124,9 +124,10 @@ class SpotRolloutEngine:
 
     Two schedules, the same states (bit for bit):
 
-    * ``lanes=1`` (default): every command step, the policy for all N worlds, then one
+    * ``lanes=1``: every command step, the policy for all N worlds, then one
       ``mujoco.rollout`` call on ``nthread`` pool threads for all of them. Policy and
-      physics alternate, so while the policy runs (one thread) the other cores idle.
+      physics alternate, so while the policy runs (one thread) the other cores idle, and
+      every call ends at a barrier where the threads wait for the slowest world.
     * ``lanes=L > 1``: the worlds are split into L contiguous blocks, each advanced through
       the whole horizon by its own Python thread, alternating the policy for its block with
       a ``mujoco.rollout`` of its block run in that thread (no pool: no hand-off per call).
@@ -138,9 +139,10 @@ class SpotRolloutEngine:
       ``test_spot_engine_lanes.py``), so splitting never changes the states. Each lane's
       physics runs in its own Python thread, so ``lanes`` replaces ``nthread`` there.
 
-    Lanes are opt-in: on the 2-core dev machine, with both cores busy with another job,
-    lanes=2 against lanes=1 for 32 worlds x 200 command steps ranged from 9 % faster to
-    18 % slower over interleaved runs (the overlap needs an idle core to win anything).
+    The default (``lanes=None``) is one lane per physics thread. On the idle 2-core dev
+    machine, 32 worlds x 4 s (``gpc bench rollout --task spot_chair``): lanes=2 573-595 ms
+    against 666 ms for lanes=1, with bare physics at 466-476 ms; lanes=3 and 4 were slower
+    than 2 (more, smaller policy batches on the same two cores).
     """
 
     def __init__(
@@ -149,7 +151,7 @@ class SpotRolloutEngine:
         nthread: int | None = None,
         policy: LocomotionPolicy | None = None,
         action_config: SpotActionConfig = DEFAULT_ACTION_CONFIG,
-        lanes: int = 1,
+        lanes: int | None = None,
     ) -> None:
         if model.nu != N_JOINTS:
             raise ValueError(f"model has {model.nu} actuators; the policy drives {N_JOINTS}")
@@ -158,7 +160,9 @@ class SpotRolloutEngine:
         self.policy = policy or default_policy()
         self.action_config = action_config
         self.nthread = nthread or default_threads()
-        self.lanes = lanes
+        self.lanes = self.nthread if lanes is None else lanes
+        if self.lanes < 1:
+            raise ValueError(f"lanes must be >= 1, got {self.lanes}")
         self._pools: dict[int, mj_rollout.Rollout] = {}  # threads -> pool, made on demand
         self._lanes: list[_Lane] = []
         self._executor: ThreadPoolExecutor | None = None
