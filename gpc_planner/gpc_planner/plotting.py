@@ -16,6 +16,8 @@ from gpc_sim.push.task import PushTask  # noqa: E402
 from gpc_sim.spot.constants import (  # noqa: E402
     CHAIR_FOOTPRINT_RADIUS,
     OBSTACLE_BOXES,
+    ROBOT_FOOTPRINT_OFFSETS,
+    ROBOT_FOOTPRINT_RADIUS,
     SUCCESS_POSITION_TOLERANCE,
 )
 from gpc_sim.spot.task import SpotChairTask  # noqa: E402
@@ -55,13 +57,8 @@ def plot_push_episode(task: PushTask, states: np.ndarray, path: str | Path, titl
     return path
 
 
-def plot_spot_episode(task: SpotChairTask, states: np.ndarray, path: str | Path, title: str,
-                      snapshots: int = 8) -> Path:
-    """Top view: obstacle, goal disc and heading, chair snapshots fading in, torso and
-    gripper paths."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(8, 6))
+def _spot_scene(ax, task: SpotChairTask) -> None:
+    """The fixed parts of a Spot top view: the C obstacle and the goal (disc and heading)."""
     for _, (cx, cy, _), (hx, hy, _) in OBSTACLE_BOXES:
         ax.add_patch(plt.Rectangle((cx - hx, cy - hy), 2 * hx, 2 * hy, color="tab:brown"))
     gx, gy, gyaw = task.goal
@@ -69,6 +66,56 @@ def plot_spot_episode(task: SpotChairTask, states: np.ndarray, path: str | Path,
                             edgecolor="green", linewidth=2.5, label="goal", zorder=5))
     ax.arrow(gx, gy, 0.3 * np.cos(gyaw), 0.3 * np.sin(gyaw), color="green", width=0.02,
              zorder=5)
+
+
+def plot_spot_strip(task: SpotChairTask, states: np.ndarray, path: str | Path, title: str,
+                    panels: int = 6) -> Path:
+    """An image strip: ``panels`` top views at evenly spaced times of the episode.
+
+    Each panel shows the robot as the footprint the obstacle cost uses (two discs along
+    its heading), its arm as a line from the torso to the gripper, the chair's footprint
+    and heading, the obstacle and the goal. Rendering with MuJoCo needs an OpenGL context,
+    which headless machines without a GPU often lack; this needs none.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cols = min(panels, 3)
+    rows = -(-panels // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+    idx = np.linspace(0, len(states) - 1, panels).round().astype(int)
+    gripper = task.gripper(task.layout.qpos(states[idx]))
+    for ax, i, grip in zip(axes.flat, idx, gripper, strict=False):
+        _spot_scene(ax, task)
+        cx, cy, cyaw = task.chair_pose(states[i])
+        ax.add_patch(plt.Circle((cx, cy), CHAIR_FOOTPRINT_RADIUS, color="tab:red", alpha=0.8))
+        ax.plot([cx, cx + CHAIR_FOOTPRINT_RADIUS * np.cos(cyaw)],
+                [cy, cy + CHAIR_FOOTPRINT_RADIUS * np.sin(cyaw)], color="darkred")
+        x, y, yaw = task.torso_pose(states[i])
+        for offset in ROBOT_FOOTPRINT_OFFSETS:
+            ax.add_patch(plt.Circle((x + offset * np.cos(yaw), y + offset * np.sin(yaw)),
+                                    ROBOT_FOOTPRINT_RADIUS, color="tab:blue", alpha=0.5))
+        ax.plot([x, grip[0]], [y, grip[1]], color="tab:purple", linewidth=2)
+        ax.plot(grip[0], grip[1], "o", color="tab:purple", markersize=4)
+        ax.set(xlim=(-4.5, 2.5), ylim=(-2.5, 2.5), aspect="equal",
+               title=f"t = {i * task.dt:.1f} s")
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(idx):]:
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def plot_spot_episode(task: SpotChairTask, states: np.ndarray, path: str | Path, title: str,
+                      snapshots: int = 8) -> Path:
+    """Top view: obstacle, goal disc and heading, chair snapshots fading in, torso and
+    gripper paths."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(8, 6))
+    _spot_scene(ax, task)
     idx = np.linspace(0, len(states) - 1, snapshots).astype(int)
     for j, i in enumerate(idx):
         alpha = 0.15 + 0.75 * j / max(1, snapshots - 1)

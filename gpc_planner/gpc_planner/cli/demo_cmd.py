@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import io
 import time
 
 import numpy as np
 
+from gpc_planner.atomic import write_atomic
 from gpc_planner.cli.args import add_model_arguments, nonnegative_int, positive_int
 from gpc_planner.episode import run_episode
 from gpc_planner.methods import METHODS, build_planner
-from gpc_planner.plotting import plot_episode
+from gpc_planner.plotting import plot_episode, plot_spot_strip
+from gpc_sim.spot.task import SpotChairTask
 from gpc_sim.task import initial_state_rng
 from gpc_sim.tasks import TASKS, make_task
 
@@ -18,7 +21,9 @@ from gpc_sim.tasks import TASKS, make_task
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="one headless episode (Push-T by default) with a picture",
                        description="Run one closed-loop episode, print progress and the "
-                       "result, and save a top-view picture of the trajectory.")
+                       "result, and save a top-view picture of the trajectory (for Spot "
+                       "tasks also an image strip of six moments) and the recorded states "
+                       "(.npz).")
     p.add_argument("--task", choices=sorted(TASKS), default="push_t")
     p.add_argument("--method", choices=METHODS, default="cem")
     p.add_argument("--seed", type=nonnegative_int, default=0)
@@ -28,7 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-steps", type=positive_int, default=None,
                    help="episode limit in control steps (default: the task's)")
     add_model_arguments(p)
-    p.add_argument("--out", default="runs/demo", help="folder for the picture")
+    p.add_argument("--out", default="runs/demo", help="folder for the pictures and states")
     p.set_defaults(run=run)
 
 
@@ -63,9 +68,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"[demo] {outcome} after {result.steps} steps ({result.steps * task.dt:.1f} s simulated, "
           f"{wall:.1f} s wall); {metrics}; median plan time "
           f"{np.median(result.plan_times) * 1e3:.1f} ms")
-    picture = plot_episode(
-        task, result.states, f"{args.out}/{task.name}_{args.method}_seed{args.seed}.png",
-        f"{task.name} / {args.method}: {outcome.lower()} in {result.steps} steps",
-    )
-    print(f"[demo] picture: {picture}")
+    stem = f"{args.out}/{task.name}_{args.method}_seed{args.seed}_trial{args.trial}"
+    title = f"{task.name} / {args.method}: {outcome.lower()} in {result.steps} steps"
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, states=result.states, dt=task.dt, success=result.success)
+    write_atomic(f"{stem}.npz", buffer.getvalue())
+    picture = plot_episode(task, result.states, f"{stem}.png", title)
+    print(f"[demo] picture: {picture}; states: {stem}.npz")
+    if isinstance(task, SpotChairTask):
+        strip = plot_spot_strip(task, result.states, f"{stem}_strip.png", title)
+        print(f"[demo] image strip: {strip}")
     return 0  # the demo ran; its outcome is in the log and the picture

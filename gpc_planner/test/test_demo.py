@@ -1,0 +1,32 @@
+"""``gpc demo``: a short episode writes its picture, its states and (Spot) an image strip."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.image import imread
+
+from gpc_planner.cli.main import main
+
+
+def test_push_demo_writes_picture_and_replayable_states(tmp_path, capsys):
+    assert main(["demo", "--task", "push_t", "--max-steps", "30", "--out", str(tmp_path)]) == 0
+    stem = tmp_path / "push_t_cem_seed0_trial0"
+    assert imread(stem.with_suffix(".png")).ndim == 3
+    saved = np.load(stem.with_suffix(".npz"))
+    assert saved["states"].shape[0] == 31  # the initial state and one per step
+    assert float(saved["dt"]) == 0.01
+    assert not bool(saved["success"])
+    assert not (tmp_path / "push_t_cem_seed0_trial0_strip.png").exists()  # Spot only
+    assert "FAILURE after 30 steps" in capsys.readouterr().out
+
+
+def test_spot_demo_writes_an_image_strip_of_six_moments(tmp_path):
+    assert main(["demo", "--task", "spot_chair", "--max-steps", "10", "--trial", "2",
+                 "--out", str(tmp_path)]) == 0
+    stem = tmp_path / "spot_chair_cem_seed0_trial2"
+    states = np.load(stem.with_suffix(".npz"))["states"]
+    assert states.shape[0] == 11
+    strip = imread(f"{stem}_strip.png")
+    # Six panels in two rows of three: wider than tall, unlike the single top view.
+    assert strip.shape[1] > 1.5 * strip.shape[0]
+    assert imread(stem.with_suffix(".png")).ndim == 3
