@@ -136,6 +136,8 @@ def summarize(spec: EvalSpec, records: list[dict]) -> dict:
     ratios = [r["cem_sample_ratio"] for r in records if r["cem_sample_ratio"] is not None]
     ratio_mean, ratio_std = mean_std(ratios)
     plan_times = [t for r in records for t in r["plan_time_ms"]]
+    # Seconds of wall time per trial in its worker (one core each with --workers > 1).
+    trial_time_mean, trial_time_std = mean_std([r["wall_time_s"] for r in records])
     per_trial = [{k: v for k, v in r.items() if k != "plan_time_ms"} for r in records]
     for row, r in zip(per_trial, records, strict=True):
         times = r["plan_time_ms"]
@@ -154,6 +156,8 @@ def summarize(spec: EvalSpec, records: list[dict]) -> dict:
         "cem_sample_ratio_mean": ratio_mean,
         "cem_sample_ratio_std": ratio_std,
         "plan_time_ms_median": float(np.median(plan_times)) if plan_times else None,
+        "trial_time_s_mean": trial_time_mean,
+        "trial_time_s_std": trial_time_std,
         "settings": asdict(spec),
         **({"per_model": per_model_summary(spec, records)} if spec.uses_model() else {}),
         "platform": {"python": platform.python_version(), "machine": platform.machine()},
@@ -238,5 +242,6 @@ def format_summary(summary: dict) -> str:
         f"{fmt(summary['steps_mean'], '.1f') + ' +- ' + fmt(summary['steps_std'], '.1f'):>18} "
         f"{fmt(summary['cem_sample_ratio_mean'], '.2f'):>10} "
         f"{fmt(summary['plan_time_ms_median'], '.1f'):>8}",
-        f"{summary['successes']}/{summary['trials']} successes, seed {summary['seed']}",
+        f"{summary['successes']}/{summary['trials']} successes, seed {summary['seed']}; "
+        f"{fmt(summary.get('trial_time_s_mean'), '.1f')} s wall per trial",
     ])

@@ -39,6 +39,10 @@ def test_summary_follows_the_contract(tmp_path):
     assert {"success", "steps", "final_error", "coverage"} <= set(on_disk["per_trial"][0])
     assert summary["successes"] == sum(r["success"] for r in on_disk["per_trial"])
     assert not (tmp_path / "e.json.partial.jsonl").exists()
+    walls = [r["wall_time_s"] for r in on_disk["per_trial"]]
+    assert min(walls) > 0.0
+    assert on_disk["trial_time_s_mean"] == pytest.approx(np.mean(walls))
+    assert on_disk["trial_time_s_std"] == pytest.approx(np.std(walls))
 
 
 def test_interrupted_run_resumes_without_repeating_trials(tmp_path, monkeypatch):
