@@ -219,32 +219,35 @@ def boxes_2d(inflate: float = 0.0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     }
 
 
-def test_straight_line_from_any_start_to_the_goal_runs_into_the_cup():
+def test_straight_line_from_any_start_to_the_goal_runs_into_the_obstacle():
     boxes = boxes_2d()
     back_lo, back_hi = boxes["obstacle_back"]
     goal = np.array(CHAIR_GOAL[:2])
     # The goal lies behind the back wall with room for the chair; starts lie in front.
     assert goal[0] - CHAIR_REACH > back_hi[0]
-    corners = [
-        np.array(CHAIR_START[:2]) + np.array([sx, sy]) * CHAIR_START_JITTER[:2]
-        for sx in (-1, 1)
-        for sy in (-1, 1)
-    ]
-    for start in corners:
-        # The chair's centre line meets the back wall ...
+    centre = np.array(CHAIR_START[:2])
+    corners = [centre + np.array([sx, sy]) * CHAIR_START_JITTER[:2]
+               for sx in (-1, 1) for sy in (-1, 1)]
+    for start in [centre, *corners]:
+        # The chair's centre line meets the back wall: no start sees the goal.
         assert segment_hits_box(start, goal, back_lo, back_hi)
-        # ... and the chair's whole width fits between the arms, so it enters the cup
-        # (the local minimum) rather than glancing off an arm's end.
-        for side in (-1.0, 1.0):
-            offset = np.array([0.0, side * CHAIR_REACH])
-            for arm in ("obstacle_left", "obstacle_right"):
-                lo, hi = boxes[arm]
-                assert not segment_hits_box(start + offset, (back_lo[0], start[1] + offset[1]),
-                                            lo, hi)  # fmt: skip
         # The start itself is clear of the obstacle and outside the cup.
         for lo, hi in boxes_2d(inflate=CHAIR_REACH).values():
             assert not (np.all(start >= lo) and np.all(start <= hi))
         assert start[0] + CHAIR_REACH < boxes["obstacle_left"][0][0]
+    # From the middle, the chair's whole width fits between the arms: it enters the cup
+    # (the deepest local minimum) rather than glancing off an arm's end ...
+    for side in (-1.0, 1.0):
+        offset = np.array([0.0, side * CHAIR_REACH])
+        for arm in ("obstacle_left", "obstacle_right"):
+            lo, hi = boxes[arm]
+            assert not segment_hits_box(centre + offset, goal + offset, lo, hi)
+    # ... and from the widest starts its outer edge catches on an arm.
+    for sy in (-1, 1):
+        start = centre + np.array([0.0, sy * CHAIR_START_JITTER[1]])
+        edge = np.array([0.0, sy * CHAIR_REACH])
+        arm = boxes["obstacle_left" if sy > 0 else "obstacle_right"]
+        assert segment_hits_box(start + edge, goal + edge, *arm)
 
 
 def test_pushing_the_chair_straight_at_the_goal_stops_at_the_wall(model):
@@ -266,8 +269,9 @@ def test_initial_states_are_seeded_and_clear(model):
         qpos = initial_qpos(model, np.random.default_rng(seed))
         robot = base_pose_from_qpos(qpos)
         chair = chair_pose_from_qpos(qpos)
-        assert np.all(np.abs(robot - ROBOT_START) <= ROBOT_START_JITTER)
         assert np.all(np.abs(chair - CHAIR_START) <= CHAIR_START_JITTER)
+        behind = np.asarray(ROBOT_START) + [0.0, chair[1] - CHAIR_START[1], 0.0]
+        assert np.all(np.abs(robot - behind) <= ROBOT_START_JITTER)
         assert chair_tilt_from_qpos(qpos) == pytest.approx(0.0, abs=1e-12)
         np.testing.assert_array_equal(qpos[7:26], STANDING_LEG_POSE + UNSTOWED_ARM_POSE)
         # Nothing touches but feet and casters on the floor: no robot-chair, no obstacle.

@@ -193,11 +193,13 @@ def initial_qpos(model: mujoco.MjModel, rng: np.random.Generator) -> np.ndarray:
 
     Robot: standing (``standing_qpos``, the unstowed arm with the gripper closed, i.e. the
     arm of the default action config's safe command) at ``ROBOT_START`` +- uniform
-    ``ROBOT_START_JITTER``. Chair: upright on its casters at ``CHAIR_START`` +- uniform
+    ``ROBOT_START_JITTER``, shifted sideways by the chair's lateral offset so that it
+    starts behind the chair. Chair: upright on its casters at ``CHAIR_START`` +- uniform
     ``CHAIR_START_JITTER``; casters at rest. Same generator state, same qpos.
     """
     robot = np.asarray(ROBOT_START) + rng.uniform(-1.0, 1.0, 3) * np.asarray(ROBOT_START_JITTER)
     chair = np.asarray(CHAIR_START) + rng.uniform(-1.0, 1.0, 3) * np.asarray(CHAIR_START_JITTER)
+    robot[1] += chair[1] - CHAIR_START[1]
     qpos = standing_qpos(model, xy=robot[:2], arm=UNSTOWED_ARM_POSE)
     qpos[3:7] = _yaw_quat(robot[2])
     adr = CHAIR_QPOS_ADR
