@@ -159,12 +159,13 @@ CHAIR_GOAL = (1.2, 0.0, 0.0)  # x, y, yaw: 1.15 m behind the back wall, seat fac
 # robot behind it facing the goal (its lateral offset follows the chair's, plus its own
 # jitter). From every start the straight push at the goal runs into the obstacle: from
 # the middle (|y| < ~0.7) the chair enters the cup, further out it catches on an arm;
-# going around means first pushing the chair sideways, away from the goal. (A first version kept every start within 0.25 m of the centre line:
-# there CEM failed both online (32 x 4 s) and offline (128 x 4 s x 2 iterations, 50 s
-# episode), which would leave no successful episodes to learn from; the paper's CEM
-# succeeds in a third of its trials.) Uniform offsets keep the arm (reaching ~1.05 m
-# ahead of the torso) >= 0.25 m from the chair (whose casters reach 0.35 m from its
-# centre) and the chair out of the cup.
+# going around means first pushing the chair sideways, away from the goal. (A first
+# version kept every start within 0.25 m of the centre line: there CEM failed both
+# online (32 x 4 s) and offline (128 x 4 s x 2 iterations, 50 s episode), which would
+# leave no successful episodes to learn from; the paper's CEM succeeds in a third of its
+# trials.) Uniform offsets keep the arm (reaching ~1.05 m ahead of the torso) >= 0.25 m
+# from the chair (whose casters reach 0.35 m from its centre) and the chair out of the
+# cup.
 CHAIR_START = (-1.6, 0.0, 0.0)  # x, y, yaw
 CHAIR_START_JITTER = (0.15, OBSTACLE_HALF_WIDTH, math.pi / 4)  # +- uniform on x, y, yaw
 ROBOT_START = (-3.5, 0.0, 0.0)  # torso x, y, yaw; y is relative to the chair's offset
