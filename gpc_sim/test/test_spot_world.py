@@ -242,12 +242,16 @@ def test_straight_line_from_any_start_to_the_goal_runs_into_the_obstacle():
         for arm in ("obstacle_left", "obstacle_right"):
             lo, hi = boxes[arm]
             assert not segment_hits_box(centre + offset, goal + offset, lo, hi)
-    # ... and from the widest starts its outer edge catches on an arm.
+    # ... and from the widest starts, beyond the cup's outer edge, it catches on an arm's
+    # end: its inner edge passes inside the arm, its centre line outside.
     for sy in (-1, 1):
         start = centre + np.array([0.0, sy * CHAIR_START_JITTER[1]])
-        edge = np.array([0.0, sy * CHAIR_REACH])
-        arm = boxes["obstacle_left" if sy > 0 else "obstacle_right"]
-        assert segment_hits_box(start + edge, goal + edge, *arm)
+        arm_lo, arm_hi = boxes["obstacle_left" if sy > 0 else "obstacle_right"]
+        inner_face, outer_face = sorted((abs(arm_lo[1]), abs(arm_hi[1])))
+        end = arm_lo[0]  # the arm's end face, towards the start
+        at_end = start + (goal - start) * (end - start[0]) / (goal[0] - start[0])
+        assert abs(at_end[1]) > outer_face
+        assert abs(at_end[1]) - CHAIR_REACH < inner_face
 
 
 def test_pushing_the_chair_straight_at_the_goal_stops_at_the_wall(model):

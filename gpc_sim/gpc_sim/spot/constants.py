@@ -155,19 +155,20 @@ OBSTACLE_BOXES = (
     ),
 )
 CHAIR_GOAL = (1.2, 0.0, 0.0)  # x, y, yaw: 1.15 m behind the back wall, seat facing +x
-# Start: chair 0.7 m in front of the cup's mouth, anywhere across the cup's width, the
-# robot behind it facing the goal (its lateral offset follows the chair's, plus its own
-# jitter). From every start the straight push at the goal runs into the obstacle: from
-# the middle (|y| < ~0.7) the chair enters the cup, further out it catches on an arm;
-# going around means first pushing the chair sideways, away from the goal. (A first
-# version kept every start within 0.25 m of the centre line: there CEM failed both
-# online (32 x 4 s) and offline (128 x 4 s x 2 iterations, 50 s episode), which would
-# leave no successful episodes to learn from; the paper's CEM succeeds in a third of its
-# trials.) Uniform offsets keep the arm (reaching ~1.05 m ahead of the torso) >= 0.25 m
-# from the chair (whose casters reach 0.35 m from its centre) and the chair out of the
-# cup.
+# Start: chair 0.7 m in front of the cup's mouth, from the centre line to a quarter metre
+# beyond the cup's outer edge (y +- 1.6), the robot behind it facing the goal (its lateral
+# offset follows the chair's, plus its own jitter). From every start the straight push at
+# the goal runs into the obstacle: from the middle (|y| < ~0.7) the chair enters the cup,
+# further out it catches on an arm's end; going around means first pushing the chair
+# sideways, away from the goal, the more so the nearer the middle it starts. Calibration:
+# with starts within 0.25 m of the centre line CEM failed online (32 x 4 s) and offline
+# (128 x 4 s x 2 iterations, a 50 s episode), and with starts across the cup's width
+# (+- 1.0) online CEM failed its first 4 trials, all ending in the cup: no successful
+# episodes to learn from, where the paper's CEM succeeds in a third of its trials.
+# Uniform offsets keep the arm (reaching ~1.05 m ahead of the torso) >= 0.25 m from the
+# chair (whose casters reach 0.35 m from its centre) and the chair out of the cup.
 CHAIR_START = (-1.6, 0.0, 0.0)  # x, y, yaw
-CHAIR_START_JITTER = (0.15, OBSTACLE_HALF_WIDTH, math.pi / 4)  # +- uniform on x, y, yaw
+CHAIR_START_JITTER = (0.15, 1.6, math.pi / 4)  # +- uniform on x, y, yaw
 ROBOT_START = (-3.5, 0.0, 0.0)  # torso x, y, yaw; y is relative to the chair's offset
 ROBOT_START_JITTER = (0.1, 0.25, 0.3)
 
