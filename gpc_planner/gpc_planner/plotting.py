@@ -68,6 +68,15 @@ def _spot_scene(ax, task: SpotChairTask) -> None:
              zorder=5)
 
 
+def _chair(ax, pose: np.ndarray, alpha: float, label: str | None = None) -> None:
+    """The chair's footprint disc and a radius along its seat heading."""
+    x, y, yaw = pose
+    ax.add_patch(plt.Circle((x, y), CHAIR_FOOTPRINT_RADIUS, color="tab:red", alpha=alpha,
+                            label=label))
+    ax.plot([x, x + CHAIR_FOOTPRINT_RADIUS * np.cos(yaw)],
+            [y, y + CHAIR_FOOTPRINT_RADIUS * np.sin(yaw)], color="darkred", alpha=alpha)
+
+
 def plot_spot_strip(task: SpotChairTask, states: np.ndarray, path: str | Path, title: str,
                     panels: int = 6) -> Path:
     """An image strip: ``panels`` top views at evenly spaced times of the episode.
@@ -86,10 +95,7 @@ def plot_spot_strip(task: SpotChairTask, states: np.ndarray, path: str | Path, t
     gripper = task.gripper(task.layout.qpos(states[idx]))
     for ax, i, grip in zip(axes.flat, idx, gripper, strict=False):
         _spot_scene(ax, task)
-        cx, cy, cyaw = task.chair_pose(states[i])
-        ax.add_patch(plt.Circle((cx, cy), CHAIR_FOOTPRINT_RADIUS, color="tab:red", alpha=0.8))
-        ax.plot([cx, cx + CHAIR_FOOTPRINT_RADIUS * np.cos(cyaw)],
-                [cy, cy + CHAIR_FOOTPRINT_RADIUS * np.sin(cyaw)], color="darkred")
+        _chair(ax, task.chair_pose(states[i]), alpha=0.8)
         x, y, yaw = task.torso_pose(states[i])
         for offset in ROBOT_FOOTPRINT_OFFSETS:
             ax.add_patch(plt.Circle((x + offset * np.cos(yaw), y + offset * np.sin(yaw)),
@@ -119,11 +125,8 @@ def plot_spot_episode(task: SpotChairTask, states: np.ndarray, path: str | Path,
     idx = np.linspace(0, len(states) - 1, snapshots).astype(int)
     for j, i in enumerate(idx):
         alpha = 0.15 + 0.75 * j / max(1, snapshots - 1)
-        x, y, yaw = task.chair_pose(states[i])
-        ax.add_patch(plt.Circle((x, y), CHAIR_FOOTPRINT_RADIUS, color="tab:red", alpha=alpha,
-                                label="chair" if j == len(idx) - 1 else None))
-        ax.plot([x, x + CHAIR_FOOTPRINT_RADIUS * np.cos(yaw)],
-                [y, y + CHAIR_FOOTPRINT_RADIUS * np.sin(yaw)], color="darkred", alpha=alpha)
+        _chair(ax, task.chair_pose(states[i]), alpha,
+               label="chair" if j == len(idx) - 1 else None)
     torso = np.array([task.torso_pose(s) for s in states])
     gripper = task.gripper(task.layout.qpos(states))
     ax.plot(torso[:, 0], torso[:, 1], color="tab:blue", linewidth=1, label="torso path")
