@@ -3,7 +3,9 @@
 Trial i of a run seeded s always starts from the same state (``initial_state_rng``),
 whatever the method or the number of workers, so methods are compared on
 identical problems. Each finished trial is journaled to ``OUT.partial.jsonl``;
-an interrupted run resumes from it, and the final JSON is written atomically.
+an interrupted run resumes from it, and the final JSON is written atomically. The
+final JSON carries the journal's header (settings, model digests): the same evaluation
+run again into the same file is read back, not repeated.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -126,8 +129,12 @@ def _trial_job(job: TaskJob, trial: int) -> dict:
     return run_trial(job.task, job.spec, trial)
 
 
-def summarize(spec: EvalSpec, records: list[dict]) -> dict:
-    """The evaluation JSON (the contract in DESIGN.md) from per-trial records."""
+def summarize(spec: EvalSpec, records: list[dict], header: dict | None = None) -> dict:
+    """The evaluation JSON (the contract in DESIGN.md) from per-trial records.
+
+    ``header`` (``EvalSpec.header``) is stored too: a rerun into the same file finds there
+    whether it is the same evaluation, model digests included.
+    """
     records = sorted(records, key=lambda r: r["trial"])
     n = len(records)
     successes = sum(r["success"] for r in records)
@@ -159,6 +166,7 @@ def summarize(spec: EvalSpec, records: list[dict]) -> dict:
         "trial_time_s_mean": trial_time_mean,
         "trial_time_s_std": trial_time_std,
         "settings": asdict(spec),
+        **({"header": header} if header is not None else {}),
         **({"per_model": per_model_summary(spec, records)} if spec.uses_model() else {}),
         "platform": {"python": platform.python_version(), "machine": platform.machine()},
         "per_trial": per_trial,
@@ -187,8 +195,13 @@ def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
     for model in spec.model or (None,):
         build_planner(task, spec.method, np.random.default_rng(0), spec.horizon, spec.rollouts,
                       model=model, flow_steps=spec.flow_steps)
-    journal = JsonlLog(f"{out}.partial.jsonl") if out else None
     header = spec.header(task.name)
+    finished = _finished_summary(out, header)
+    if finished is not None:
+        print(f"gpc eval: {out} already holds this evaluation (same settings and models); "
+              "showing it (delete the file to run it again)", file=sys.stderr)
+        return finished
+    journal = JsonlLog(f"{out}.partial.jsonl") if out else None
     records: list[dict] = []
     if journal is not None:
         lines = journal.read()
@@ -213,11 +226,28 @@ def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
             bar.set_postfix(success=f"{wins}/{len(records)}")
     if bar is not None:
         bar.close()
-    summary = summarize(spec, records)
+    summary = summarize(spec, records, header)
     if out:
         write_json_atomic(out, summary)
         journal.path.unlink(missing_ok=True)  # type: ignore[union-attr]
     return summary
+
+
+def _finished_summary(out: str | Path | None, header: dict) -> dict | None:
+    """The summary in ``out`` if it is a finished run of the evaluation ``header`` names.
+
+    None when there is no such file, it cannot be read as JSON, or it is another
+    evaluation (or one written before summaries carried their header): the run then
+    goes ahead and replaces it, as it always did.
+    """
+    if not out or not Path(out).is_file():
+        return None
+    try:
+        summary = json.loads(Path(out).read_text())
+    except (OSError, ValueError):
+        return None
+    same = isinstance(summary, dict) and summary.get("header") == json.loads(json.dumps(header))
+    return summary if same else None
 
 
 def _progress_bar(spec: EvalSpec, initial: int, enabled: bool):

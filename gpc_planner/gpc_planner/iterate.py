@@ -70,7 +70,11 @@ def iterate(spec: CollectSpec, iterations: int, config, out: str | Path, workers
 
 
 def _evaluate_round(spec: EvalSpec, out: Path, workers: int, progress: bool) -> dict:
-    """One round's online evaluation (resumable; a finished one is read back)."""
+    """One round's online evaluation (resumable; ``evaluate`` reads a finished one back).
+
+    A finished evaluation with other settings is an error here rather than replaced: it
+    belongs to another run of ``gpc iterate`` in the same folder.
+    """
     from gpc_planner.evaluation import evaluate
 
     if out.is_file():
@@ -78,8 +82,7 @@ def _evaluate_round(spec: EvalSpec, out: Path, workers: int, progress: bool) -> 
         if summary.get("settings") != json.loads(json.dumps(asdict(spec))):
             raise ConfigError(f"{out} is an evaluation with other settings; delete it or "
                               "choose another --out")
-    else:
-        summary = evaluate(spec, workers=workers, out=out, progress=progress)
+    summary = evaluate(spec, workers=workers, out=out, progress=progress)
     keys = ("trials", "successes", "success_rate", "ci_low", "ci_high", "steps_mean",
             "steps_std", "cem_sample_ratio_mean", "cem_sample_ratio_std")
     return {k: summary[k] for k in keys}

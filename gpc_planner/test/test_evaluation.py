@@ -71,6 +71,23 @@ def test_interrupted_run_resumes_without_repeating_trials(tmp_path, monkeypatch)
     assert json.loads(out.read_text())["trials"] == 4
 
 
+def test_a_finished_evaluation_is_read_back_not_run_again(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "e.json"
+    first = evaluate(spec(), out=out, progress=False)
+    stamp = out.stat().st_mtime_ns
+
+    def no_trials(*args):
+        raise AssertionError("a trial ran again")
+
+    monkeypatch.setattr(evaluation, "run_trial", no_trials)
+    assert evaluate(spec(), out=out, progress=False) == json.loads(out.read_text()) == first
+    assert out.stat().st_mtime_ns == stamp
+    assert "already holds this evaluation" in capsys.readouterr().err
+    # Another evaluation into the same file runs (and replaces it), as before.
+    with pytest.raises(AssertionError, match="a trial ran again"):
+        evaluate(spec(trials=2), out=out, progress=False)
+
+
 def test_resume_refuses_a_journal_of_another_evaluation(tmp_path, monkeypatch):
     out = tmp_path / "e.json"
     (tmp_path / "e.json.partial.jsonl").write_text(json.dumps({"spec": {"task": "other"}}) + "\n")

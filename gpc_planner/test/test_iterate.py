@@ -38,7 +38,8 @@ def test_rounds_collect_with_the_previous_model_and_evaluate_it(tmp_path, monkey
 
     # A rerun finds every round done: nothing is collected, trained or evaluated again.
     stamps = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")
-              if p.suffix in (".npz", ".pt")}
+              if p.suffix in (".npz", ".pt") or p.name == "eval.json"}
+    assert sum(p.name == "eval.json" for p in stamps) == 2
     again = iterate(TINY, 2, CONFIG, tmp_path, progress=False, evaluation=EVAL)
     assert again["iterations"] == rows
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
