@@ -158,13 +158,13 @@ class _PreDrawn:
     def __init__(self, knots: np.ndarray) -> None:
         self.knots = knots
 
-    def sample(self, obs, hist, n, flow_steps=10, generator=None) -> np.ndarray:
+    def sample(self, obs, hist, n, flow_steps=10, generator=None, noise=1.0) -> np.ndarray:
         return self.knots[:n]
 
 
 def bench_proposal(task_name: str, model: str | None = None, rollouts: int = 32,
                    horizon: float = 3.0, flow_steps: int = 10, repeats: int = 20,
-                   seed: int = 0, nthread: int | None = None) -> dict:
+                   seed: int = 0, nthread: int | None = None, flow_noise: float = 1.0) -> dict:
     """What sampling the proposal model adds to a GPC-CEM planning iteration.
 
     ``overhead`` = GPC-CEM / GPC-CEM with the same model's proposals drawn
@@ -182,7 +182,7 @@ def bench_proposal(task_name: str, model: str | None = None, rollouts: int = 32,
 
     def gpc_planner():
         return build_planner(task, "gpc_cem", np.random.default_rng(seed), horizon, rollouts,
-                             model=path, flow_steps=flow_steps)
+                             model=path, flow_steps=flow_steps, flow_noise=flow_noise)
 
     cem = build_planner(task, "cem", np.random.default_rng(seed), horizon, rollouts)
     gpc = gpc_planner()
@@ -192,7 +192,7 @@ def bench_proposal(task_name: str, model: str | None = None, rollouts: int = 32,
     obs = task.observation(state)
     gen = gpc.optimizer.generator  # type: ignore[attr-defined]
     predrawn.optimizer.proposal = _PreDrawn(  # type: ignore[attr-defined]
-        proposal.sample(obs, obs, n_flow, flow_steps, gen))
+        proposal.sample(obs, obs, n_flow, flow_steps, gen, flow_noise))
 
     # Every timed step is a first planning step from the same state (``reset`` drops the
     # warm start), so the planners do not drift apart over the repeats.
@@ -209,7 +209,7 @@ def bench_proposal(task_name: str, model: str | None = None, rollouts: int = 32,
         predrawn.plan(state, 0.0)
 
     def sampling() -> None:
-        proposal.sample(obs, obs, n_flow, flow_steps, gen)
+        proposal.sample(obs, obs, n_flow, flow_steps, gen, flow_noise)
 
     c, g, f, sample_ms = interleaved_medians([cem_step, gpc_step, predrawn_step, sampling],
                                              repeats)

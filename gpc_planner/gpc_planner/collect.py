@@ -63,6 +63,7 @@ class CollectSpec:
     max_steps: int | None = None  # episode limit in control steps (default: the task's)
     proposal: str | None = None  # a model file: collect with GPC-CEM (iterative training)
     flow_steps: int = 10
+    flow_noise: float = 1.0  # std of the flow's initial noise (GPC-CEM collection only)
 
     @property
     def method(self) -> str:
@@ -72,6 +73,8 @@ class CollectSpec:
         """What meta.json pins: all but ``episodes``, plus the proposal file's digest."""
         s = asdict(self)
         s.pop("episodes")
+        if self.proposal is None:
+            s.pop("flow_noise")  # CEM does not sample a flow (older datasets lack the key)
         if self.proposal is not None:
             from gpc_planner.evaluation import file_digest
 
@@ -136,6 +139,7 @@ def collect_episode(task: Task, spec: CollectSpec, episode: int) -> dict:
     rng = np.random.default_rng(np.random.SeedSequence([spec.seed, episode, 2]))
     planner = build_planner(task, spec.method, rng, spec.horizon, spec.rollouts,
                             model=spec.proposal, flow_steps=spec.flow_steps,
+                            flow_noise=spec.flow_noise,
                             iterations=spec.iterations)
     rows: dict[str, list] = {"obs": [], "hist": [], "knots": [], "step": [],
                              "cem_sample_ratio": []}
@@ -231,7 +235,8 @@ def collect(spec: CollectSpec, out: str | Path, workers: int = 1, progress: bool
     horizon = spec.horizon
     # Build once up front so that bad settings or a bad model fail before any work.
     build_planner(task, spec.method, np.random.default_rng(0), horizon, spec.rollouts,
-                  model=spec.proposal, flow_steps=spec.flow_steps, iterations=spec.iterations)
+                  model=spec.proposal, flow_steps=spec.flow_steps, flow_noise=spec.flow_noise,
+                  iterations=spec.iterations)
     check_or_write_meta(out, dataset_meta(task, spec, horizon))
     ok, failed = finished_episodes(out)
     todo = [e for e in range(spec.episodes) if e not in ok and e not in failed]

@@ -44,6 +44,7 @@ class EvalSpec:
     max_steps: int | None = None  # episode limit in control steps (default: the task's)
     model: tuple[str, ...] | None = None  # proposal model file(s) of the GPC methods
     flow_steps: int = 10  # Euler steps when sampling the proposal model
+    flow_noise: float = 1.0  # std of the flow's initial noise (1: the paper's)
 
     def __post_init__(self) -> None:
         if isinstance(self.model, str):  # one file given as a plain string
@@ -82,6 +83,7 @@ class EvalSpec:
         if not self.uses_model():
             spec.pop("model")
             spec.pop("flow_steps")
+            spec.pop("flow_noise")
             return {"spec": spec}
         digests = [file_digest(p) for p in self.model_paths(task_name)]
         # As it reads back from the journal (tuples become lists).
@@ -106,7 +108,8 @@ def run_trial(task: Task, spec: EvalSpec, trial: int) -> dict:
     state = task.sample_initial_state(initial_state_rng(spec.seed, trial))
     rng = np.random.default_rng(np.random.SeedSequence([spec.seed, trial, 1]))
     planner = build_planner(task, spec.method, rng, spec.horizon, spec.rollouts,
-                            model=spec.model_for_trial(trial), flow_steps=spec.flow_steps)
+                            model=spec.model_for_trial(trial), flow_steps=spec.flow_steps,
+                            flow_noise=spec.flow_noise)
     start = time.perf_counter()
     result = run_episode(planner, state, max_steps=spec.max_steps)
     ratios = result.cem_sample_ratios
@@ -194,7 +197,7 @@ def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
     task = make_task(spec.task, nthread=1, **spec.task_overrides())
     for model in spec.model or (None,):
         build_planner(task, spec.method, np.random.default_rng(0), spec.horizon, spec.rollouts,
-                      model=model, flow_steps=spec.flow_steps)
+                      model=model, flow_steps=spec.flow_steps, flow_noise=spec.flow_noise)
     header = spec.header(task.name)
     finished = _finished_summary(out, header)
     if finished is not None:

@@ -7,6 +7,7 @@ place that turns a method name into a ``SamplingPlanner``.
 
 from __future__ import annotations
 
+import math
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -68,12 +69,13 @@ def load_model_for(task: Task, path: str, spline: ControlSpline):
 
 def build_planner(task: Task, method: str, rng: np.random.Generator,
                   horizon: float | None = None, num_rollouts: int | None = None,
-                  model: str | None = None, flow_steps: int = 10,
+                  model: str | None = None, flow_steps: int = 10, flow_noise: float = 1.0,
                   **overrides: object) -> SamplingPlanner:
     """The planner for ``method`` on ``task`` (paper defaults unless overridden).
 
     GPC methods load ``model`` (default: the task's shipped model) and sample
-    it with ``flow_steps`` Euler steps; ``overrides`` replace optimizer settings.
+    it with ``flow_steps`` Euler steps from initial noise of std ``flow_noise``;
+    ``overrides`` replace optimizer settings.
     """
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
@@ -86,6 +88,8 @@ def build_planner(task: Task, method: str, rng: np.random.Generator,
                             **overrides)
     if flow_steps < 1:
         raise ConfigError("--flow-steps must be at least 1")
+    if not (math.isfinite(flow_noise) and flow_noise > 0.0):
+        raise ConfigError(f"--flow-noise must be a positive number, got {flow_noise}")
     from gpc_planner.optimizers.gpc import make_gpc_optimizer
 
     spline = task_spline(task, horizon)
@@ -93,5 +97,6 @@ def build_planner(task: Task, method: str, rng: np.random.Generator,
     if num_rollouts is not None:
         overrides["num_rollouts"] = num_rollouts
     optimizer = make_gpc_optimizer(method, spline, task.action_low, task.action_high, rng,
-                                   proposal, flow_steps=flow_steps, **overrides)
+                                   proposal, flow_steps=flow_steps, flow_noise=flow_noise,
+                                   **overrides)
     return SamplingPlanner(task, optimizer)

@@ -27,6 +27,8 @@ def test_help_everywhere(args, capsys):
     (["eval", "--task", "push_t", "--method", "cem", "--trials", "0"], "positive integer"),
     (["eval", "--task", "nowhere", "--method", "cem"], "invalid choice"),
     (["eval", "--task", "push_t", "--method", "cem", "--horizon", "nan"], "positive number"),
+    (["eval", "--task", "push_t", "--method", "gpc_shoot", "--flow-noise", "0"],
+     "positive number"),
     (["eval", "--task", "push_t", "--method", "cem", "--shape", "/no/such.yaml"], "not found"),
 ])
 def test_bad_arguments_give_one_line_errors_not_tracebacks(args, needle):

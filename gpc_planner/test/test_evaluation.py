@@ -113,3 +113,18 @@ def test_state_digest_is_stable():
     s = np.arange(5.0)
     assert evaluation.state_digest(s) == evaluation.state_digest(s.copy())
     assert evaluation.state_digest(s) != evaluation.state_digest(s + 1e-12)
+
+
+
+def test_flow_noise_belongs_to_gpc_evaluations_only(tmp_path):
+    from test_flow_model import push_model
+
+    cem = EvalSpec("push_t", "cem")
+    assert "flow_noise" not in cem.header("push_t")["spec"]
+    assert EvalSpec("push_t", "cem", flow_noise=2.0).header("push_t") == cem.header("push_t")
+    path = str(tmp_path / "model.pt")
+    push_model(seed=1).save(path)
+    paper = EvalSpec("push_t", "gpc_shoot", model=(path,))
+    wide = EvalSpec("push_t", "gpc_shoot", model=(path,), flow_noise=2.0)
+    assert paper.header("push_t")["spec"]["flow_noise"] == 1.0
+    assert wide.header("push_t") != paper.header("push_t")  # a journal of one is not the other

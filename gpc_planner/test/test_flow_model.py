@@ -78,6 +78,23 @@ def test_trained_model_reproduces_both_modes_of_its_condition(trained, sign):
     assert near_outer + near_inner > 0.8  # little mass between the modes or on the other side
 
 
+def test_wider_initial_noise_spreads_samples_around_the_same_modes(trained):
+    model, _ = trained
+    x = np.array([1.0])
+
+    def draws(noise: float) -> np.ndarray:
+        return model.sample(x, x, 2000, flow_steps=10, generator=torch.Generator().manual_seed(1),
+                            noise=noise)[:, 0, 0]
+
+    narrow, paper, wide = draws(0.5), draws(1.0), draws(2.0)
+    assert np.std(narrow) < np.std(paper) < np.std(wide)
+    # Still the two modes' side of the condition: the flow carries wider starts further out.
+    assert abs(np.median(wide) - np.median(paper)) < 0.2
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="noise"):
+            model.sample(x, x, 4, noise=bad)
+
+
 def test_sampling_shapes_bounds_and_determinism():
     norm = Normalization(np.zeros(6), np.ones(6), np.zeros(8), 5.0 * np.ones(8))
     info = toy_info("push_t", PUSH_NAMES, (-0.35, -0.35), (0.35, 0.35), (0.0, 1.0, 2.0, 3.0))

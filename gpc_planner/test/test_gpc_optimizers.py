@@ -22,9 +22,11 @@ class FakeProposal:
         self.centre, self.noise = centre, noise
         self.rng = np.random.default_rng(0)
         self.contexts: list[tuple[np.ndarray, np.ndarray]] = []
+        self.flow_noise: list[float] = []
 
-    def sample(self, obs, hist, n, flow_steps=10, generator=None):
+    def sample(self, obs, hist, n, flow_steps=10, generator=None, noise=1.0):
         self.contexts.append((np.array(obs), np.array(hist)))
+        self.flow_noise.append(noise)
         return self.centre + self.noise * self.rng.standard_normal((n, *self.centre.shape))
 
 
@@ -134,3 +136,11 @@ def test_planner_gives_observation_and_previous_replanning_observation():
     planner.plan(np.array([9.0]), 0.0)
     got = [(o[0], h[0]) for o, h in proposal.contexts]
     assert got == [(1.0, 1.0), (2.0, 1.0), (3.0, 2.0), (9.0, 9.0)]
+
+
+def test_the_flow_noise_setting_reaches_the_proposal():
+    for name in ("gpc_shoot", "gpc_cem"):
+        default, wide = FakeProposal(TARGET), FakeProposal(TARGET)
+        step(make(name, default))
+        step(make(name, wide, flow_noise=2.0))
+        assert default.flow_noise == [1.0] and wide.flow_noise == [2.0]

@@ -53,3 +53,6 @@ def add_model_arguments(p: argparse.ArgumentParser, several: bool = False) -> No
                        "shipped model, gpc_planner/models/TASK.pt)")
     p.add_argument("--flow-steps", type=positive_int, default=10,
                    help="Euler steps when sampling the proposal model (default 10)")
+    p.add_argument("--flow-noise", type=positive_float, default=1.0,
+                   help="std of the flow's initial noise when sampling the proposal model "
+                   "(default 1, the paper's; larger spreads the samples wider)")

@@ -58,7 +58,8 @@ def run_rollout(args: argparse.Namespace) -> int:
 
 def run_proposal(args: argparse.Namespace) -> int:
     _print(bench_proposal(args.task, args.model, args.rollouts, args.horizon, args.flow_steps,
-                          args.repeats, nthread=args.threads), args.json)
+                          args.repeats, nthread=args.threads, flow_noise=args.flow_noise),
+           args.json)
     return 0
 
 

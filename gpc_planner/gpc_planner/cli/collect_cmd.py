@@ -29,6 +29,9 @@ def add_collect_arguments(p: argparse.ArgumentParser, iterations_flag: str = "--
                    help="episode limit in control steps (default: the task's, 2500 for push)")
     p.add_argument("--flow-steps", type=positive_int, default=10,
                    help="Euler steps when sampling a --proposal model (default 10)")
+    p.add_argument("--flow-noise", type=positive_float, default=1.0,
+                   help="std of the flow's initial noise when sampling a --proposal model "
+                   "(default 1, the paper's)")
     p.add_argument("--workers", type=positive_int, default=default_threads(),
                    help="parallel episode processes (default: cores available)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -57,7 +60,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def spec_from_args(args: argparse.Namespace, episodes: int, proposal: str | None) -> CollectSpec:
     return CollectSpec(task=args.task, episodes=episodes, seed=args.seed,
                        rollouts=args.rollouts, horizon=args.horizon, iterations=args.iterations,
-                       max_steps=args.max_steps, proposal=proposal, flow_steps=args.flow_steps)
+                       max_steps=args.max_steps, proposal=proposal, flow_steps=args.flow_steps,
+                       flow_noise=args.flow_noise)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     state = task.sample_initial_state(initial_state_rng(args.seed, args.trial))
     rng = np.random.default_rng(np.random.SeedSequence([args.seed, args.trial, 1]))
     planner = build_planner(task, args.method, rng, num_rollouts=args.rollouts,
-                            model=args.model, flow_steps=args.flow_steps)
+                            model=args.model, flow_steps=args.flow_steps,
+                            flow_noise=args.flow_noise)
     print(f"[demo] {task.name} with {args.method}: seed {args.seed}, trial {args.trial}, "
           f"{planner.optimizer.config.num_rollouts} rollouts x {planner.spline.horizon:g} s, "
           f"replanning at {task.config.replan_hz:g} Hz, limit {max_steps} steps")

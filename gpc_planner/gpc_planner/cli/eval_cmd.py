@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     spec = EvalSpec(task=args.task, method=args.method, trials=args.trials, seed=args.seed,
                     rollouts=args.rollouts, horizon=args.horizon, shape=args.shape,
                     max_steps=args.max_steps, model=tuple(args.model) if args.model else None,
-                    flow_steps=args.flow_steps)
+                    flow_steps=args.flow_steps, flow_noise=args.flow_noise)
     summary = evaluate(spec, workers=args.workers, out=args.out, progress=not args.no_progress)
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     evaluation = None
     if args.eval_trials > 0:
         evaluation = EvalSpec(task=args.task, method="gpc_cem", trials=args.eval_trials,
-                              seed=args.eval_seed, flow_steps=args.flow_steps)
+                              seed=args.eval_seed, flow_steps=args.flow_steps,
+                              flow_noise=args.flow_noise)
 
     summary = iterate(spec_from_args(args, args.episodes, None), args.rounds,
                       config_from_args(args), args.out, workers=args.workers,

@@ -3,7 +3,7 @@
 Both need a conditioning context each planning step: ``SamplingPlanner.plan``
 calls ``set_context(obs, hist)`` (current observation, previous replanning
 observation) before sampling. The proposal is any object with
-``sample(obs, hist, n, flow_steps, generator) -> (n, K, m)``, normally a
+``sample(obs, hist, n, flow_steps, generator, noise) -> (n, K, m)``, normally a
 ``gpc_planner.proposals.ProposalModel``; tests pass fakes.
 
 They live outside the ``OPTIMIZERS`` registry because they cannot be built
@@ -23,7 +23,7 @@ from gpc_planner.optimizers.cem import CEMConfig, CrossEntropyMethod
 
 class Proposal(Protocol):
     def sample(self, obs: np.ndarray, hist: np.ndarray, n: int, flow_steps: int = 10,
-               generator=None) -> np.ndarray: ...
+               generator=None, noise: float = 1.0) -> np.ndarray: ...
 
 
 def _torch_generator(rng: np.random.Generator):
@@ -48,13 +48,14 @@ class _Conditioned:
         if self._obs is None or self._hist is None:
             raise RuntimeError("set_context(obs, hist) must be called before sampling")
         knots = self.proposal.sample(self._obs, self._hist, n, self.config.flow_steps,
-                                     self.generator)
+                                     self.generator, self.config.flow_noise)
         return self.clip(np.asarray(knots, dtype=np.float64))
 
 
 @dataclass
 class GPCShootConfig(OptimizerConfig):
     flow_steps: int = 10  # Euler steps of the flow ODE
+    flow_noise: float = 1.0  # std of the flow's initial noise (1: the paper's)
 
 
 class GPCShoot(_Conditioned, Optimizer):
@@ -83,6 +84,7 @@ class GPCShoot(_Conditioned, Optimizer):
 class GPCCEMConfig(CEMConfig):
     flow_share: float = 0.5  # N_flow / N; N_CEM = round((1 - share) N), paper 0.5
     flow_steps: int = 10  # Euler steps of the flow ODE
+    flow_noise: float = 1.0  # std of the flow's initial noise (1: the paper's)
     execute: str = "best"  # Algorithm 1 executes the best candidate
 
 

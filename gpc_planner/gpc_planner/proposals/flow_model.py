@@ -216,20 +216,28 @@ class ProposalModel:
         return self._velocity[1]
 
     def sample(self, obs: np.ndarray, hist: np.ndarray, n: int, flow_steps: int = 10,
-               generator: torch.Generator | None = None) -> np.ndarray:
+               generator: torch.Generator | None = None, noise: float = 1.0) -> np.ndarray:
         """``n`` knot sequences (n, K, m) in world units for one observation (d,) and history.
 
         Euler integration with ``flow_steps`` steps in float32, batched over n
         (the network in numpy, see ``NumpyVelocity``; the initial noise from
         torch's ``generator``, so seeded runs repeat); the result is clipped to
         the action bounds the model was trained with.
+
+        ``noise`` scales the initial noise, x0 ~ N(0, noise^2 I): 1 is the paper's
+        (and the training) distribution; above 1 the flow carries wider starts to
+        samples spread further around what the data did, a sampling temperature.
         """
         if flow_steps < 1:
             raise ValueError("flow_steps must be at least 1")
+        if not (math.isfinite(noise) and noise > 0.0):
+            raise ValueError(f"noise must be a positive number, got {noise}")
         cond = np.concatenate([self.norm.obs(np.asarray(obs, dtype=np.float64)),
                                self.norm.obs(np.asarray(hist, dtype=np.float64))])
         dim = self.knot_shape[0] * self.knot_shape[1]
         u = torch.randn((n, dim), generator=generator, dtype=torch.float32).numpy()
+        if noise != 1.0:
+            u *= np.float32(noise)
         dt = np.float32(1.0 / flow_steps)
         velocity = self.velocity
         offsets = velocity.prepare(cond, np.arange(flow_steps) * dt)
@@ -321,9 +329,9 @@ class WindowedProposal:
                                             model.info.interpolation)
 
     def sample(self, obs: np.ndarray, hist: np.ndarray, n: int, flow_steps: int = 10,
-               generator: torch.Generator | None = None) -> np.ndarray:
+               generator: torch.Generator | None = None, noise: float = 1.0) -> np.ndarray:
         """(n, len(knot_times), m) knots: the model's curves at this window's times."""
-        return self.weights @ self.model.sample(obs, hist, n, flow_steps, generator)
+        return self.weights @ self.model.sample(obs, hist, n, flow_steps, generator, noise)
 
 
 def build_model(obs_dim: int, knot_shape: tuple[int, int], config: FlowConfig,
