@@ -75,7 +75,7 @@ class CollectSpec:
         s.pop("episodes")
         if self.proposal is None:
             s.pop("flow_noise")  # CEM does not sample a flow (older datasets lack the key)
-        if self.proposal is not None:
+        else:
             from gpc_planner.evaluation import file_digest
 
             s["proposal_sha256"] = file_digest(self.proposal)
