@@ -12,18 +12,6 @@ import pytest
 
 from gpc_sim.blas import single_blas_thread
 from gpc_sim.spot.rollout import LANE_MIN_WORLDS, SpotRolloutEngine
-from gpc_sim.task import initial_state_rng
-from gpc_sim.tasks import make_task
-
-
-@pytest.fixture(scope="module")
-def task():
-    return make_task("spot_chair", nthread=2)
-
-
-@pytest.fixture(scope="module")
-def start(task) -> np.ndarray:
-    return task.sample_initial_state(initial_state_rng(0, 0))
 
 
 def targets_for(task, start, n: int, steps: int) -> np.ndarray:

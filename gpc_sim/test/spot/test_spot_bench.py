@@ -16,18 +16,6 @@ import pytest
 from gpc_sim.errors import ConfigError
 from gpc_sim.spot.bench import JudoRollout, PhysicsOnly, applied_inputs, judo_unavailable
 from gpc_sim.spot.constants import SUBSTEPS
-from gpc_sim.task import initial_state_rng
-from gpc_sim.tasks import make_task
-
-
-@pytest.fixture(scope="module")
-def task():
-    return make_task("spot_chair", nthread=2)
-
-
-@pytest.fixture(scope="module")
-def start(task) -> np.ndarray:
-    return task.sample_initial_state(initial_state_rng(0, 0))
 
 
 @pytest.fixture(scope="module")

@@ -29,21 +29,11 @@ from gpc_sim.spot.constants import (
     OBSTACLE_BOXES,
 )
 from gpc_sim.spot.policy import policy_step
-from gpc_sim.spot.task import SpotChairConfig, SpotChairTask
+from gpc_sim.spot.task import SpotChairConfig
 from gpc_sim.task import initial_state_rng
 from gpc_sim.tasks import TASKS, make_task
 
 WEIGHTS = tuple(f.name for f in fields(SpotChairConfig) if f.name.startswith("w_"))
-
-
-@pytest.fixture(scope="module")
-def task() -> SpotChairTask:
-    return make_task("spot_chair", nthread=2)
-
-
-@pytest.fixture(scope="module")
-def start(task) -> np.ndarray:
-    return task.sample_initial_state(initial_state_rng(0, 0))
 
 
 def random_targets(task, state, n: int, steps: int, seed: int = 1) -> np.ndarray:
