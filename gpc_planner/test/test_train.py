@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,7 +13,8 @@ from gpc_planner.cli.main import main
 from gpc_planner.collect import CollectSpec, collect, load_dataset
 from gpc_planner.evaluation import EvalSpec, evaluate
 from gpc_planner.proposals import default_model_path, load_proposal_model
-from gpc_planner.proposals.train import TrainConfig, lr_factor, train
+from gpc_planner.proposals.train import TrainConfig, lr_factor, mirrored, train
+from gpc_sim.errors import ConfigError
 from gpc_sim.push.task import PushTask
 
 torch.set_num_threads(1)
@@ -186,3 +188,24 @@ def test_bench_proposal_prints_the_figures(model_path):
     assert ratio_ok(figures["overhead"], ms["gpc_cem"], ms["gpc_cem_predrawn"])
     assert ratio_ok(figures["vs_cem"], ms["gpc_cem"], ms["cem"])
     assert np.isfinite(figures["overhead"])
+
+
+def test_mirror_doubles_the_data_with_reflected_samples(tmp_path, data_dir):
+    data = load_dataset(data_dir)
+    both = mirrored(data)
+    n = len(data)
+    assert len(both) == 2 * n
+    np.testing.assert_array_equal(both.obs[n:, 0], -data.obs[:, 0])  # pusher x
+    np.testing.assert_array_equal(both.obs[n:, 4], -data.obs[:, 4])  # sin yaw
+    np.testing.assert_array_equal(both.hist[n:, 1], data.hist[:, 1])  # pusher y kept
+    np.testing.assert_array_equal(both.knots[n:, :, 0], -data.knots[:, :, 0])
+    card = train(data, replace(CONFIG, epochs=1, mirror=True), tmp_path / "m", progress=False)
+    assert card["dataset"]["samples"] == 2 * n and card["settings"]["mirror"] is True
+    assert "mirror images" in (tmp_path / "m" / "model_card.md").read_text()
+
+
+def test_mirror_is_refused_for_a_task_without_the_symmetry(data_dir):
+    data = load_dataset(data_dir)
+    data.meta = {**data.meta, "task": "push_k"}
+    with pytest.raises(ConfigError, match="no mirror symmetry"):
+        mirrored(data)

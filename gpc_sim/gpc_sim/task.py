@@ -13,6 +13,23 @@ from dataclasses import dataclass
 import numpy as np
 
 
+@dataclass(frozen=True)
+class Reflection:
+    """A mirror symmetry of a task: a reflection of the world that maps the task onto itself.
+
+    Each array holds one sign per entry (+1 kept, -1 negated) of a qpos, qvel, observation
+    or control point. If the task has the symmetry, reflecting a state and a control
+    sequence gives the reflected trajectory, at the same cost and with the same success;
+    so a successful episode reflected is another successful episode, which doubles a
+    proposal model's training data for free (``gpc train --mirror``).
+    """
+
+    qpos: np.ndarray
+    qvel: np.ndarray
+    observation: np.ndarray
+    action: np.ndarray
+
+
 @dataclass
 class TaskConfig:
     """Settings common to every task; subclasses add cost weights and the like."""
@@ -79,6 +96,10 @@ class Task(ABC):
     @abstractmethod
     def nominal_action(self, state: np.ndarray) -> np.ndarray:
         """A control point (m,) that holds the system roughly still at ``state``."""
+
+    def reflection(self) -> Reflection | None:
+        """The task's mirror symmetry, or None (the default: none is claimed)."""
+        return None
 
     @abstractmethod
     def observation(self, state: np.ndarray) -> np.ndarray:

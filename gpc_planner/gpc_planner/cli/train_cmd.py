@@ -17,6 +17,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="linear warm-up steps before the cosine decay (default 500)")
     p.add_argument("--hidden", type=positive_int, default=256, help="units per layer")
     p.add_argument("--layers", type=positive_int, default=3, help="hidden layers")
+    p.add_argument("--mirror", action="store_true",
+                   help="also train on every sample's mirror image, for tasks that are "
+                   "mirror-symmetric (push_t: x -> -x); doubles the data")
     p.add_argument("--checkpoint-every", type=positive_int, default=10,
                    help="epochs between checkpoints (default 10)")
 
@@ -26,7 +29,8 @@ def config_from_args(args: argparse.Namespace):
 
     return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                        warmup_steps=args.warmup, hidden=args.hidden, layers=args.layers,
-                       seed=args.train_seed, checkpoint_every=args.checkpoint_every)
+                       seed=args.train_seed, checkpoint_every=args.checkpoint_every,
+                       mirror=args.mirror)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

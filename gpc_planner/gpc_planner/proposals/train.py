@@ -16,7 +16,7 @@ import math
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -53,6 +53,7 @@ class TrainConfig:
     time_features: int = 16
     seed: int = 0
     checkpoint_every: int = 10  # epochs
+    mirror: bool = False  # add every sample's mirror image (tasks with a Reflection only)
 
     def flow_config(self) -> FlowConfig:
         return FlowConfig(hidden=self.hidden, layers=self.layers,
@@ -75,6 +76,30 @@ def model_info(data: Dataset) -> ModelInfo:
                      action_low=list(m["action_low"]), action_high=list(m["action_high"]))
 
 
+def mirrored(data: Dataset) -> Dataset:
+    """``data`` plus the mirror image of every sample, under the task's reflection.
+
+    The reflected tuple (S x, S h, S U*) is what the collection would have recorded from
+    the reflected start, because the task maps onto itself under the reflection
+    (``Task.reflection``, checked by the task's tests); so the model sees twice the
+    data and learns a symmetric proposal. Tasks without a reflection are refused.
+    """
+    from gpc_sim.tasks import make_task
+
+    task_name = data.meta["task"]
+    reflection = make_task(task_name, nthread=1).reflection()
+    if reflection is None:
+        raise ConfigError(f"--mirror: task {task_name} has no mirror symmetry "
+                          "(Task.reflection is None)")
+    return replace(
+        data,
+        obs=np.concatenate([data.obs, data.obs * reflection.observation]),
+        hist=np.concatenate([data.hist, data.hist * reflection.observation]),
+        knots=np.concatenate([data.knots, data.knots * reflection.action]),
+        episode=np.concatenate([data.episode, data.episode]),
+    )
+
+
 def _data_fingerprint(data: Dataset) -> dict:
     return {"sources": [str(Path(s).resolve()) for s in data.sources], "samples": len(data),
             "episodes": data.episodes}
@@ -91,6 +116,8 @@ def train(data: Dataset, config: TrainConfig, out: str | Path, progress: bool = 
         raise ConfigError("--epochs and --batch-size must be at least 1")
     out = Path(out)
     start = time.perf_counter()
+    if config.mirror:
+        data = mirrored(data)
     norm = Normalization.fit(data.obs, data.knots)
     shape = (int(data.knots.shape[1]), int(data.knots.shape[2]))
     model = build_model(data.obs.shape[1], shape, config.flow_config(), norm, model_info(data),
@@ -213,7 +240,8 @@ def _card_markdown(card: dict) -> str:
         "Conditional flow-matching model of CEM control sequences (GPC), trained by `gpc train`.",
         "",
         f"- data: {', '.join(card['data'])} ({card['dataset']['samples']} samples from "
-        f"{card['dataset']['episodes']} successful episodes)",
+        f"{card['dataset']['episodes']} successful episodes"
+        + (", half of them mirror images" if s.get("mirror") else "") + ")",
         f"- network: MLP {s['hidden']} x {s['layers']}, {s['time_features']} time frequencies",
         f"- training: {s['epochs']} epochs, batch {s['batch_size']}, Adam lr {s['lr']}, "
         f"{s['warmup_steps']} warm-up steps + cosine, {card['steps']} steps, seed {card['seed']}",

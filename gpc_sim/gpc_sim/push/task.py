@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+import shapely.affinity
 
 from gpc_sim.angles import wrap_angle
 from gpc_sim.plant import MujocoPlant
@@ -33,7 +34,7 @@ from gpc_sim.push.coverage import coverage, place
 from gpc_sim.push.shapes import BlockShape, load_shape
 from gpc_sim.push.world import build_model
 from gpc_sim.rollout import RolloutEngine
-from gpc_sim.task import Task, TaskConfig
+from gpc_sim.task import Reflection, Task, TaskConfig
 
 # qpos layout of the world: pusher x, y, then block x, y, yaw.
 PUSHER = slice(0, 2)
@@ -156,6 +157,26 @@ class PushTask(Task):
 
     def nominal_action(self, state: np.ndarray) -> np.ndarray:
         return self.pusher_position(state)
+
+    def reflection(self) -> Reflection | None:
+        """x -> -x, when the block is symmetric about its own y axis and the goal lies on it.
+
+        A block at (x, y, yaw) reflects to (-x, y, -yaw) (R(-yaw) S = S R(yaw) for S =
+        diag(-1, 1)), the same shape at that pose if S maps the outline onto itself. The
+        table, friction and costs are symmetric, so the T (symmetric about its stem) has the
+        reflection when the goal has x = 0 and yaw 0 or pi; the K has none.
+        """
+        outline = self.shape.polygon
+        mirrored = shapely.affinity.scale(outline, xfact=-1.0, yfact=1.0, origin=(0.0, 0.0))
+        symmetric = outline.symmetric_difference(mirrored).area <= 1e-9 * outline.area
+        gx, _, gyaw = self.goal
+        on_axis = abs(gx) <= 1e-12 and abs(np.sin(gyaw)) <= 1e-12
+        if not (symmetric and on_axis):
+            return None
+        signs = np.array([-1.0, 1.0, -1.0, 1.0, -1.0])  # pusher x, y, block x, y, yaw
+        return Reflection(qpos=signs, qvel=signs.copy(),
+                          observation=np.array([-1.0, 1.0, -1.0, 1.0, -1.0, 1.0]),
+                          action=np.array([-1.0, 1.0]))
 
     def observation(self, state: np.ndarray) -> np.ndarray:
         """[pusher x, y, block x, y, sin yaw, cos yaw] in the world frame (m, -)."""
