@@ -34,7 +34,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.special import expit
 from torch import nn
 
 from gpc_sim.blas import single_blas_thread
@@ -183,8 +182,26 @@ class NumpyVelocity:
         """v for knots u (n, K*m) given one row of ``prepare`` (the condition and time)."""
         z = u @ self.w_knots + offset
         for w, b in zip(self.weights, self.biases[1:], strict=True):
-            z = (z * expit(z)) @ w + b  # SiLU, then the next layer
+            z = _silu(z) @ w + b  # SiLU, then the next layer
         return z
+
+
+_HALF = np.float32(0.5)
+
+
+def _silu(z: np.ndarray) -> np.ndarray:
+    """SiLU z * sigmoid(z) in float32, written as z * (1 + tanh(z / 2)) / 2.
+
+    numpy's float32 tanh is vectorised; scipy's expit is not, and at the sampler's sizes
+    (tens of rows x 256) it took a third of a proposal call. Agrees with torch's SiLU to
+    float32 rounding (~5e-7). ``z`` is left unchanged.
+    """
+    y = np.multiply(z, _HALF)
+    np.tanh(y, out=y)
+    y *= _HALF
+    y += _HALF
+    y *= z
+    return y
 
 
 class ProposalModel:
