@@ -75,11 +75,22 @@ def test_elites_come_from_the_union_and_set_the_spread():
     np.testing.assert_allclose(opt.std, knots[order].std(axis=0))
 
 
-def test_gaussian_part_includes_the_shifted_mean_and_samples_are_clipped():
+def test_gaussian_part_draws_around_the_mean_and_samples_are_clipped():
     opt = make("gpc_cem", FakeProposal(np.full((4, 2), 5.0)))  # beyond the bounds
+    opt.mean = TARGET.copy()
     knots = opt.sample(0)
-    np.testing.assert_array_equal(knots[0], opt.mean)
+    gaussian = knots[: opt.num_gaussian]
+    # Algorithm 1 draws every CEM row from N(mean, Sigma): the plan itself is not re-run.
+    assert not np.any(np.all(gaussian == opt.mean, axis=(1, 2)))
+    assert np.abs(gaussian.mean(axis=0) - TARGET).max() < 3 * opt.std.max()
     assert np.all(knots <= HIGH) and np.all(knots >= LOW)
+    assert np.all(knots[opt.num_gaussian:] == HIGH)  # the proposals, clipped
+
+
+def test_include_mean_keeps_the_shifted_plan_among_the_gaussian_rows():
+    opt = make("gpc_cem", FakeProposal(TARGET), include_mean=True)
+    opt.mean = TARGET.copy()
+    np.testing.assert_array_equal(opt.sample(0)[0], TARGET)
 
 
 def test_cem_share_follows_the_flow_share_setting():

@@ -86,13 +86,18 @@ class GPCCEMConfig(CEMConfig):
     flow_steps: int = 10  # Euler steps of the flow ODE
     flow_noise: float = 1.0  # std of the flow's initial noise (1: the paper's)
     execute: str = "best"  # Algorithm 1 executes the best candidate
+    # Whether one Gaussian row is the shifted best plan itself, as in classic CEM (and
+    # judo's). Algorithm 1 only draws from N(mean, Sigma); re-evaluating the exact plan
+    # keeps it alive against proposals whose pay-off lies beyond the horizon (docs/GPC.md).
+    include_mean: bool = False
 
 
 class GPCCEM(_Conditioned, CrossEntropyMethod):
     """The paper's Algorithm 1 on top of CEM (floors, annealing, resets reused).
 
-    Each iteration samples N_CEM Gaussian candidates (the shifted mean among
-    them) and N_flow proposals; elites come from the union; the mean becomes
+    Each iteration samples N_CEM Gaussian candidates around the shifted mean
+    (the mean itself among them only with ``include_mean``) and N_flow
+    proposals; elites come from the union; the mean becomes
     the best candidate (``Optimizer.shift`` moves it forward at the next
     planning step) and the spread comes from the elites. ``cem_sample_ratio``
     is the share of the elites that came from the Gaussian.
@@ -118,7 +123,8 @@ class GPCCEM(_Conditioned, CrossEntropyMethod):
         n_flow = self.config.num_rollouts - self.num_gaussian
         parts = []
         if self.num_gaussian > 0:
-            parts.append(self.gaussian(self.num_gaussian, self.std))
+            parts.append(self.gaussian(self.num_gaussian, self.std,
+                                       include_mean=self.config.include_mean))
         if n_flow > 0:
             parts.append(self._proposals(n_flow))
         return np.concatenate(parts, axis=0)
