@@ -70,7 +70,9 @@ class SamplingPlanner:
         """Costs (N,) of candidate knots (N, K, m) from ``state``."""
         controls = self.spline.interpolate(knots)
         states = self.task.rollout(state, controls)
-        return sanitize_costs(self.task.cost(states, controls))
+        costs = self.task.cost(states, controls)
+        costs[self.task.diverged(state, states)] = np.inf  # MuJoCo reset them: not a plan
+        return sanitize_costs(costs)
 
     def plan(self, state: np.ndarray, time: float) -> PlanResult:
         """Optimize from ``state`` at ``time`` (s) and return the plan to execute."""

@@ -131,6 +131,9 @@ class ToyTask:
     def rollout(self, state, controls):
         return controls
 
+    def diverged(self, state, states):
+        return np.zeros(len(states), dtype=bool)
+
     def cost(self, states, controls):
         return np.zeros(len(states))
 

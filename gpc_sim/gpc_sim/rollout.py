@@ -30,11 +30,29 @@ class StateLayout:
     def of(cls, model: mujoco.MjModel) -> StateLayout:
         return cls(model.nq, model.nv, mujoco.mj_stateSize(model, STATE_SPEC))
 
+    def time(self, states: np.ndarray) -> np.ndarray:
+        """Simulation time (s) of each state (a view)."""
+        return states[..., 0]
+
     def qpos(self, states: np.ndarray) -> np.ndarray:
         return states[..., 1 : 1 + self.nq]
 
     def qvel(self, states: np.ndarray) -> np.ndarray:
         return states[..., 1 + self.nq : 1 + self.nq + self.nv]
+
+
+def diverged(layout: StateLayout, initial_state: np.ndarray, states: np.ndarray,
+             dt: float) -> np.ndarray:
+    """Which rollouts (N,) of ``states`` (N, T, size) from one ``initial_state`` diverged.
+
+    When a simulation blows up (NaN or huge accelerations) MuJoCo prints a warning, resets
+    that world to the model's default pose and time 0, and carries on; the states after
+    it look finite but are not a trajectory from ``initial_state``. The reset shows in the
+    clock: step k of a good rollout is at t0 + (k + 1) dt.
+    """
+    t0 = float(layout.time(np.asarray(initial_state)))
+    expected = t0 + dt * np.arange(1, states.shape[1] + 1)
+    return np.any(np.abs(layout.time(states) - expected) > 0.5 * dt, axis=1)
 
 
 def get_state(model: mujoco.MjModel, data: mujoco.MjData) -> np.ndarray:

@@ -72,6 +72,19 @@ class Task(ABC):
     def terminal_cost(self, final_states: np.ndarray) -> np.ndarray:
         """Cost (N,) of the last state of each rollout, (N, nstate)."""
 
+    def diverged(self, state: np.ndarray, states: np.ndarray) -> np.ndarray:
+        """Which rollouts (N,) from ``state`` the physics lost (``gpc_sim.rollout.diverged``).
+
+        Needs ``self.layout`` (a ``StateLayout``: where time sits in the state vector);
+        tasks without one claim none.
+        """
+        layout = getattr(self, "layout", None)
+        if layout is None:
+            return np.zeros(len(states), dtype=bool)
+        from gpc_sim.rollout import diverged
+
+        return diverged(layout, state, states, self.dt)
+
     def cost(self, states: np.ndarray, controls: np.ndarray) -> np.ndarray:
         """Total cost (N,) of rollouts: the time integral of running cost plus terminal."""
         running = self.running_cost(states, controls).sum(axis=1) * self.dt

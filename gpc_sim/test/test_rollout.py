@@ -2,6 +2,7 @@ import mujoco
 import numpy as np
 from mujoco import rollout as mj_rollout
 
+from gpc_sim.rollout import diverged
 from gpc_sim.task import initial_state_rng
 from gpc_sim.tasks import make_task
 
@@ -27,3 +28,18 @@ def test_engine_refuses_wrong_control_width():
         assert "channels" in str(err)
     else:
         raise AssertionError("expected a ValueError")
+
+
+def test_a_rollout_that_blows_up_is_flagged_by_its_clock():
+    """MuJoCo resets a world whose accelerations blow up; the reset shows in its time."""
+    task = make_task("push_t", nthread=1)
+    start = task.sample_initial_state(np.random.default_rng(0))
+    start[0] = 12.5  # mid-episode
+    controls = np.tile(task.nominal_action(start), (3, 20, 1))
+    bad = start.copy()
+    task.layout.qvel(bad)[:] = 1e30  # huge velocities: MuJoCo's bad-QACC reset
+    states = task.rollout(start, controls).copy()
+    np.testing.assert_allclose(task.layout.time(states[:, -1]), 12.5 + 20 * task.dt)
+    assert not diverged(task.layout, start, states, task.dt).any()
+    blown = task.rollout(np.stack([start, bad, start]), controls)
+    assert diverged(task.layout, start, blown, task.dt).tolist() == [False, True, False]
