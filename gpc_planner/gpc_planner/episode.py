@@ -20,6 +20,7 @@ class EpisodeResult:
     plan_times: list[float] = field(default_factory=list)  # s, one per replanning step
     cem_sample_ratios: list[float] = field(default_factory=list)
     states: np.ndarray | None = None  # (steps + 1, nstate) if recorded
+    diverged: bool = False  # the simulation blew up (NaN, or MuJoCo reset the world)
 
 
 def run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps: int | None = None,
@@ -49,13 +50,15 @@ def run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps: 
                 result.cem_sample_ratios.append(plan.cem_sample_ratio)
             if on_plan is not None:
                 on_plan(step, state, plan)
+        before = state
         plant.step(controls[step % every])
         result.steps = step + 1
         state = plant.state()
         if record:
             states.append(state)
-        if not np.all(np.isfinite(state)):
-            break  # the simulation diverged: a failure, not a crash
+        if not np.all(np.isfinite(state)) or task.diverged(before, state[None, None])[0]:
+            result.diverged = True  # the simulation blew up: a failure, not a crash
+            break
         if task.success(state):
             result.success = True
             break

@@ -123,6 +123,7 @@ def run_trial(task: Task, spec: EvalSpec, trial: int) -> dict:
         "plan_time_ms": [round(t * 1e3, 3) for t in result.plan_times],
         "wall_time_s": round(time.perf_counter() - start, 3),
         "initial_state": state_digest(state),
+        **({"diverged": True} if result.diverged else {}),
         **({"model_index": spec.model_index(trial)} if spec.uses_model() and spec.model
            else {}),
     }

@@ -48,7 +48,8 @@ def diverged(layout: StateLayout, initial_state: np.ndarray, states: np.ndarray,
     When a simulation blows up (NaN or huge accelerations) MuJoCo prints a warning, resets
     that world to the model's default pose and time 0, and carries on; the states after
     it look finite but are not a trajectory from ``initial_state``. The reset shows in the
-    clock: step k of a good rollout is at t0 + (k + 1) dt.
+    clock: step k of a good rollout is at t0 + (k + 1) dt. Blind spot: a blow-up in the very
+    first physics step from t0 = 0 leaves the clock at dt, as if nothing had happened.
     """
     t0 = float(layout.time(np.asarray(initial_state)))
     expected = t0 + dt * np.arange(1, states.shape[1] + 1)
