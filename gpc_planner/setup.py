@@ -26,7 +26,9 @@ setup(
     name=package_name,
     version="0.1.0",
     packages=find_packages(exclude=["test", "test.*"]),
-    package_data={package_name: ["**/*.yaml", "**/*.json", "**/*.xml", "models/*.pt"]},
+    package_data={
+        package_name: ["**/*.yaml", "**/*.json", "**/*.xml", "models/*.pt", "models/*.md"],
+    },
     data_files=[
         ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
         ("share/" + package_name, ["package.xml"]),

@@ -18,7 +18,8 @@ for m in "${SEEDS[@]}"; do
 done
 mkdir -p "$OUT"
 run() { echo "== gpc eval $*"; gpc eval --no-progress --workers 2 --seed 0 --trials 200 "$@"; }
-gpc_run() { run --model "${SEEDS[@]}" "$@"; }
+# The flow's initial noise N(0, 2^2 I) (the paper's is N(0, I)): chosen on seed 1 (docs/GPC.md).
+gpc_run() { run --model "${SEEDS[@]}" --flow-noise 2 "$@"; }
 # Base task: Push-T
 run --task push_t --method cem  --out "$OUT/push_t_cem.json"
 run --task push_t --method mppi --out "$OUT/push_t_mppi.json"
@@ -29,18 +30,24 @@ gpc_run --task push_t --method gpc_cem   --flow-steps 2  --out "$OUT/push_t_gpc_
 gpc_run --task push_t --method gpc_cem   --flow-steps 10 --out "$OUT/push_t_gpc_cem_10.json"
 # Horizon ablation: 1 s at inference (the 3 s models serve it through their first second)
 run --task push_t --method cem --horizon 1 --out "$OUT/push_t_cem_h1.json"
+run --task push_t --method mppi --horizon 1 --out "$OUT/push_t_mppi_h1.json"
+run --task push_t --method dial --horizon 1 --out "$OUT/push_t_dial_h1.json"
 gpc_run --task push_t --method gpc_shoot --flow-steps 10 --horizon 1 \
   --out "$OUT/push_t_gpc_shoot_10_h1.json"
 gpc_run --task push_t --method gpc_cem --flow-steps 10 --horizon 1 \
   --out "$OUT/push_t_gpc_cem_10_h1.json"
 # Task variation: Push-K with the models trained on Push-T
 run --task push_k --method cem --out "$OUT/push_k_cem.json"
+run --task push_k --method mppi --out "$OUT/push_k_mppi.json"
+run --task push_k --method dial --out "$OUT/push_k_dial.json"
 gpc_run --task push_k --method gpc_shoot --flow-steps 10 --out "$OUT/push_k_gpc_shoot_10.json"
 gpc_run --task push_k --method gpc_cem --flow-steps 10 --out "$OUT/push_k_gpc_cem_10.json"
 gpc report \
   "$OUT"/push_t_cem.json "$OUT"/push_t_mppi.json "$OUT"/push_t_dial.json \
   "$OUT"/push_t_gpc_shoot_2.json "$OUT"/push_t_gpc_shoot_10.json \
   "$OUT"/push_t_gpc_cem_2.json "$OUT"/push_t_gpc_cem_10.json \
-  "$OUT"/push_t_cem_h1.json "$OUT"/push_t_gpc_shoot_10_h1.json "$OUT"/push_t_gpc_cem_10_h1.json \
-  "$OUT"/push_k_cem.json "$OUT"/push_k_gpc_shoot_10.json "$OUT"/push_k_gpc_cem_10.json \
+  "$OUT"/push_t_cem_h1.json "$OUT"/push_t_mppi_h1.json "$OUT"/push_t_dial_h1.json \
+  "$OUT"/push_t_gpc_shoot_10_h1.json "$OUT"/push_t_gpc_cem_10_h1.json \
+  "$OUT"/push_k_cem.json "$OUT"/push_k_mppi.json "$OUT"/push_k_dial.json \
+  "$OUT"/push_k_gpc_shoot_10.json "$OUT"/push_k_gpc_cem_10.json \
   --plot "$OUT/success.png"
