@@ -12,10 +12,11 @@ import torch
 from gpc_planner.cli.main import main
 from gpc_planner.collect import CollectSpec, collect, load_dataset
 from gpc_planner.evaluation import EvalSpec, evaluate
-from gpc_planner.proposals import default_model_path, load_proposal_model
+from gpc_planner.proposals import default_model_path, load_proposal_model, shipped
 from gpc_planner.proposals.train import TrainConfig, lr_factor, mirrored, train
 from gpc_sim.errors import ConfigError
 from gpc_sim.push.task import PushTask
+from gpc_sim.tasks import make_task
 
 torch.set_num_threads(1)
 
@@ -164,11 +165,20 @@ def test_missing_files_give_one_line_errors(args, needle):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_gpc_without_a_model_asks_for_one(capsys):
-    if default_model_path("push_t") is not None:
-        pytest.skip("a shipped push_t model is installed")
+def test_gpc_without_a_model_asks_for_one(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(shipped, "MODELS_DIR", tmp_path)  # an install without models
     assert main(["eval", "--task", "push_t", "--method", "gpc_cem", "--trials", "1"]) == 2
     assert "--model" in capsys.readouterr().err
+
+
+def test_the_shipped_push_t_model_serves_push_t_and_push_k_with_its_card():
+    path = default_model_path("push_t")
+    assert path is not None and default_model_path("push_k") == path
+    assert path.with_suffix(".model_card.md").is_file()
+    for task, horizon in (("push_t", 3.0), ("push_k", 1.0)):
+        model = load_proposal_model(path, make_task(task, nthread=1), horizon)
+    knots = model.sample(np.zeros(6), np.zeros(6), 5, flow_steps=2)
+    assert knots.shape == (5, 4, 2) and np.all(np.abs(knots) <= 0.35)
 
 
 def test_bench_proposal_prints_the_figures(model_path):
