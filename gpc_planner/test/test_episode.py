@@ -8,7 +8,8 @@ from gpc_sim.task import initial_state_rng
 from gpc_sim.tasks import make_task
 
 
-def test_a_simulation_that_blows_up_ends_the_episode_as_a_failure():
+def test_a_simulation_that_blows_up_ends_the_episode_as_a_failure(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # MuJoCo writes its warning to MUJOCO_LOG.TXT in the cwd
     task = make_task("push_t", nthread=1)
     planner = build_planner(task, "ps", np.random.default_rng(0), horizon=0.2, num_rollouts=4)
     start = task.sample_initial_state(initial_state_rng(0, 0))

@@ -30,7 +30,8 @@ def test_engine_refuses_wrong_control_width():
         raise AssertionError("expected a ValueError")
 
 
-def test_a_rollout_that_blows_up_is_flagged_by_its_clock():
+def test_a_rollout_that_blows_up_is_flagged_by_its_clock(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # MuJoCo writes its warning to MUJOCO_LOG.TXT in the cwd
     """MuJoCo resets a world whose accelerations blow up; the reset shows in its time."""
     task = make_task("push_t", nthread=1)
     start = task.sample_initial_state(np.random.default_rng(0))
