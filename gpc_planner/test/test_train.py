@@ -198,6 +198,17 @@ def test_bench_proposal_prints_the_figures(model_path):
     assert ratio_ok(figures["overhead"], ms["gpc_cem"], ms["gpc_cem_predrawn"])
     assert ratio_ok(figures["vs_cem"], ms["gpc_cem"], ms["cem"])
     assert np.isfinite(figures["overhead"])
+    share = figures["sampling_share"]
+    assert 0 < share and abs(share - figures["sampling_ms"] / ms["gpc_cem_predrawn"]) <= 1e-3
+
+
+def test_pre_drawn_proposals_are_handed_out_set_after_set():
+    from gpc_planner.bench import _PreDrawn
+
+    sets = [np.full((3, 4, 2), float(i)) for i in range(2)]
+    stand_in = _PreDrawn(sets)
+    got = [stand_in.sample(None, None, 2)[0, 0, 0] for _ in range(3)]
+    assert got == [0.0, 1.0, 0.0]
 
 
 def test_mirror_doubles_the_data_with_reflected_samples(tmp_path, data_dir):
