@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gpc_sim.rollout import StateLayout, diverged
+
 
 @dataclass(frozen=True)
 class Reflection:
@@ -47,6 +49,7 @@ class Task(ABC):
     name: str
     config: TaskConfig
     dt: float  # s, one control step
+    layout: StateLayout | None = None  # where time, qpos, qvel sit in a state (MuJoCo tasks)
     action_low: np.ndarray  # (m,) lower bound of a control point
     action_high: np.ndarray  # (m,) upper bound of a control point
     # Names of the entries of ``observation``; a proposal model records them so
@@ -75,15 +78,11 @@ class Task(ABC):
     def diverged(self, state: np.ndarray, states: np.ndarray) -> np.ndarray:
         """Which rollouts (N,) from ``state`` the physics lost (``gpc_sim.rollout.diverged``).
 
-        Needs ``self.layout`` (a ``StateLayout``: where time sits in the state vector);
-        tasks without one claim none.
+        Needs ``layout`` (where time sits in the state vector); tasks without one claim none.
         """
-        layout = getattr(self, "layout", None)
-        if layout is None:
+        if self.layout is None:
             return np.zeros(len(states), dtype=bool)
-        from gpc_sim.rollout import diverged
-
-        return diverged(layout, state, states, self.dt)
+        return diverged(self.layout, state, states, self.dt)
 
     def cost(self, states: np.ndarray, controls: np.ndarray) -> np.ndarray:
         """Total cost (N,) of rollouts: the time integral of running cost plus terminal."""
