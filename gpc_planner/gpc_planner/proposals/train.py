@@ -241,7 +241,8 @@ def _card_markdown(card: dict) -> str:
         "",
         f"- data: {', '.join(card['data'])} ({card['dataset']['samples']} samples from "
         f"{card['dataset']['episodes']} successful episodes"
-        + (", half of them mirror images" if s.get("mirror") else "") + ")",
+        + ("; half the samples are mirror images of the other half" if s.get("mirror")
+           else "") + ")",
         f"- network: MLP {s['hidden']} x {s['layers']}, {s['time_features']} time frequencies",
         f"- training: {s['epochs']} epochs, batch {s['batch_size']}, Adam lr {s['lr']}, "
         f"{s['warmup_steps']} warm-up steps + cosine, {card['steps']} steps, seed {card['seed']}",
