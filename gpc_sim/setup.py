@@ -8,8 +8,9 @@ setup(
     name=package_name,
     version="0.1.0",
     packages=find_packages(exclude=["test", "test.*"]),
-    # Data shipped inside the package (shape YAMLs, MJCF XML, ...) for non-symlink installs.
-    package_data={package_name: ["**/*.yaml", "**/*.json", "**/*.xml"]},
+    # Data shipped inside the package (shape YAMLs, MJCF XML, the Spot lane loop's C source,
+    # compiled at first use) for non-symlink installs.
+    package_data={package_name: ["**/*.yaml", "**/*.json", "**/*.xml", "**/*.c"]},
     data_files=[
         ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
         ("share/" + package_name, ["package.xml"]),
