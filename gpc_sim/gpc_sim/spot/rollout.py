@@ -12,6 +12,18 @@ worlds at once,
    of a persistent ``mujoco.rollout.Rollout`` thread pool (or, with ``lanes > 1``, blocks
    of worlds each stepped by their own Python thread, the default: ``SpotRolloutEngine``).
 
+Two implementations of that loop, chosen by ``SpotRolloutEngine(native=...)``: numpy (the
+reference, above, as written) and a compiled one (``native_lane``, C source
+``native/spot_lane.c``), the default where it builds. The numpy loop spends ~220 us of
+Python per lane and command step around ~130 us of policy matmuls; the compiled loop runs
+a lane's whole horizon in one C call, the same steps ported line by line, with the physics
+of ``mujoco.rollout`` (the same MuJoCo calls in the same order). It agrees with numpy up to
+float32 rounding in the policy (its matmul sums in another order than OpenBLAS): ~1e-5 of
+the raw output per step, ~1e-6 m of qpos after 0.5 s (test_spot_native_engine.py). Over
+seconds of contact-rich walking such differences grow like any other rounding difference
+(a different batch size in numpy does the same), so the two loops are interchangeable
+models, not bitwise twins.
+
 State vector (``SpotStateLayout``): MuJoCo's FULLPHYSICS state (time, qpos, qvel, as
 ``gpc_sim.rollout.get_state`` returns it) followed by the policy's previous raw output (12
 numbers, float32 values stored as float64). The policy reads its previous output in its
@@ -27,10 +39,11 @@ against ``policy.policy_step`` on separate MjData (which keeps MuJoCo's warm sta
 engine agrees to ~1e-13 over 0.5 s (test_spot_task.py), and exactly with the warm start
 zeroed there too.
 
-Batch size: the policy's float32 matmul rounds differently for a batch of one (OpenBLAS
-takes its matrix-vector path), ~1e-5 of the raw output, so a world simulated alone (the
-plant) and the same world inside a batch (the planner's rollouts) drift apart at that
-level; any given batch size is deterministic.
+Batch size: numpy's float32 matmul rounds differently for a batch of one (OpenBLAS takes
+its matrix-vector path), ~1e-5 of the raw output, so with the numpy loop a world simulated
+alone (the plant) and the same world inside a batch (the planner's rollouts) drift apart at
+that level; any given batch size is deterministic. The compiled loop computes every row
+with the same instructions, so there a world's states do not depend on its batch at all.
 
 BLAS threads: the policy's matmuls are small (N x 84 @ 84 x 512 ...). OpenBLAS splits them
 across threads from N ~ 7 on, which on a machine whose cores are busy (physics threads,
@@ -51,6 +64,7 @@ import numpy as np
 from mujoco import rollout as mj_rollout
 
 from gpc_sim.blas import single_blas_thread
+from gpc_sim.errors import ConfigError
 from gpc_sim.rollout import STATE_SPEC, StateLayout, default_threads
 from gpc_sim.spot.action import (
     DEFAULT_ACTION_CONFIG,
@@ -59,6 +73,13 @@ from gpc_sim.spot.action import (
     targets_to_command,
 )
 from gpc_sim.spot.constants import ACTION_DIM, N_JOINTS, SUBSTEPS, TARGET_DIM
+from gpc_sim.spot.native_lane import (
+    LaneConfig,
+    NativeLane,
+    native_lane,
+    native_unavailable,
+    warn_fallback,
+)
 from gpc_sim.spot.policy import LocomotionPolicy, default_policy
 
 # --- state layout --------------------------------------------------------------------------
@@ -117,6 +138,15 @@ class _Lane:
     models: list[mujoco.MjModel]  # [model] * m: skip_checks needs full-size arguments
 
 
+@dataclass
+class _NativeLane:
+    """A contiguous block of worlds ``rows`` run by the compiled loop, with its own MjData."""
+
+    rows: slice
+    datas: list[mujoco.MjData]  # one, shared by the block's worlds (as mujoco.rollout does)
+    start: np.ndarray  # (m, size): the block's initial states, contiguous for the C side
+
+
 class SpotRolloutEngine:
     """Runs N target sequences through MuJoCo and the locomotion policy on ``nthread`` threads.
 
@@ -143,6 +173,15 @@ class SpotRolloutEngine:
     machine, 32 worlds x 4 s (``gpc bench rollout --task spot_chair``): lanes=2 573-595 ms
     against 666 ms for lanes=1, with bare physics at 466-476 ms; lanes=3 and 4 were slower
     than 2 (more, smaller policy batches on the same two cores).
+
+    ``native`` picks the lane loop (module docstring): None (default) the compiled one where
+    it builds, else numpy with a warning; True the compiled one or ConfigError; False numpy.
+    A compiled lane is one C call per batch (ctypes releases the GIL, so lanes run in
+    parallel) on one MjData per lane, which all its worlds share as ``mujoco.rollout``
+    shares one per thread (one MjData per world measured 5-20 % slower: more memory
+    touched). Its rows do not depend on the batch, so it splits down to one world per lane.
+    The policy and action config are read at each ``rollout_batch``; the weight arrays are
+    read in place (a policy whose arrays are replaced must be a new policy object).
     """
 
     def __init__(
@@ -152,6 +191,7 @@ class SpotRolloutEngine:
         policy: LocomotionPolicy | None = None,
         action_config: SpotActionConfig = DEFAULT_ACTION_CONFIG,
         lanes: int | None = None,
+        native: bool | None = None,
     ) -> None:
         if model.nu != N_JOINTS:
             raise ValueError(f"model has {model.nu} actuators; the policy drives {N_JOINTS}")
@@ -164,14 +204,46 @@ class SpotRolloutEngine:
         if self.lanes < 1:
             raise ValueError(f"lanes must be >= 1, got {self.lanes}")
         self._pools: dict[int, mj_rollout.Rollout] = {}  # threads -> pool, made on demand
-        self._lanes: list[_Lane] = []
+        self._lanes: list[_Lane | _NativeLane] = []
         self._executor: ThreadPoolExecutor | None = None
         self._states = np.empty((0, 0, self.layout.size))
-        self._batch = (-1, -1)
+        self._batch: tuple[int, int, bool] = (-1, -1, False)
+        self._native: NativeLane | None = None
+        self._native_config: LaneConfig | None = None
+        self.native = native
+
+    @property
+    def native(self) -> bool:
+        """Whether rollouts run the compiled lane loop (True) or the numpy one (False)."""
+        return self._native is not None
+
+    @native.setter
+    def native(self, want: bool | None) -> None:
+        """Choose the lane loop: True the compiled one (ConfigError if it cannot be built
+        here), False numpy, None the compiled one where it builds, else numpy (warned once
+        per process: a silent fallback would leave a slow planner unexplained)."""
+        lane = None if want is False else native_lane()
+        if lane is None and want:
+            raise ConfigError(f"the compiled Spot lane loop is unavailable: "
+                              f"{native_unavailable()}")
+        if lane is None and want is None:
+            warn_fallback()
+        self._native = lane
+        self._batch = (-1, -1, False)  # the lanes are rebuilt for the other loop
+
+    @property
+    def engine_name(self) -> str:
+        """"native" or "numpy": which lane loop runs (benchmark reports)."""
+        return "native" if self.native else "numpy"
 
     def _lane_count(self, n: int) -> int:
-        """Lanes for a batch of ``n``: ``lanes``, fewer where one would get < 8 worlds."""
-        return max(1, min(self.lanes, n // LANE_MIN_WORLDS))
+        """Lanes for a batch of ``n``: ``lanes``, fewer where one would be too small.
+
+        numpy: a lane gets 8 worlds at least (OpenBLAS rounds smaller batches differently).
+        The compiled loop's rows do not depend on the batch, so there one world is enough.
+        """
+        smallest = 1 if self.native else LANE_MIN_WORLDS
+        return max(1, min(self.lanes, n // smallest))
 
     def _pool(self, key: int, threads: int) -> mj_rollout.Rollout:
         if key not in self._pools:
@@ -181,14 +253,19 @@ class SpotRolloutEngine:
     def _buffers(self, n: int) -> None:
         """(Re)build the lanes and their buffers for a batch of ``n`` worlds."""
         count = self._lane_count(n)
-        if (n, count) == self._batch:
+        if (n, count, self.native) == self._batch:
             return
-        phys, nu = self.layout.physics_size, self.model.nu
+        phys, nu, size = self.layout.physics_size, self.model.nu, self.layout.size
         bounds = np.linspace(0, n, count + 1).round().astype(int)
         threads = self.nthread if count == 1 else 0  # 0: in the calling thread
         self._lanes = []
         for i, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
             m = int(hi - lo)
+            if self.native:
+                self._lanes.append(_NativeLane(rows=slice(int(lo), int(hi)),
+                                               datas=[mujoco.MjData(self.model)],
+                                               start=np.empty((m, size))))
+                continue
             # Lane i of a multi-lane schedule owns pool key i + 1; the single lane key 0.
             key = 0 if count == 1 else i + 1
             self._lanes.append(_Lane(
@@ -204,7 +281,7 @@ class SpotRolloutEngine:
         if count > 1 and self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=self.lanes,
                                                 thread_name_prefix="spot-lane")
-        self._batch = (n, count)
+        self._batch = (n, count, self.native)
 
     def rollout_batch(self, initial_state: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Simulate 9-DoF ``targets`` (N, T, 9) from ``initial_state`` (size,) or (N, size).
@@ -220,13 +297,20 @@ class SpotRolloutEngine:
         if self._states.shape[:2] != (n, t):
             self._states = np.empty((n, t, size))
         start = np.broadcast_to(np.asarray(initial_state, dtype=np.float64), (n, size))
-        targets = np.asarray(targets, dtype=np.float64)
+        targets = np.ascontiguousarray(targets, dtype=np.float64)
+        run = self._run_lane
+        if self._native is not None:
+            run = self._run_native_lane
+            config = self._native_config
+            if (config is None or config.policy is not self.policy
+                    or config.action_config != self.action_config):
+                self._native_config = self._native.config(self.policy, self.action_config)
         with single_blas_thread():
             if len(self._lanes) == 1:
-                self._run_lane(self._lanes[0], start, targets)
+                run(self._lanes[0], start, targets)
             else:
                 assert self._executor is not None
-                jobs = [self._executor.submit(self._run_lane, lane, start, targets)
+                jobs = [self._executor.submit(run, lane, start, targets)
                         for lane in self._lanes]
                 for job in jobs:
                     job.result()  # re-raises a lane's exception here
@@ -255,12 +339,25 @@ class SpotRolloutEngine:
             out[:, k, :phys] = lane.init
             out[:, k, phys:] = prev
 
+    def _run_native_lane(self, lane: _NativeLane, start: np.ndarray,
+                         targets: np.ndarray) -> None:
+        """The same for a compiled lane: one C call for the whole horizon (GIL released)."""
+        assert self._native is not None and self._native_config is not None
+        rows = lane.rows
+        lane.start[:] = start[rows]
+        try:
+            self._native.rollout(self.model, lane.datas, self._native_config, lane.start,
+                                 targets[rows], self._states[rows], SUBSTEPS)
+        except mujoco.FatalError:
+            self._batch = (-1, -1, False)  # the lane's MjData is spent: fresh ones next call
+            raise
+
     def close(self) -> None:
         """Stop the thread pools (also done at garbage collection)."""
         for pool in self._pools.values():
             pool.close()
         self._pools.clear()
-        self._batch = (-1, -1)
+        self._batch = (-1, -1, False)
         if self._executor is not None:
             self._executor.shutdown()
             self._executor = None

@@ -207,6 +207,8 @@ class SpotPlant(Plant):
 
     Uses the rollout engine itself (one world, one thread), so the plant and the planner's
     rollouts share every line of the step: policy, mapping, physics, solver start.
+    ``native`` picks its lane loop as for ``SpotRolloutEngine``; ``SpotChairTask.make_plant``
+    passes its own engine's, so that plant and rollouts also run the same implementation.
     """
 
     def __init__(
@@ -215,9 +217,10 @@ class SpotPlant(Plant):
         state: np.ndarray,
         policy: LocomotionPolicy | None = None,
         action_config: SpotActionConfig = DEFAULT_ACTION_CONFIG,
+        native: bool | None = None,
     ) -> None:
         self.engine = SpotRolloutEngine(model, nthread=1, policy=policy,
-                                        action_config=action_config)
+                                        action_config=action_config, native=native)
         self._state = np.array(state, dtype=np.float64)
         if self._state.shape != (self.engine.layout.size,):
             raise ValueError(f"state has shape {self._state.shape}, expected "
@@ -266,7 +269,8 @@ class SpotChairTask(Task):
         return self.engine.rollout_batch(state, controls)
 
     def make_plant(self, state: np.ndarray) -> SpotPlant:
-        return SpotPlant(self.model, state, self.policy, self.action_config)
+        return SpotPlant(self.model, state, self.policy, self.action_config,
+                         native=self.engine.native)
 
     # --- costs ----------------------------------------------------------
     def _goal_errors(self, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -2,7 +2,9 @@
 
 Lanes split the batch into blocks stepped by separate Python threads; the policy then sees
 smaller batches. That is exact only because numpy's OpenBLAS rounds every row of a float32
-product the same way for batches of 8 rows or more, which the first test pins down.
+product the same way for batches of 8 rows or more, which the first test pins down. These
+are the numpy loop's tests (``native=False``); the compiled loop's lanes are tested in
+test_spot_native_engine.py.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ def test_policy_rows_do_not_depend_on_a_batch_of_eight_or_more(task):
 
 
 def test_lanes_give_the_single_lane_states_bit_for_bit(task, start):
-    single = SpotRolloutEngine(task.model, nthread=2, policy=task.policy, lanes=1)
-    laned = SpotRolloutEngine(task.model, nthread=2, policy=task.policy, lanes=2)
+    single = SpotRolloutEngine(task.model, nthread=2, policy=task.policy, lanes=1, native=False)
+    laned = SpotRolloutEngine(task.model, nthread=2, policy=task.policy, lanes=2, native=False)
     try:
         targets = targets_for(task, start, 2 * LANE_MIN_WORLDS + 3, 10)  # blocks of 10 and 9
         expected = single.rollout_batch(start, targets).copy()
@@ -56,7 +58,7 @@ class _FailingPolicy:
 
 
 def test_a_failing_lane_raises_in_the_caller(task, start):
-    laned = SpotRolloutEngine(task.model, nthread=2, policy=task.policy, lanes=2)
+    laned = SpotRolloutEngine(task.model, nthread=2, policy=task.policy, lanes=2, native=False)
     try:
         laned.policy = _FailingPolicy()  # type: ignore[assignment]
         with pytest.raises(RuntimeError, match="policy failed"):

@@ -1,7 +1,8 @@
 """The Spot chair-push task: batched engine, costs, success, starts, and a closed-loop smoke run.
 
-The engine is checked against the obvious implementation (one MjData per world stepped by
-``policy.policy_step``); costs are checked term by term on hand-placed states. After the
+The engine's numpy loop is checked against the obvious implementation (one MjData per world
+stepped by ``policy.policy_step``; the compiled loop is held to the numpy one in
+test_spot_native_engine.py); costs are checked term by term on hand-placed states. After the
 module's task build (~1.5 s, mostly importing torch for the policy weights) each test runs in
 well under a second: at most 0.5 s of simulated time for a handful of worlds.
 """
@@ -29,11 +30,20 @@ from gpc_sim.spot.constants import (
     OBSTACLE_BOXES,
 )
 from gpc_sim.spot.policy import policy_step
-from gpc_sim.spot.task import SpotChairConfig
+from gpc_sim.spot.rollout import SpotRolloutEngine
+from gpc_sim.spot.task import SpotChairConfig, SpotPlant
 from gpc_sim.task import initial_state_rng
 from gpc_sim.tasks import TASKS, make_task
 
 WEIGHTS = tuple(f.name for f in fields(SpotChairConfig) if f.name.startswith("w_"))
+
+
+@pytest.fixture(scope="module")
+def numpy_engine(task):
+    """The task's engine with the numpy lane loop (the reference the policy_step tests pin)."""
+    engine = SpotRolloutEngine(task.model, nthread=2, policy=task.policy, native=False)
+    yield engine
+    engine.close()
 
 
 def random_targets(task, state, n: int, steps: int, seed: int = 1) -> np.ndarray:
@@ -71,10 +81,10 @@ def term(task, weight: str, *states: np.ndarray) -> list[float]:
 # --- engine -----------------------------------------------------------------------------
 
 
-def test_batched_engine_equals_each_world_stepped_alone(task, start):
+def test_batched_engine_equals_each_world_stepped_alone(task, start, numpy_engine):
     n, steps = 4, 25  # 0.5 s
     targets = random_targets(task, start, n, steps)
-    ours = task.rollout(start, targets).copy()
+    ours = numpy_engine.rollout_batch(start, targets).copy()
     assert ours.shape == (n, steps, task.layout.size)
     # Reference: one MjData per world, the policy evaluated on the same batch of 4 (its
     # float32 matmul rounds differently for a batch of 1, ~1e-5 of its output, so a batch is
@@ -100,10 +110,10 @@ def test_batched_engine_equals_each_world_stepped_alone(task, start):
     np.testing.assert_allclose(task.layout.qpos(ours)[:, :, 2], 0.5, atol=0.1)  # standing
 
 
-def test_plant_steps_like_one_world_with_policy_step(task, start):
+def test_plant_steps_like_one_world_with_policy_step(task, start, numpy_engine):
     steps = 25
     targets = random_targets(task, start, 1, steps, seed=2)[0]
-    plant = task.make_plant(start)
+    plant = SpotPlant(task.model, start, task.policy, native=False)
     data = mujoco.MjData(task.model)
     data.qpos[:] = task.layout.qpos(start)
     mujoco.mj_forward(task.model, data)
@@ -116,7 +126,8 @@ def test_plant_steps_like_one_world_with_policy_step(task, start):
         np.testing.assert_allclose(plant.state(), expected, rtol=0, atol=1e-9)
     assert plant.state()[0] == pytest.approx(steps * COMMAND_DT)  # time advanced 0.02 s/step
     # The plant is the engine on one world: a rollout from its start replays it exactly.
-    np.testing.assert_array_equal(task.rollout(start, targets[None])[0, -1], plant.state())
+    replay = numpy_engine.rollout_batch(start, targets[None])[0, -1]
+    np.testing.assert_array_equal(replay, plant.state())
 
 
 def test_engine_reuses_buffers_and_takes_per_world_starts(task, start):
