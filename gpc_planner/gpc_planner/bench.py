@@ -8,7 +8,9 @@ the actuator targets the policy produced (``physics_steps`` = 2 per command
 step), and ``judo_ms`` times judo's compiled rollout with the policy in the
 loop on the same world and commands (null, with ``judo_note``, where
 ``mujoco_extensions`` cannot run). All are medians over interleaved repeats,
-so slow drift of the machine affects them alike.
+so slow drift of the machine affects them alike. Spot results also name the
+engine's lane loop (``engine``: "native", the compiled one, or "numpy"),
+which ``engine=`` can pin.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from gpc_sim.spot.constants import SUBSTEPS
 from gpc_sim.spot.rollout import SpotRolloutEngine
 from gpc_sim.task import initial_state_rng
 from gpc_sim.tasks import make_task
+
+ENGINES = ("native", "numpy")  # Spot's lane loops (SpotRolloutEngine.native)
 
 
 def _timed(fn) -> float:
@@ -51,15 +55,25 @@ def interleaved_medians(fns: list, repeats: int) -> list[float]:
 
 
 def bench_rollout(task_name: str, rollouts: int = 32, horizon: float = 3.0, repeats: int = 20,
-                  method: str = "cem", seed: int = 0, nthread: int | None = None) -> dict:
+                  method: str = "cem", seed: int = 0, nthread: int | None = None,
+                  engine: str | None = None) -> dict:
     """Time engine vs bare physics (and judo's engine, for Spot) vs a planning iteration.
 
     The batch is one optimizer sample of ``rollouts`` control sequences. The baselines
     depend on what a task's control is: actuator inputs (push tasks) are replayed as they
     are; Spot's 9-DoF targets go through the locomotion policy, so its baselines replay
     the actuator targets and commands the engine derived from them (``_spot_baselines``).
+    ``engine``: Spot's lane loop, "native" or "numpy" (None: the engine's default, the
+    compiled loop where it builds); other tasks have one engine and take None only.
     """
     task = make_task(task_name, nthread=nthread, horizon=horizon)
+    spot = isinstance(task.engine, SpotRolloutEngine)  # type: ignore[attr-defined]
+    if engine is not None:
+        if not spot:
+            raise ConfigError(f"{task_name} has one rollout engine; --engine is for Spot tasks")
+        if engine not in ENGINES:
+            raise ConfigError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
+        task.engine.native = engine == "native"  # type: ignore[attr-defined]
     state = task.sample_initial_state(initial_state_rng(seed, 0))
     planner = build_planner(task, method, np.random.default_rng(seed), horizon, rollouts)
     opt = planner.optimizer
@@ -73,8 +87,9 @@ def bench_rollout(task_name: str, rollouts: int = 32, horizon: float = 3.0, repe
     def iteration() -> None:
         planner.plan(state, 0.0)
 
-    if isinstance(task.engine, SpotRolloutEngine):  # type: ignore[attr-defined]
+    if spot:
         baselines, figures, close = _spot_baselines(task, state, controls)
+        figures["engine"] = task.engine.engine_name  # type: ignore[attr-defined]
     else:
         baselines, figures, close = _actuator_baselines(task, state, controls)
     names = list(baselines)

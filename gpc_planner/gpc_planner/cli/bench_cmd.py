@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from gpc_planner.bench import bench_proposal, bench_rollout
+from gpc_planner.bench import ENGINES, bench_proposal, bench_rollout
 from gpc_planner.cli.args import add_model_arguments, positive_float, positive_int
 from gpc_planner.methods import METHODS
 from gpc_sim.tasks import TASKS
@@ -26,6 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     _add_common_arguments(r)
     r.add_argument("--method", choices=METHODS, default="cem",
                    help="optimizer for the planning-iteration figure")
+    r.add_argument("--engine", choices=ENGINES, default=None,
+                   help="Spot tasks: the rollout engine's lane loop, compiled (native) or "
+                   "numpy (default: native where it builds; the result's engine says which)")
     r.set_defaults(run=run_rollout)
     g = bench.add_parser(
         "proposal",
@@ -52,7 +55,7 @@ def _add_common_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_rollout(args: argparse.Namespace) -> int:
     _print(bench_rollout(args.task, args.rollouts, args.horizon, args.repeats, args.method,
-                         nthread=args.threads), args.json)
+                         nthread=args.threads, engine=args.engine), args.json)
     return 0
 
 
