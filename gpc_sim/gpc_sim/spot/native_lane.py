@@ -29,19 +29,30 @@ from gpc_sim.spot.action import _ARM_HIGH, _ARM_LOW, SAFE_ARM_POSE, SpotActionCo
 from gpc_sim.spot.constants import (
     ACTION_DIM,
     ACTION_SCALE,
+    ARM,
+    BASE_VEL,
     COMMAND_DIM,
     DEFAULT_JOINT_POSE,
     DEFAULT_LEG_POSE,
     ISAAC_FROM_MUJOCO,
     LEG_ACTION_FROM_MUJOCO,
+    LEG_OVERRIDE,
     N_ARM_JOINTS,
     N_JOINTS,
     N_LEG_JOINTS,
     N_TARGET_ARM,
+    OBS_ANG_VEL,
+    OBS_COMMAND,
     OBS_DIM,
+    OBS_GRAVITY,
+    OBS_JOINT_POS,
+    OBS_JOINT_VEL,
+    OBS_LIN_VEL,
+    OBS_PREV_ACTION,
     QPOS_JOINTS,
     QVEL_JOINTS,
     TARGET_DIM,
+    TORSO,
 )
 from gpc_sim.spot.native_build import NativeBuildError, build_library
 from gpc_sim.spot.policy import LocomotionPolicy
@@ -111,34 +122,31 @@ class NativeLane:
         lib.spot_elu.restype = None
         lib.spot_lane_catches_errors.argtypes = []
         lib.spot_lane_catches_errors.restype = _i
+        lib.spot_lane_fast_fma.argtypes = []
+        lib.spot_lane_fast_fma.restype = _i
 
     def layout(self) -> tuple[int, ...]:
-        """The compiled-in facts: ABI, the five vector sizes, mjVERSION_HEADER,
-        mj_version() of the loaded libmujoco, sizeof(SpotLaneConfig), MAX_LAYERS."""
-        out = (ctypes.c_int * 16)()
-        count = self._lib.spot_lane_layout(ctypes.addressof(out), 16)
-        return tuple(out[:count])
+        """The compiled-in facts (``spot_lane_layout`` in spot_lane.c says which)."""
+        out = (ctypes.c_int * 32)()
+        count = self._lib.spot_lane_layout(ctypes.addressof(out), 32)
+        return tuple(out[: min(count, 32)])
 
     def catches_errors(self) -> bool:
         """Whether a MuJoCo error inside ``rollout`` raises (True) or ends the process."""
         return bool(self._lib.spot_lane_catches_errors())
 
     def mismatch(self) -> str | None:
-        """Why this library does not fit this Python side, or None."""
-        facts = self.layout()
+        """Why this library does not fit this Python side (or would be slower than numpy:
+        no hardware fused multiply-add), or None."""
+        if not self._lib.spot_lane_fast_fma():
+            return "no hardware fused multiply-add (the float32 matmul would crawl)"
         header = mujoco.mjVERSION_HEADER
-        want = (
-            ABI,
-            TARGET_DIM,
-            COMMAND_DIM,
-            OBS_DIM,
-            ACTION_DIM,
-            N_JOINTS,
-            header,
-            header,
-            ctypes.sizeof(_Config),
-            MAX_LAYERS,
-        )
+        starts = (BASE_VEL, ARM, LEG_OVERRIDE, TORSO, OBS_LIN_VEL, OBS_ANG_VEL, OBS_GRAVITY,
+                  OBS_COMMAND, OBS_JOINT_POS, OBS_JOINT_VEL, OBS_PREV_ACTION)  # fmt: skip
+        want = (ABI, header, header, ctypes.sizeof(_Config), MAX_LAYERS,
+                TARGET_DIM, COMMAND_DIM, OBS_DIM, ACTION_DIM, N_JOINTS,
+                *(part.start for part in starts))  # fmt: skip
+        facts = self.layout()
         if facts != want:
             return f"compiled layout {facts} differs from the expected {want}"
         return None

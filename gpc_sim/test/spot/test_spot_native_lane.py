@@ -236,3 +236,16 @@ def test_turned_off_by_the_environment_without_a_warning(task, fresh_loader, mon
         warnings.simplefilter("error")
         engine = SpotRolloutEngine(task.model, nthread=1, policy=task.policy)
     assert not engine.native
+
+
+@needs_native
+def test_a_library_built_for_other_constants_is_refused(fresh_loader, monkeypatch):
+    """The loader compares the compiled sizes and offsets with constants.py: a mismatch
+    (a stale cache entry the key missed, an edited constant) falls back, never runs."""
+    assert native_lane() is not None and native_lane().mismatch() is None
+    native_lane_module.reset_for_tests()
+    real = native_lane_module.NativeLane.layout
+    monkeypatch.setattr(native_lane_module.NativeLane, "layout",
+                        lambda self: (*real(self)[:-1], 73))  # fmt: skip
+    assert "compiled layout" in (native_unavailable() or "")
+    assert native_lane() is None
