@@ -335,7 +335,7 @@ def warn_fallback() -> None:
     warnings.warn(
         f"Spot rollouts use the numpy engine: the compiled lane loop is unavailable ({reason})",
         RuntimeWarning,
-        stacklevel=3,
+        stacklevel=4,  # the code that made the engine
     )
 
 
