@@ -156,8 +156,10 @@ def test_actuator_targets_are_targets_exactly_with_leg_overrides(lane, config):
 
 
 @pytest.fixture
-def fresh_loader():
-    """Forget the loaded library around a test that simulates another build outcome."""
+def fresh_loader(monkeypatch):
+    """Forget the loaded library around a test that simulates another build outcome (with
+    the compiled loop not turned off: these tests load, or fail to, on purpose)."""
+    monkeypatch.delenv("GPC_SPOT_NATIVE", raising=False)
     native_lane_module.reset_for_tests()
     yield
     native_lane_module.reset_for_tests()
