@@ -398,9 +398,10 @@ def load_proposal_model(path: str | Path, task=None, horizon: float | None = Non
     try:
         d = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - whatever the unpickler trips on, same user error
-        first = (str(err).splitlines() or [type(err).__name__])[0]
-        raise ConfigError(f"proposal model {path} is not a readable model file: "
-                          f"{first[:200]}") from None
+        first = (str(err).splitlines() or [""])[0].strip() or type(err).__name__
+        raise ConfigError(f"proposal model {path} is not a readable model file (truncated, "
+                          f"corrupt or not written by gpc train; torch.load said: "
+                          f"{type(err).__name__}: {first[:200]})") from None
     if not isinstance(d, dict):
         raise ConfigError(f"proposal model {path} is not a model file (no dict inside)")
     model = model_from_dict(d, source=str(path))
