@@ -85,3 +85,38 @@ def test_ctrl_c_prints_one_line_and_the_rerun_resumes(tmp_path):
     assert result.returncode == 0, result.stderr
     trials = [r["trial"] for r in json.loads(out.read_text())["per_trial"]]
     assert trials == list(range(100))
+
+
+def test_sigterm_to_the_parent_alone_stops_its_workers_and_keeps_finished_trials(tmp_path):
+    """``kill PID`` reaches only the parent: it must stop its pool itself, with one line."""
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "e.json"
+    journal = tmp_path / "e.json.partial.jsonl"
+    args = ["eval", "--task", "push_t", "--method", "cem", "--trials", "100", "--seed", "2",
+            "--rollouts", "8", "--horizon", "0.5", "--max-steps", "30", "--workers", "2",
+            "--no-progress", "--out", str(out)]
+    proc = subprocess.Popen([sys.executable, "-m", "gpc_planner.cli.main", *args],
+                            start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (
+            not journal.exists() or len(journal.read_text().splitlines()) < 3):
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "Traceback" not in err and "interrupted" in err
+    gone = False  # no orphaned worker left in its session (the resource tracker exits last)
+    deadline = time.monotonic() + 20
+    while not gone and time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+            time.sleep(0.1)
+        except ProcessLookupError:
+            gone = True
+    assert gone
+    kept = len(journal.read_text().splitlines()) - 1
+    assert 2 <= kept < 100

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from gpc_planner.cli import (
@@ -30,9 +31,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate_as_interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (``kill PID``, a job scheduler) takes Ctrl-C's path: finished work is kept,
+    the worker pool is stopped by the parent, one line instead of a traceback per worker
+    (left running, workers would die on a broken pipe once their parent is gone)."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # not when embedded with its own
+        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
         return int(args.run(args) or 0)
     except ConfigError as err:
