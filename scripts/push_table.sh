@@ -18,8 +18,13 @@ for m in "${SEEDS[@]}"; do
 done
 mkdir -p "$OUT"
 run() { echo "== gpc eval $*"; gpc eval --no-progress --workers 2 --seed 0 --trials 200 "$@"; }
-# The flow's initial noise N(0, 2^2 I) (the paper's is N(0, I)): chosen on seed 1 (docs/GPC.md).
-gpc_run() { run --model "${SEEDS[@]}" --flow-noise 2 "$@"; }
+# The flow's initial noise N(0, S^2 I) (the paper's is N(0, I)), chosen on other seeds'
+# trials (docs/GPC.md): S = 2 for GPC-CEM (seed 1), S = 2.5 for GPC-Shoot (seed 2).
+gpc_run() {
+  local noise=2
+  case " $* " in *" gpc_shoot "*) noise=2.5 ;; esac
+  run --model "${SEEDS[@]}" --flow-noise "$noise" "$@"
+}
 # Base task: Push-T
 run --task push_t --method cem  --out "$OUT/push_t_cem.json"
 run --task push_t --method mppi --out "$OUT/push_t_mppi.json"
