@@ -56,10 +56,8 @@ def test_bench_rollout_prints_the_figures():
     assert figures["ratio"] == pytest.approx(figures["engine_ms"] / figures["physics_ms"], rel=1e-2)
 
 
-def test_ctrl_c_prints_one_line_and_the_rerun_resumes(tmp_path):
-    """Ctrl-C reaches the whole process group (parent and workers), as in a terminal."""
-    import os
-    import signal
+def start_eval_with_trials_done(tmp_path, done=3):
+    """A 100-trial, 2-worker ``gpc eval`` in its own session, once ``done`` trials are in."""
     import time
 
     out = tmp_path / "e.json"
@@ -72,8 +70,17 @@ def test_ctrl_c_prints_one_line_and_the_rerun_resumes(tmp_path):
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (
-            not journal.exists() or len(journal.read_text().splitlines()) < 3):
+            not journal.exists() or len(journal.read_text().splitlines()) < done):
         time.sleep(0.05)
+    return proc, args, out, journal
+
+
+def test_ctrl_c_prints_one_line_and_the_rerun_resumes(tmp_path):
+    """Ctrl-C reaches the whole process group (parent and workers), as in a terminal."""
+    import os
+    import signal
+
+    proc, args, out, journal = start_eval_with_trials_done(tmp_path)
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
@@ -93,18 +100,7 @@ def test_sigterm_to_the_parent_alone_stops_its_workers_and_keeps_finished_trials
     import signal
     import time
 
-    out = tmp_path / "e.json"
-    journal = tmp_path / "e.json.partial.jsonl"
-    args = ["eval", "--task", "push_t", "--method", "cem", "--trials", "100", "--seed", "2",
-            "--rollouts", "8", "--horizon", "0.5", "--max-steps", "30", "--workers", "2",
-            "--no-progress", "--out", str(out)]
-    proc = subprocess.Popen([sys.executable, "-m", "gpc_planner.cli.main", *args],
-                            start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (
-            not journal.exists() or len(journal.read_text().splitlines()) < 3):
-        time.sleep(0.05)
+    proc, _, _, journal = start_eval_with_trials_done(tmp_path)
     os.kill(proc.pid, signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
