@@ -75,3 +75,27 @@ def single_blas_thread() -> Iterator[None]:
         for setter, count in previous:
             if count > 1:
                 setter(count)
+
+
+# --- Rounding of float32 products ---------------------------------------------------------
+
+@cache
+def float32_rows_independent_of_batch() -> bool:
+    """Whether this OpenBLAS gives each row of a float32 product the same bits in any batch.
+
+    The numpy Spot engine's multi-lane schedule is bit-for-bit the single-lane one only
+    where this holds. It depends on the GEMM kernel OpenBLAS picks for the CPU: measured
+    true on the machine the lanes were written on (batches of 8 rows or more), false with
+    the Haswell kernel on an AVX2 AMD EPYC (2026-12-01), where rows of a batch differ from
+    the same rows alone by ~1e-5 relative, a rounding difference. Probed once, on a product
+    the shape of the policy's first layer.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(12345)
+    x = rng.normal(size=(48, 84)).astype(np.float32)
+    w = rng.normal(size=(84, 512)).astype(np.float32)
+    with single_blas_thread():
+        whole = x @ w
+        return all(np.array_equal(x[lo:hi] @ w, whole[lo:hi])
+                   for lo, hi in ((0, 8), (8, 24), (21, 48), (5, 17)))

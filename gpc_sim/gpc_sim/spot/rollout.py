@@ -119,7 +119,7 @@ class SpotStateLayout(StateLayout):
 
 # --- the engine ----------------------------------------------------------------------------
 
-# Fewest worlds per lane of the multi-lane schedule: numpy's OpenBLAS rounds a float32
+# Fewest worlds per lane of the multi-lane schedule: where numpy's OpenBLAS rounds a float32
 # product's rows identically for batches of 8 or more (SpotRolloutEngine's docstring).
 LANE_MIN_WORLDS = 8
 
@@ -152,7 +152,7 @@ class SpotRolloutEngine:
 
     Buffers and thread pools persist between calls, as in ``gpc_sim.rollout``.
 
-    Two schedules, the same states (bit for bit):
+    Two schedules, the same states (bit for bit where BLAS allows, see below):
 
     * ``lanes=1``: every command step, the policy for all N worlds, then one
       ``mujoco.rollout`` call on ``nthread`` pool threads for all of them. Policy and
@@ -163,11 +163,15 @@ class SpotRolloutEngine:
       a ``mujoco.rollout`` of its block run in that thread (no pool: no hand-off per call).
       ``mujoco.rollout`` and the BLAS matmuls release the GIL, so one block's physics can
       overlap another block's policy. A block gets ``LANE_MIN_WORLDS`` (8) worlds at least
-      (fewer lanes are used otherwise): numpy's OpenBLAS gives every row of a float32
-      product the same bits for any batch of 8 rows or more, but batches of 1-7 round
-      differently (~1e-5 of the raw output; measured on the dev machine and checked by
-      ``test_spot_engine_lanes.py``), so splitting never changes the states. Each lane's
-      physics runs in its own Python thread, so ``lanes`` replaces ``nthread`` there.
+      (fewer lanes are used otherwise): on the machine this was written on, numpy's
+      OpenBLAS gave every row of a float32 product the same bits for any batch of 8 rows
+      or more, but batches of 1-7 rounded differently (~1e-5 of the raw output), so
+      splitting never changed the states. That is a property of the GEMM kernel OpenBLAS
+      picks for the CPU: with its Haswell kernel (an AVX2 AMD EPYC) rows of any batch
+      round differently, and two lanes differ from one by rounding (5e-7 m of qpos after
+      10 steps; ``blas.float32_rows_independent_of_batch`` tells which holds, and
+      ``test_spot_engine_lanes.py`` checks both cases). Each lane's physics runs in its own
+      Python thread, so ``lanes`` replaces ``nthread`` there.
 
     The default (``lanes=None``) is one lane per physics thread. On the idle 2-core dev
     machine, 32 worlds x 4 s (``gpc bench rollout --task spot_chair``): lanes=2 573-595 ms

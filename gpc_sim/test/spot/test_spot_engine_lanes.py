@@ -1,10 +1,11 @@
 """The Spot engine's multi-lane schedule gives the same states as the single-lane one.
 
 Lanes split the batch into blocks stepped by separate Python threads; the policy then sees
-smaller batches. That is exact only because numpy's OpenBLAS rounds every row of a float32
-product the same way for batches of 8 rows or more, which the first test pins down. These
-are the numpy loop's tests (``native=False``); the compiled loop's lanes are tested in
-test_spot_native_engine.py.
+smaller batches. That is exact where numpy's OpenBLAS rounds every row of a float32 product
+the same way whatever the batch (``blas.float32_rows_independent_of_batch``, a property of
+the GEMM kernel it picks for the CPU); elsewhere lanes differ from one lane by rounding
+only. The first test pins down which holds here. These are the numpy loop's tests
+(``native=False``); the compiled loop's lanes are tested in test_spot_native_engine.py.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gpc_sim.blas import single_blas_thread
+from gpc_sim.blas import float32_rows_independent_of_batch, single_blas_thread
 from gpc_sim.spot.rollout import LANE_MIN_WORLDS, SpotRolloutEngine
 
 
@@ -22,15 +23,27 @@ def targets_for(task, start, n: int, steps: int) -> np.ndarray:
     return task.nominal_action(start) + drift * np.linspace(0.0, 1.0, steps)[None, :, None]
 
 
-def test_policy_rows_do_not_depend_on_a_batch_of_eight_or_more(task):
+def test_policy_rows_depend_on_the_batch_as_the_probe_says(task):
     obs = np.random.default_rng(0).normal(size=(40, 84)).astype(np.float32)
     with single_blas_thread():
         whole = task.policy.forward(obs)
         for lo, hi in ((0, LANE_MIN_WORLDS), (8, 24), (21, 40)):
-            np.testing.assert_array_equal(task.policy.forward(obs[lo:hi]), whole[lo:hi])
+            part = task.policy.forward(obs[lo:hi])
+            if float32_rows_independent_of_batch():
+                np.testing.assert_array_equal(part, whole[lo:hi])
+            else:  # rounding only: a relative 1e-5, nothing like a different result
+                np.testing.assert_allclose(part, whole[lo:hi], rtol=1e-4, atol=1e-4)
 
 
-def test_lanes_give_the_single_lane_states_bit_for_bit(task, start):
+def same(got: np.ndarray, expected: np.ndarray) -> None:
+    """Bit for bit where BLAS rounds rows alike in any batch; else equal up to rounding."""
+    if float32_rows_independent_of_batch():
+        np.testing.assert_array_equal(got, expected)
+    else:  # 10 steps of 1e-5 rounding in the policy: micrometres and micro-radians
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+
+
+def test_lanes_give_the_single_lane_states(task, start):
     single = SpotRolloutEngine(task.model, nthread=2, policy=task.policy, lanes=1, native=False)
     laned = SpotRolloutEngine(task.model, nthread=2, policy=task.policy, lanes=2, native=False)
     try:
@@ -38,9 +51,9 @@ def test_lanes_give_the_single_lane_states_bit_for_bit(task, start):
         expected = single.rollout_batch(start, targets).copy()
         got = laned.rollout_batch(start, targets)
         assert len(laned._lanes) == 2
-        np.testing.assert_array_equal(got, expected)
+        same(got, expected)
         assert np.ptp(task.layout.qpos(got)[:, -1, 0]) > 0.01  # the worlds did differ
-        # Too few worlds for two lanes of 8: one lane, still the same states.
+        # Too few worlds for two lanes of 8: one lane, the same batch, the same states.
         small = targets[:LANE_MIN_WORLDS + 2, :4]
         expected = single.rollout_batch(start, small).copy()
         np.testing.assert_array_equal(laned.rollout_batch(start, small), expected)
