@@ -45,6 +45,7 @@ setup(
     entry_points={
         "console_scripts": [
             "gpc = gpc_planner.cli.main:main",
+            "planner_node = gpc_planner.ros.planner_node:main",
         ],
     },
 )

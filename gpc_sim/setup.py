@@ -22,5 +22,5 @@ setup(
     description="MuJoCo simulation for the GPC stack: worlds, locomotion policy, rollouts.",
     license="MIT",
     tests_require=["pytest"],
-    entry_points={"console_scripts": []},
+    entry_points={"console_scripts": ["sim_node = gpc_sim.ros.sim_node:main"]},
 )

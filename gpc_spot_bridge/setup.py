@@ -19,6 +19,5 @@ setup(
     description="Bridge from the 9-DoF GPC command to Spot (simulated or bosdyn-client).",
     license="MIT",
     tests_require=["pytest"],
-    # The bridge node and its executable come in a later issue.
-    entry_points={"console_scripts": []},
+    entry_points={"console_scripts": ["spot_bridge = gpc_spot_bridge.bridge_node:main"]},
 )

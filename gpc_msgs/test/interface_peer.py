@@ -15,8 +15,8 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-from gpc_msgs.msg import HighLevelCommand, Plan, PlannerStatus
-from gpc_msgs.srv import EnablePlanner, ResetPlanner, SetGoal
+from gpc_msgs.msg import HighLevelCommand, LocomotionCommand, Plan, PlannerStatus, SimStatus
+from gpc_msgs.srv import EnablePlanner, ResetPlanner, ResetSim, SetGoal
 from mocap4r2_msgs.msg import Marker, RigidBodies, RigidBody
 
 # Exact binary fractions, so the test can compare with ==.
@@ -38,9 +38,35 @@ def _stamp(header, frame_id):
 def make_command():
     msg = HighLevelCommand()
     _stamp(msg.header, "map")
+    msg.plan_id = 2**33 + 1  # beyond 32 bits: checks uint64
     msg.x, msg.y, msg.yaw = 1.25, -0.5, 0.375
     msg.arm_joints = ARM
     msg.duration = 0.25
+    return msg
+
+
+def make_locomotion():
+    msg = LocomotionCommand()
+    _stamp(msg.header, "body")
+    msg.plan_id = 12
+    msg.vx, msg.vy, msg.yaw_rate = 0.5, -0.25, 0.125
+    msg.arm_joints = ARM
+    msg.valid_for = 0.3125
+    return msg
+
+
+def make_sim_status():
+    msg = SimStatus()
+    _stamp(msg.header, "map")
+    msg.step, msg.seed, msg.trial = 2**35, 3, 4
+    msg.paused, msg.finished = False, True
+    msg.torso_x, msg.torso_y, msg.torso_yaw, msg.torso_height = -1.5, 0.25, 0.5, 0.48
+    msg.chair_x, msg.chair_y, msg.chair_yaw, msg.chair_tilt = 1.0, 0.125, -0.25, 0.0625
+    msg.position_error, msg.yaw_error = 0.25, 0.125
+    msg.start_position_error, msg.start_yaw_error = 3.0, 0.75
+    msg.success, msg.success_time = True, 12.5
+    msg.fallen, msg.tipped, msg.diverged = False, True, False
+    msg.lockstep_timeouts = 2
     return msg
 
 
@@ -54,6 +80,7 @@ def make_status():
     msg.cem_sample_ratio = 0.625
     msg.state_age_ms = 4.5
     msg.deadline_misses = 3
+    msg.commands_sent = 2**34 + 5
     msg.state = "holding: stale state"
     msg.message = "état: ok ✓"  # non-ASCII survives the wire
     return msg
@@ -102,10 +129,13 @@ class Peer(Node):
             (self.create_publisher(PlannerStatus, "status", RELIABLE), make_status()),
             (self.create_publisher(Plan, "plan", RELIABLE), make_plan()),
             (self.create_publisher(RigidBodies, "rigid_bodies", RELIABLE), make_rigid_bodies()),
+            (self.create_publisher(LocomotionCommand, "locomotion", RELIABLE), make_locomotion()),
+            (self.create_publisher(SimStatus, "sim_status", RELIABLE), make_sim_status()),
         ]
         self.create_service(SetGoal, "set_goal", self._set_goal)
         self.create_service(ResetPlanner, "reset_planner", self._reset)
         self.create_service(EnablePlanner, "enable_planner", self._enable)
+        self.create_service(ResetSim, "reset_sim", self._reset_sim)
         self.create_timer(0.1, self._publish)
 
     def _publish(self):
@@ -121,6 +151,11 @@ class Peer(Node):
     def _reset(self, request, response):
         response.success = request.seed != 13
         response.message = f"seed {request.seed}"
+        return response
+
+    def _reset_sim(self, request, response):
+        response.success = True
+        response.message = f"trial {request.trial} of seed {request.seed}"
         return response
 
     def _enable(self, request, response):

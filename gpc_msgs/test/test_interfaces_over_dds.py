@@ -17,8 +17,8 @@ import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
-from gpc_msgs.msg import HighLevelCommand, Plan, PlannerStatus
-from gpc_msgs.srv import EnablePlanner, ResetPlanner, SetGoal
+from gpc_msgs.msg import HighLevelCommand, LocomotionCommand, Plan, PlannerStatus, SimStatus
+from gpc_msgs.srv import EnablePlanner, ResetPlanner, ResetSim, SetGoal
 from mocap4r2_msgs.msg import Marker, RigidBodies
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -102,16 +102,33 @@ def test_messages_round_trip(node, peer_process):
         (PlannerStatus, "status"),
         (Plan, "plan"),
         (RigidBodies, "rigid_bodies"),
+        (LocomotionCommand, "locomotion"),
+        (SimStatus, "sim_status"),
     ):
         node.create_subscription(
             msg_type, topic, lambda m, t=topic: received.setdefault(t, m), peer.RELIABLE
         )
-    _spin_until(node, lambda: len(received) == 4, "all four topics", peer_process)
+    _spin_until(node, lambda: len(received) == 6, "all six topics", peer_process)
 
     cmd = received["command"]
     _header_ok(cmd.header)
     assert (cmd.x, cmd.y, cmd.yaw, cmd.duration) == (1.25, -0.5, 0.375, 0.25)
+    assert cmd.plan_id == 2**33 + 1
     assert list(cmd.arm_joints) == peer.ARM
+
+    loco = received["locomotion"]
+    assert (loco.header.stamp.sec, loco.header.stamp.nanosec) == peer.STAMP
+    assert loco.header.frame_id == "body"
+    assert (loco.plan_id, loco.vx, loco.vy, loco.yaw_rate, loco.valid_for) == (
+        12, 0.5, -0.25, 0.125, 0.3125)
+    assert list(loco.arm_joints) == peer.ARM
+
+    sim = received["sim_status"]
+    _header_ok(sim.header)
+    expected = peer.make_sim_status()
+    for field in expected.get_fields_and_field_types():
+        if field != "header":
+            assert getattr(sim, field) == getattr(expected, field), field
 
     status = received["status"]
     _header_ok(status.header)
@@ -120,6 +137,7 @@ def test_messages_round_trip(node, peer_process):
     assert (status.plan_time_ms, status.best_cost) == (12.5, -3.75)
     assert (status.cem_sample_ratio, status.state_age_ms) == (0.625, 4.5)
     assert status.deadline_misses == 3
+    assert status.commands_sent == 2**34 + 5
     assert status.state == "holding: stale state"
     assert status.message == "état: ok ✓"
 
@@ -169,6 +187,9 @@ def test_services_round_trip(node, peer_process):
     assert (res.success, res.message) == (True, "seed 7")
     res = _call(node, peer_process, ResetPlanner, "reset_planner", ResetPlanner.Request(seed=13))
     assert (res.success, res.message) == (False, "seed 13")
+
+    res = _call(node, peer_process, ResetSim, "reset_sim", ResetSim.Request(seed=5, trial=9))
+    assert (res.success, res.message) == (True, "trial 9 of seed 5")
 
     for enable, text in ((False, "disabled"), (True, "enabled")):
         request = EnablePlanner.Request(enable=enable)

@@ -26,6 +26,10 @@ class PlanResult:
     best_cost: float
     plan_time: float  # s, wall-clock
     cem_sample_ratio: float | None = None  # share of elites from the Gaussian (GPC-CEM)
+    # The last optimization iteration's candidates (N, K, m) and their costs (N,): what a
+    # visualisation shows as "samples" (the optimizer's own buffers may change later).
+    samples: np.ndarray | None = None
+    sample_costs: np.ndarray | None = None
 
 
 def sanitize_costs(costs: np.ndarray) -> np.ndarray:
@@ -85,15 +89,19 @@ class SamplingPlanner:
             opt.shift(time - self._last_time)
         self._last_time = time
         self._give_context(state)
+        knots = costs = None
         for i in range(opt.iterations):
             knots = opt.sample(i)
-            opt.update(knots, self.evaluate(state, knots), i)
+            costs = self.evaluate(state, knots)
+            opt.update(knots, costs, i)
         return PlanResult(
             knots=opt.plan().copy(),
             time=time,
             best_cost=opt.best_cost,
             plan_time=_time.perf_counter() - start,
             cem_sample_ratio=getattr(opt, "cem_sample_ratio", None),
+            samples=knots,
+            sample_costs=costs,
         )
 
 

@@ -12,12 +12,14 @@ from gpc_planner.cli import (
     demo_cmd,
     eval_cmd,
     iterate_cmd,
+    launch_cmd,
     report_cmd,
     train_cmd,
 )
 from gpc_sim.errors import ConfigError
 
-SUBCOMMANDS = (eval_cmd, bench_cmd, report_cmd, demo_cmd, collect_cmd, train_cmd, iterate_cmd)
+SUBCOMMANDS = (eval_cmd, bench_cmd, report_cmd, demo_cmd, collect_cmd, train_cmd, iterate_cmd,
+               launch_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +42,11 @@ def _terminate_as_interrupt(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # name:=value launch arguments may follow options (argparse stops at them)
+        accept = getattr(args, "accepts_extra", None)
+        if accept is None or not accept(args, extra):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # not when embedded with its own
         signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:

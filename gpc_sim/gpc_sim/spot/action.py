@@ -133,7 +133,6 @@ def targets_to_command(
             f"targets (..., {TARGET_DIM}) and base_pose (..., 3) expected, "
             f"got {targets.shape} and {pose.shape}"
         )
-    batch = np.broadcast_shapes(targets.shape[:-1], pose.shape[:-1])
     valid = np.isfinite(targets).all(axis=-1) & np.isfinite(pose).all(axis=-1)
     all_valid = bool(valid.all())  # the rollouts' case: skip the replacements (same result)
     if not all_valid:
@@ -146,17 +145,54 @@ def targets_to_command(
     dy = (targets[..., 1] - pose[..., 1]) / config.tracking_time
     vx = cos * dx + sin * dy  # rotation by -yaw: world -> body
     vy = -sin * dx + cos * dy
+    yaw_rate = wrap_angle(targets[..., 2] - yaw) / config.tracking_time
+    velocity = limit_velocity(np.stack([vx, vy, yaw_rate], axis=-1), config)
+    arm = targets[..., TARGET_ARM]
+    if not all_valid:
+        arm = np.where(valid[..., None], np.clip(arm, _ARM_LOW, _ARM_HIGH), SAFE_ARM_POSE)
+    return velocity_arm_command(velocity, arm, config)
+
+
+def limit_velocity(velocity: np.ndarray, config: SpotActionConfig = DEFAULT_ACTION_CONFIG
+                   ) -> np.ndarray:
+    """Body-frame (vx, vy, yaw rate) (..., 3) brought within ``config``'s limits.
+
+    The planar part is scaled as a vector (direction kept, see ``targets_to_command``), the
+    yaw rate clipped. The mapping, the bridge (a real Spot is told nothing faster than the
+    planner's model assumed) and the sim node (whatever a message says) all apply it.
+    """
+    velocity = np.asarray(velocity, dtype=np.float64)
+    vx, vy = velocity[..., 0], velocity[..., 1]
     ratio = np.maximum(np.abs(vx) / config.max_vx, np.abs(vy) / config.max_vy)
     scale = 1.0 / np.maximum(ratio, 1.0)
-    yaw_rate = wrap_angle(targets[..., 2] - yaw) / config.tracking_time
+    out = np.empty(velocity.shape)
+    out[..., 0] = vx * scale
+    out[..., 1] = vy * scale
+    out[..., 2] = np.clip(velocity[..., 2], -config.max_yaw_rate, config.max_yaw_rate)
+    return out
 
+
+def velocity_arm_command(velocity: np.ndarray, arm: np.ndarray,
+                         config: SpotActionConfig = DEFAULT_ACTION_CONFIG) -> np.ndarray:
+    """The (..., 25) policy command for a body-frame velocity (..., 3) and arm targets (..., 6).
+
+    What a real Spot takes as a velocity command plus an arm joint command, in the policy's
+    layout: velocity as given (``limit_velocity`` first where it may be out of range), arm
+    clipped to its joint limits, the config's fixed gripper and torso, no leg override.
+    ``targets_to_command`` ends here, and the sim node turns the bridge's command into the
+    policy's input with it, so the two cannot disagree on the layout.
+    """
+    velocity = np.asarray(velocity, dtype=np.float64)
+    arm = np.asarray(arm, dtype=np.float64)
+    if velocity.shape[-1:] != (3,) or arm.shape[-1:] != (N_TARGET_ARM,):
+        raise ValueError(f"velocity (..., 3) and arm (..., {N_TARGET_ARM}) expected, "
+                         f"got {velocity.shape} and {arm.shape}")
+    batch = np.broadcast_shapes(velocity.shape[:-1], arm.shape[:-1])
     command = np.zeros((*batch, COMMAND_DIM))
-    command[..., VX] = vx * scale
-    command[..., VY] = vy * scale
-    command[..., YAW_RATE] = np.clip(yaw_rate, -config.max_yaw_rate, config.max_yaw_rate)
-    arm = np.clip(targets[..., TARGET_ARM], _ARM_LOW, _ARM_HIGH)
-    command[..., ARM.start : _GRIPPER] = arm if all_valid else np.where(valid[..., None], arm,
-                                                                       SAFE_ARM_POSE)
+    command[..., VX] = velocity[..., 0]
+    command[..., VY] = velocity[..., 1]
+    command[..., YAW_RATE] = velocity[..., 2]
+    command[..., ARM.start : _GRIPPER] = np.clip(arm, _ARM_LOW, _ARM_HIGH)
     command[..., _GRIPPER] = config.gripper
     command[..., TORSO] = config.torso
     return command

@@ -1,0 +1,124 @@
+"""The node graph of a launch scenario, as data: one description for two launchers.
+
+``launch/spot_push.launch.py`` (real ROS 2 installs, ``ros2 launch``) and ``gpc launch
+spot_push`` (machines without ``launch``) both build their processes from
+``spot_push_nodes``: the same nodes, executables, names and parameter overrides on top of
+the same YAML file, so the two cannot drift (a test runs the launch file against stand-in
+``launch`` modules and compares). Plain Python: no ROS import.
+
+Launch arguments are strings, as ``ros2 launch`` hands them over; an empty string means
+"as in the parameter file".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gpc_sim.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class LaunchArgument:
+    """One ``name:=value`` argument of a scenario."""
+
+    name: str
+    default: str
+    description: str
+
+
+@dataclass(frozen=True)
+class NodeLaunch:
+    """One process: ``package``'s ``executable`` as node ``name``, with parameter overrides
+    applied on top of the scenario's parameter file (``arguments``: extra command line)."""
+
+    package: str
+    executable: str
+    name: str
+    parameters: dict = field(default_factory=dict)
+    arguments: tuple[str, ...] = ()
+
+
+SPOT_PUSH_ARGUMENTS = (
+    LaunchArgument("use_sim", "true", "true: the MuJoCo sim node stands in for Spot and the "
+                   "mocap (bridge in sim mode); false: a real Spot (bridge in real mode)"),
+    LaunchArgument("lockstep", "false", "lock-step the simulation with the planner: sim time "
+                   "waits for every plan (reproducible; slower than real time on a small "
+                   "machine)"),
+    LaunchArgument("method", "", "planning method (ps, cem, mppi, dial, gpc_shoot, gpc_cem); "
+                   "empty: the parameter file's"),
+    LaunchArgument("model", "", "proposal model file of the GPC methods; empty: the parameter "
+                   "file's"),
+    LaunchArgument("seed", "", "sim: seed of the initial state; empty: the parameter file's"),
+    LaunchArgument("trial", "", "sim: trial of the initial state; empty: the parameter "
+                   "file's"),
+    LaunchArgument("duration", "", "sim: seconds of sim time to run, then stop (0: forever); "
+                   "empty: the parameter file's"),
+    LaunchArgument("rviz", "true", "start rviz2 with config/gpc.rviz"),
+    LaunchArgument("namespace", "", "namespace of every node (topics are relative)"),
+    LaunchArgument("params_file", "", "parameter YAML of the nodes; empty: the installed "
+                   "config/spot_push.yaml"),
+    LaunchArgument("use_sim_time", "", "nodes run on /clock; empty: the same as use_sim"),
+)
+
+
+def parse_bool(name: str, value: str) -> bool:
+    """A launch argument's boolean (true/false, as ros2 launch writes them)."""
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ConfigError(f"launch argument {name}:={value!r} is not true or false")
+
+
+def _number(name: str, value: str, kind: type) -> int | float:
+    try:
+        number = kind(value)
+    except ValueError:
+        raise ConfigError(f"launch argument {name}:={value!r} is not a {kind.__name__}") from None
+    if number < 0:
+        raise ConfigError(f"launch argument {name}:={value!r} must not be negative")
+    return number
+
+
+def resolve_arguments(given: dict[str, str],
+                      arguments: tuple[LaunchArgument, ...] = SPOT_PUSH_ARGUMENTS
+                      ) -> dict[str, str]:
+    """Every argument's value: ``given`` on top of the defaults; unknown names refused."""
+    known = {a.name: a.default for a in arguments}
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown launch argument(s) {', '.join(unknown)}; known: "
+                          f"{', '.join(known)}")
+    return {**known, **{k: str(v) for k, v in given.items()}}
+
+
+def spot_push_nodes(args: dict[str, str], rviz_config: str = "") -> list[NodeLaunch]:
+    """The nodes of the Spot chair push for resolved launch ``args`` (``resolve_arguments``).
+
+    rviz2 comes last, only with ``rviz:=true``; ``rviz_config`` is its display file.
+    """
+    use_sim = parse_bool("use_sim", args["use_sim"])
+    lockstep = parse_bool("lockstep", args["lockstep"])
+    if lockstep and not use_sim:
+        raise ConfigError("lockstep:=true needs the simulation (use_sim:=true)")
+    sim_time = use_sim if args["use_sim_time"] == "" else parse_bool("use_sim_time",
+                                                                     args["use_sim_time"])
+    planner = {"use_sim_time": sim_time, "synchronous": lockstep}
+    for key in ("method", "model"):
+        if args[key] != "":
+            planner[key] = args[key]
+    nodes = []
+    if use_sim:
+        sim = {"use_sim_time": False, "lockstep": lockstep}  # the sim is the clock
+        for key, kind in (("seed", int), ("trial", int), ("duration", float)):
+            if args[key] != "":
+                sim[key] = _number(key, args[key], kind)
+        nodes.append(NodeLaunch("gpc_sim", "sim_node", "gpc_sim", sim))
+    nodes.append(NodeLaunch("gpc_spot_bridge", "spot_bridge", "spot_bridge",
+                            {"use_sim_time": sim_time, "mode": "sim" if use_sim else "real"}))
+    nodes.append(NodeLaunch("gpc_planner", "planner_node", "gpc_planner", planner))
+    if parse_bool("rviz", args["rviz"]):
+        nodes.append(NodeLaunch("rviz2", "rviz2", "rviz2", {"use_sim_time": sim_time},
+                                ("-d", rviz_config) if rviz_config else ()))
+    return nodes

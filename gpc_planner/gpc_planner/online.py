@@ -1,0 +1,108 @@
+"""The planner as a robot runs it: replanning at a rate while the last plan is executed.
+
+In ``gpc eval`` the world waits for the planner. On a robot it does not: a planning step
+takes what it takes, and meanwhile the robot must be told something. ``OnlinePlanner`` keeps
+the plan in force (its knots and the time they start at) and answers ``target_at(t)``
+from it for any time, so between plans, and when a plan overruns its replanning period
+(a deadline miss), the previous plan keeps being executed, read further along its curve
+(time-shifted); past its horizon it holds the last knot. A new plan replaces it only when
+finished. When the state cannot be trusted, ``hold(state)`` replaces the plan by the
+task's nominal action at that state (stand where you are, arm where it is).
+
+The ROS planner node (``gpc_planner.ros.planner_node``) is a thin adapter around this:
+it owns the thread, the clock and the messages; the logic and its bookkeeping (plan ids,
+deadline misses, plan-time statistics) live here and are unit-tested without ROS.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from gpc_planner.planner import PlanResult, SamplingPlanner
+
+
+@dataclass(frozen=True)
+class ActivePlan:
+    """The plan in force: knots (K, m) starting at ``start`` (s, the state's time)."""
+
+    knots: np.ndarray
+    start: float
+    plan_id: int  # the planning iteration that made it; 0 for a hold
+    holding: bool = False
+
+
+@dataclass(frozen=True)
+class PlanTimeStats:
+    """Wall-clock plan times over the recent window, in milliseconds."""
+
+    count: int
+    median_ms: float
+    p95_ms: float
+    max_ms: float
+
+
+class OnlinePlanner:
+    """A ``SamplingPlanner`` run against the clock (module docstring)."""
+
+    def __init__(self, planner: SamplingPlanner, replan_period: float, window: int = 100
+                 ) -> None:
+        if not (math.isfinite(replan_period) and replan_period > 0.0):
+            raise ValueError(f"replan_period must be > 0 s, got {replan_period}")
+        self.planner = planner
+        self.replan_period = float(replan_period)
+        self._times: deque[float] = deque(maxlen=window)
+        self.reset()
+
+    def reset(self) -> None:
+        """A new episode: no plan, no warm start, no history, counters from zero."""
+        self.planner.reset()
+        self.active: ActivePlan | None = None
+        self.iterations = 0
+        self.deadline_misses = 0
+        self.last: PlanResult | None = None
+        self._times.clear()
+
+    def plan(self, state: np.ndarray, stamp: float) -> PlanResult:
+        """Plan from ``state`` measured at ``stamp`` (s) and put the result in force.
+
+        A plan whose wall time exceeds the replanning period is a deadline miss: the robot
+        went on executing the previous plan meanwhile, which is what ``target_at`` did.
+        """
+        result = self.planner.plan(state, stamp)
+        self.iterations += 1
+        if result.plan_time > self.replan_period:
+            self.deadline_misses += 1
+        self._times.append(result.plan_time)
+        self.last = result
+        self.active = ActivePlan(result.knots.copy(), stamp, self.iterations)
+        return result
+
+    def hold(self, state: np.ndarray, stamp: float) -> ActivePlan:
+        """Replace the plan by the nominal action at ``state`` (stand still, arm held)."""
+        nominal = self.planner.task.nominal_action(state)
+        knots = np.broadcast_to(nominal, self.planner.spline.knot_times.shape + nominal.shape)
+        self.active = ActivePlan(knots.copy(), stamp, self.iterations, holding=True)
+        return self.active
+
+    def target_at(self, time: float) -> np.ndarray | None:
+        """The control (m,) the plan in force asks for at ``time`` (None before any plan).
+
+        Before the plan's start (a command for an older frame) its first knot; past its
+        horizon its last knot.
+        """
+        if self.active is None:
+            return None
+        offset = min(max(time - self.active.start, 0.0), self.planner.spline.horizon)
+        return self.planner.spline.value_at(self.active.knots, offset)
+
+    def stats(self) -> PlanTimeStats:
+        """Plan-time statistics over the last ``window`` plans (NaN before the first)."""
+        if not self._times:
+            return PlanTimeStats(0, math.nan, math.nan, math.nan)
+        ms = np.asarray(self._times) * 1e3
+        return PlanTimeStats(len(ms), float(np.median(ms)), float(np.percentile(ms, 95)),
+                             float(ms.max()))

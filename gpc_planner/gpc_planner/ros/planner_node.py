@@ -1,0 +1,405 @@
+"""The planner node: state estimate -> the configured method -> the 9-DoF command.
+
+Thin adapter around the core (``SpotStateEstimator``, ``OnlinePlanner`` over any registered
+method's ``SamplingPlanner``):
+
+* ``rigid_bodies`` + ``joint_states`` feed the estimator. Every mocap frame is answered
+  with a ``gpc/command`` read from the plan in force at the frame's time, unless a
+  replanning step is due for it and ``synchronous`` (lock-step) is set, in which case the
+  planning thread answers it with the new plan.
+* Planning runs on its own thread (the rollouts release the GIL), at most once per
+  replanning period, from the newest frame: subscriptions, services and command output are
+  never blocked by it. A plan that overruns the period is a deadline miss; the previous
+  plan kept being executed meanwhile, time-shifted (``OnlinePlanner.target_at``).
+* Stale or invalid state (old frames, NaN, a jump) or a disabled planner: the command is a
+  hold (stand where last seen, arm where it is) and ``gpc/status`` says why.
+
+Outputs besides the command: ``gpc/status`` after every decision, ``gpc/plan`` (knots and the
+best samples), ``gpc/plan_path`` and ``gpc/plan_markers`` for rviz, ``gpc/scene_markers``
+(goal, obstacle, the estimated torso and chair), ``/diagnostics`` with plan-time statistics
+and deadline misses. Services: ``gpc/set_goal``, ``gpc/reset``, ``gpc/enable``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from nav_msgs.msg import Path
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.clock import Clock, ClockType
+from rclpy.node import Node
+from sensor_msgs.msg import JointState
+from visualization_msgs.msg import MarkerArray
+
+from gpc_msgs.msg import HighLevelCommand, Plan, PlannerStatus
+from gpc_msgs.srv import EnablePlanner, ResetPlanner, SetGoal
+from gpc_planner.methods import build_planner
+from gpc_planner.online import OnlinePlanner
+from gpc_planner.planner import PlanResult
+from gpc_planner.ros import markers
+from gpc_planner.ros.planner_params import PLANNER_PARAMETERS
+from gpc_sim.errors import ConfigError
+from gpc_sim.ros import qos, topics
+from gpc_sim.ros.convert import pose_to_arrays, to_seconds, to_stamp
+from gpc_sim.ros.parameters import declare
+from gpc_sim.spot.estimation import Estimate, EstimatorConfig, SpotStateEstimator
+from gpc_sim.spot.task import SpotChairTask
+from gpc_sim.tasks import make_task
+from mocap4r2_msgs.msg import RigidBodies
+
+SPOT_TASKS = ("spot_chair", "spot_chair_avoid")
+JOINT_WAIT = 0.2  # s of wall time a synchronous frame waits for its joint states
+
+
+class PlannerNode(Node):
+    """ROS adapter of the online planner (module docstring)."""
+
+    def __init__(self) -> None:
+        super().__init__("gpc_planner")
+        p = declare(self, PLANNER_PARAMETERS)
+        self.p = p
+        if p["task"] not in SPOT_TASKS:
+            raise ConfigError(f"the planner node plans the chair push ({', '.join(SPOT_TASKS)}"
+                              f"), got task {p['task']!r}")
+        goal = tuple(float(v) for v in p["goal"])
+        if len(goal) != 3 or not all(math.isfinite(v) for v in goal):
+            raise ConfigError(f"goal must be 3 finite numbers (x, y, yaw), got {p['goal']}")
+        if p["replan_rate"] <= 0.0:
+            raise ConfigError(f"replan_rate must be > 0 Hz, got {p['replan_rate']}")
+        self.task: SpotChairTask = make_task(p["task"], nthread=p["threads"] or None,
+                                             goal=goal)  # type: ignore[assignment]
+        planner = build_planner(
+            self.task, p["method"], np.random.default_rng(p["seed"]),
+            horizon=p["horizon"] or None, num_rollouts=p["rollouts"],
+            model=p["model"] or None, flow_steps=p["flow_steps"], flow_noise=p["flow_noise"])
+        self.online = OnlinePlanner(planner, 1.0 / p["replan_rate"])
+        self.estimator = SpotStateEstimator(self.task, EstimatorConfig(
+            velocity_filter=p["velocity_filter"], max_jump=p["max_jump"],
+            timeout=p["state_timeout"], joint_timeout=p["joint_timeout"]))
+
+        self._lock = threading.Lock()  # estimator, plan in force, counters
+        self._wake = threading.Condition(self._lock)
+        self._due_stamp: float | None = None  # a frame the planning thread is to handle
+        self._planning_stamp = math.inf  # the frame the current (or last) plan started from
+        self._next_plan = -math.inf  # s: frames from here on are due for replanning
+        self._planning = False
+        self._running = True
+        self.enabled = bool(p["enabled"])
+        self.commands_sent = 0
+        self._last_valid: Estimate | None = None
+        self._status = ("starting", "no state yet")
+
+        self.command_pub = self.create_publisher(HighLevelCommand, topics.COMMAND, qos.STREAM)
+        self.status_pub = self.create_publisher(PlannerStatus, topics.PLANNER_STATUS,
+                                                qos.RELIABLE)
+        self.plan_pub = self.create_publisher(Plan, topics.PLAN, qos.RELIABLE)
+        self.path_pub = self.create_publisher(Path, topics.PLAN_PATH, qos.RELIABLE)
+        self.plan_markers_pub = self.create_publisher(MarkerArray, topics.PLAN_MARKERS,
+                                                      qos.RELIABLE)
+        self.scene_pub = self.create_publisher(MarkerArray, topics.SCENE_MARKERS, qos.LATCHED)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, topics.DIAGNOSTICS,
+                                                     qos.RELIABLE)
+        # Own groups: each stream in order, the two in parallel (a synchronous frame may wait
+        # for its joint states, which must then still arrive).
+        self._joints_seen = threading.Condition(self._lock)
+        self.create_subscription(RigidBodies, topics.RIGID_BODIES, self._on_bodies, qos.STREAM,
+                                 callback_group=MutuallyExclusiveCallbackGroup())
+        self.create_subscription(JointState, topics.JOINT_STATES, self._on_joints, qos.STREAM,
+                                 callback_group=MutuallyExclusiveCallbackGroup())
+        services = MutuallyExclusiveCallbackGroup()  # may wait for a plan to finish
+        self.create_service(SetGoal, topics.SET_GOAL, self._on_set_goal,
+                            callback_group=services)
+        self.create_service(ResetPlanner, topics.RESET_PLANNER, self._on_reset,
+                            callback_group=services)
+        self.create_service(EnablePlanner, topics.ENABLE_PLANNER, self._on_enable,
+                            callback_group=services)
+        self.create_timer(1.0 / p["replan_rate"], self._on_tick)
+        # Wall clock (steady), not sim time: a lock-stepped sim may run slower than real time.
+        self.create_timer(1.0 / p["diagnostics_rate"], self._periodic,
+                          clock=Clock(clock_type=ClockType.STEADY_TIME))
+        self._publish_scene(None)
+        self._thread = threading.Thread(target=self._loop, name="planning", daemon=True)
+        self._thread.start()
+        self.get_logger().info(
+            f"{p['method']} on {p['task']}: {planner.optimizer.config.num_rollouts} rollouts x "
+            f"{planner.spline.horizon:g} s at {p['replan_rate']:g} Hz"
+            f"{', synchronous (lock-step)' if p['synchronous'] else ''}; goal {goal}")
+
+    # --- inputs -----------------------------------------------------------------------
+    def _now(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _on_joints(self, msg: JointState) -> None:
+        with self._lock:
+            problem = self.estimator.update_joints(
+                to_seconds(msg.header.stamp), list(msg.name), np.asarray(msg.position),
+                np.asarray(msg.velocity) if len(msg.velocity) else None)
+            self._joints_seen.notify_all()
+        if problem:
+            self.get_logger().warn(problem, throttle_duration_sec=2.0)
+
+    def _on_bodies(self, msg: RigidBodies) -> None:
+        bodies = {b.rigid_body_name: b.pose for b in msg.rigidbodies}
+        torso, chair = bodies.get(self.p["torso_body"]), bodies.get(self.p["chair_body"])
+        if torso is None or chair is None:
+            self.get_logger().warn(
+                f"rigid_bodies without {self.p['torso_body']!r} and {self.p['chair_body']!r} "
+                f"(has {sorted(bodies)})", throttle_duration_sec=5.0)
+            return
+        stamp = to_seconds(msg.header.stamp)
+        with self._lock:
+            if self.p["synchronous"]:
+                # The sim sends a frame's joint states just before its mocap, on another
+                # topic: the two may cross. Waiting for them keeps a lock-stepped run exact.
+                self._joints_seen.wait_for(lambda: self.estimator.joint_stamp >= stamp - 1e-9,
+                                           timeout=JOINT_WAIT)
+            problem = self.estimator.update_bodies(stamp, pose_to_arrays(torso),
+                                                   pose_to_arrays(chair))
+            busy = self._planning or self._due_stamp is not None
+            due = stamp >= self._next_plan - 1e-6 and not busy
+            if due:
+                self._due_stamp = self._planning_stamp = stamp
+                self._wake.notify()
+            # Synchronous: a frame at or after the one being planned from (a lock-stepped
+            # sim re-sends it while waiting) is answered by the new plan, not the old one.
+            answer_later = self.p["synchronous"] and (due or (
+                busy and stamp >= self._planning_stamp - 1e-9))
+        if problem:
+            self.get_logger().warn(problem, throttle_duration_sec=2.0)
+        if not answer_later:
+            self._publish_command(max(self._now(), stamp))
+
+    def _on_tick(self) -> None:
+        """Without frames nothing would wake the planning thread: wake it to hold."""
+        with self._lock:
+            if not self._planning and self._due_stamp is None:
+                estimate = self.estimator.estimate(self._now())
+                if estimate.problem is not None or not self.enabled:
+                    self._due_stamp = self._planning_stamp = self.estimator.stamp
+                    self._wake.notify()
+
+    # --- planning thread --------------------------------------------------------------
+    def _loop(self) -> None:
+        try:
+            self._plan_forever()
+        except Exception as err:  # noqa: BLE001 - after shutdown publishing fails: fine
+            if self._running and self.context.ok():
+                self.get_logger().fatal(f"planning thread stopped: {err}")
+
+    def _plan_forever(self) -> None:
+        while True:
+            with self._wake:
+                self._wake.wait_for(lambda: self._due_stamp is not None or not self._running)
+                if not self._running:
+                    return
+                self._due_stamp = None
+                self._planning = True
+                now = self._now()
+                estimate = self.estimator.estimate(max(now, self.estimator.stamp))
+                enabled = self.enabled
+            try:
+                self._decide(estimate, enabled)
+            except Exception as err:  # noqa: BLE001 - report and hold, never die silently
+                if not (self._running and self.context.ok()):
+                    return
+                self.get_logger().error(f"planning failed: {err}")
+                with self._lock:
+                    self._status = ("error", str(err))
+            finally:
+                with self._lock:
+                    self._planning = False
+            self._publish_command(max(self._now(), estimate.stamp if math.isfinite(
+                estimate.stamp) else -math.inf))
+            self._publish_status(estimate)
+
+    def _decide(self, estimate: Estimate, enabled: bool) -> None:
+        """Plan from ``estimate``, or hold, and say which in the status."""
+        if enabled and estimate.state is not None:
+            result = self.online.plan(estimate.state, estimate.stamp)
+            with self._lock:
+                self._last_valid = estimate
+                self._next_plan = estimate.stamp + self.online.replan_period
+                self._status = ("running", "")
+            self._publish_plan(result, estimate)
+            return
+        reason = "disabled" if not enabled else f"holding: {estimate.problem}"
+        with self._lock:
+            self._status = (reason, "")
+            last = self._last_valid
+            if estimate.state is not None:
+                self._last_valid = last = estimate
+            if last is not None:
+                self.online.hold(last.state, estimate.stamp if math.isfinite(estimate.stamp)
+                                 else last.stamp)
+            self._next_plan = -math.inf  # plan again as soon as the state allows
+
+    # --- outputs ----------------------------------------------------------------------
+    def _publish_command(self, time: float) -> None:
+        """The plan in force read at ``time``, as a 9-DoF command (nothing before a plan)."""
+        if not math.isfinite(time):
+            return
+        with self._lock:
+            target = self.online.target_at(time)
+            active = self.online.active
+            if target is None or active is None:
+                return
+            self.commands_sent += 1
+        msg = HighLevelCommand(plan_id=active.plan_id, duration=self.task.action_config
+                               .tracking_time)
+        msg.header.stamp = to_stamp(time)
+        msg.header.frame_id = self.p["frame_id"]
+        msg.x, msg.y, msg.yaw = (float(v) for v in target[:3])
+        msg.arm_joints = [float(v) for v in target[3:9]]
+        self.command_pub.publish(msg)
+
+    def _publish_status(self, estimate: Estimate) -> None:
+        with self._lock:
+            state, message = self._status
+            last = self.online.last
+            msg = PlannerStatus(
+                method=self.p["method"], iteration=self.online.iterations,
+                deadline_misses=self.online.deadline_misses,
+                commands_sent=self.commands_sent, state=state, message=message)
+        msg.header.stamp = to_stamp(estimate.stamp if math.isfinite(estimate.stamp) else 0.0)
+        msg.header.frame_id = self.p["frame_id"]
+        msg.plan_time_ms = last.plan_time * 1e3 if last else math.nan
+        msg.best_cost = float(last.best_cost) if last else math.nan
+        ratio = last.cem_sample_ratio if last else None
+        msg.cem_sample_ratio = math.nan if ratio is None else float(ratio)
+        msg.state_age_ms = estimate.age * 1e3 if math.isfinite(estimate.age) else math.nan
+        self.status_pub.publish(msg)
+
+    def _publish_plan(self, result: PlanResult, estimate: Estimate) -> None:
+        stamp = to_stamp(estimate.stamp)
+        frame = self.p["frame_id"]
+        spline = self.online.planner.spline
+        top = markers.best_samples(result, self.p["visual_samples"])
+        msg = Plan(method=self.p["method"], knot_times=spline.knot_times.tolist(),
+                   num_knots=spline.num_knots, action_dim=result.knots.shape[1],
+                   best_knots=result.knots.ravel().tolist())
+        msg.header.stamp, msg.header.frame_id = stamp, frame
+        if top is not None:
+            knots, costs = top
+            msg.num_samples = len(costs)
+            msg.sample_knots = knots.ravel().tolist()
+            msg.sample_costs = costs.tolist()
+        self.plan_pub.publish(msg)
+        self.path_pub.publish(markers.plan_path(spline, result.knots, stamp, frame))
+        self.plan_markers_pub.publish(markers.plan_markers(spline, result.knots, top, stamp,
+                                                           frame))
+        self._publish_scene(estimate)
+
+    def _publish_scene(self, estimate: Estimate | None) -> None:
+        state = None if estimate is None else estimate.state
+        stamp = to_stamp(0.0 if estimate is None else estimate.stamp)
+        self.scene_pub.publish(markers.scene_markers(self.task, state, stamp,
+                                                     self.p["frame_id"]))
+
+    def _periodic(self) -> None:
+        """Diagnostics, and the status again (its counters move between plans)."""
+        with self._lock:
+            estimate = self.estimator.estimate(max(self._now(), self.estimator.stamp))
+        self._publish_status(estimate)
+        self._publish_diagnostics()
+
+    def _publish_diagnostics(self) -> None:
+        with self._lock:
+            stats = self.online.stats()
+            state, message = self._status
+            values = {
+                "method": self.p["method"], "iterations": self.online.iterations,
+                "deadline_misses": self.online.deadline_misses,
+                "commands_sent": self.commands_sent,
+                "plan_time_median_ms": stats.median_ms, "plan_time_p95_ms": stats.p95_ms,
+                "plan_time_max_ms": stats.max_ms,
+                "replan_period_ms": self.online.replan_period * 1e3,
+            }
+        level = DiagnosticStatus.OK
+        if state != "running":
+            level = DiagnosticStatus.WARN
+        if state == "error":
+            level = DiagnosticStatus.ERROR
+        if state == "running" and stats.count and stats.median_ms > values["replan_period_ms"]:
+            level, message = DiagnosticStatus.WARN, "plans overrun the replanning period"
+        status = DiagnosticStatus(level=level, name=f"{self.get_name()}: planning",
+                                  hardware_id="gpc_planner", message=message or state,
+                                  values=[KeyValue(key=k, value=f"{v:.1f}" if isinstance(
+                                      v, float) else str(v)) for k, v in values.items()])
+        msg = DiagnosticArray(status=[status])
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self.diagnostics_pub.publish(msg)
+
+    # --- services ---------------------------------------------------------------------
+    def _wait_idle(self) -> None:
+        """Hold the lock with no plan in progress (services change what planning reads)."""
+        self._lock.acquire()
+        while self._planning:
+            self._lock.release()
+            threading.Event().wait(0.005)
+            self._lock.acquire()
+
+    def _on_set_goal(self, request: SetGoal.Request, response: SetGoal.Response):
+        goal = (request.x, request.y, request.yaw)
+        if not all(math.isfinite(v) for v in goal):
+            response.success, response.message = False, f"goal {goal} is not finite"
+            return response
+        self._wait_idle()
+        try:
+            self.task.goal[:] = goal
+        finally:
+            self._lock.release()
+        response.success = True
+        response.message = f"goal set to x {goal[0]:.2f} m, y {goal[1]:.2f} m, yaw {goal[2]:.2f}"
+        if self.p["method"].startswith("gpc"):
+            response.message += " (the proposal model was trained for the default goal)"
+        self.get_logger().info(response.message)
+        self._publish_scene(self._last_valid)
+        return response
+
+    def _on_reset(self, request: ResetPlanner.Request, response: ResetPlanner.Response):
+        self._wait_idle()
+        try:
+            if request.seed:
+                self.online.planner.optimizer.rng = np.random.default_rng(request.seed)
+            self.online.reset()
+            self.estimator.reset()
+            self.commands_sent = 0
+            self._next_plan = -math.inf
+            self._last_valid = None
+            self._status = ("starting", "reset")
+        finally:
+            self._lock.release()
+        response.success = True
+        response.message = "planner reset" + (f" with seed {request.seed}" if request.seed
+                                              else "")
+        self.get_logger().info(response.message)
+        return response
+
+    def _on_enable(self, request: EnablePlanner.Request, response: EnablePlanner.Response):
+        with self._lock:
+            self.enabled = bool(request.enable)
+            self._next_plan = -math.inf
+        response.success = True
+        response.message = "planner enabled" if request.enable else "planner disabled: holding"
+        self.get_logger().info(response.message)
+        return response
+
+    def shutdown(self) -> None:
+        with self._wake:
+            self._running = False
+            self._wake.notify_all()
+        self._thread.join(timeout=10.0)
+
+
+def main(args: list[str] | None = None) -> int:
+    """Console entry point ``planner_node``."""
+    from gpc_sim.ros.run import run_node
+
+    return run_node(PlannerNode, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,44 @@
+"""Parameters of the planner node (``gpc_planner``), declared from this table."""
+
+from gpc_sim.ros.parameters import ParamSpec
+
+PLANNER_PARAMETERS = (
+    ParamSpec("task", "spot_chair", "task whose costs the rollouts use: spot_chair or "
+              "spot_chair_avoid (with the obstacle-avoidance cost)", read_only=True),
+    ParamSpec("method", "cem", "planning method: ps, cem, mppi, dial, gpc_shoot, gpc_cem",
+              read_only=True),
+    ParamSpec("model", "", "proposal model file of the GPC methods (empty: the task's "
+              "shipped model)", read_only=True),
+    ParamSpec("rollouts", 32, "rollouts per planning iteration", read_only=True),
+    ParamSpec("horizon", 0.0, "planning horizon (s); 0: the task's (4 s for the chair push)",
+              read_only=True),
+    ParamSpec("flow_steps", 10, "Euler steps when sampling the proposal model (GPC methods)",
+              read_only=True),
+    ParamSpec("flow_noise", 1.0, "std of the flow's initial noise (GPC methods; 1 = the "
+              "paper's)", read_only=True),
+    ParamSpec("replan_rate", 5.0, "planning steps per second (the paper's 5 Hz); a step that "
+              "takes longer is a deadline miss and the previous plan goes on meanwhile",
+              read_only=True),
+    ParamSpec("seed", 0, "seed of the sampling planner", read_only=True),
+    ParamSpec("threads", 0, "rollout threads (0: every core this process may use)",
+              read_only=True),
+    ParamSpec("synchronous", False, "lock-step mode: the command answering a frame that is "
+              "due for replanning waits for the new plan (for a lock-stepped sim only)",
+              read_only=True),
+    ParamSpec("enabled", True, "plan at start-up (else hold until gpc/enable)"),
+    ParamSpec("goal", [1.2, 0.0, 0.0], "chair goal x (m), y (m), yaw (rad) in frame_id "
+              "(gpc/set_goal changes it)"),
+    ParamSpec("state_timeout", 0.3, "oldest mocap frame (s) a plan may start from; older: "
+              "hold"),
+    ParamSpec("joint_timeout", 0.5, "oldest joint_states (s) a plan may start from"),
+    ParamSpec("max_jump", 0.5, "largest believable move of a body between two mocap frames "
+              "(m); larger: hold and re-initialise the estimate"),
+    ParamSpec("velocity_filter", 0.05, "time constant (s) of the low-pass on "
+              "finite-difference velocities"),
+    ParamSpec("visual_samples", 8, "best samples drawn in gpc/plan_markers and sent in "
+              "gpc/plan (0: none)"),
+    ParamSpec("diagnostics_rate", 1.0, "/diagnostics messages per second"),
+    ParamSpec("torso_body", "spot", "rigid-body name of Spot's torso in rigid_bodies"),
+    ParamSpec("chair_body", "chair", "rigid-body name of the chair in rigid_bodies"),
+    ParamSpec("frame_id", "map", "world frame of mocap, commands and markers"),
+)

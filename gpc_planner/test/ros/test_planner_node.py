@@ -1,0 +1,131 @@
+"""The planner node over DDS: it plans from mocap + joint states, and holds on stale or bad
+state with a clear status (a separate process; the test plays the mocap and the robot)."""
+
+import math
+
+import numpy as np
+import pytest
+from sensor_msgs.msg import JointState
+
+from gpc_msgs.msg import HighLevelCommand, PlannerStatus
+from gpc_sim.ros import qos, topics
+from gpc_sim.ros.convert import arrays_to_pose, to_stamp
+from gpc_sim.ros.testing import NodeProcess, ProbeNode, domain_id
+from gpc_sim.spot.simulation import TORSO_BODY, ChairPushSimulation
+from gpc_sim.spot.world import CHAIR_BODY
+from gpc_sim.tasks import make_task
+from mocap4r2_msgs.msg import RigidBodies, RigidBody
+
+FAST = {"rollouts": 8, "horizon": 1.0, "threads": 1}  # cheap plans: the test is about states
+
+
+class Robot:
+    """Publishes a standing robot's mocap frames and joint states, stamped with wall time."""
+
+    def __init__(self, probe: ProbeNode) -> None:
+        self.probe = probe
+        self.sim = ChairPushSimulation(make_task("spot_chair", nthread=1), 0, 0)
+        self.bodies = probe.node.create_publisher(RigidBodies, topics.RIGID_BODIES, qos.STREAM)
+        self.joints = probe.node.create_publisher(JointState, topics.JOINT_STATES, qos.STREAM)
+        self.mocap_on = True
+        self.nan = False
+
+    def now(self) -> float:
+        return self.probe.node.get_clock().now().nanoseconds * 1e-9
+
+    def publish(self) -> None:
+        t = self.now()
+        names, q, v = self.sim.joints()
+        msg = JointState(name=list(names), position=q.tolist(), velocity=v.tolist())
+        msg.header.stamp = to_stamp(t)
+        self.joints.publish(msg)
+        if not self.mocap_on:
+            return
+        frame = RigidBodies()
+        frame.header.stamp, frame.header.frame_id = to_stamp(t), "map"
+        for body, name in ((TORSO_BODY, "spot"), (CHAIR_BODY, "chair")):
+            pos, quat = self.sim.body_poses()[body]
+            if self.nan:
+                pos = np.full(3, math.nan)
+            frame.rigidbodies.append(RigidBody(rigid_body_name=name,
+                                               pose=arrays_to_pose(pos, quat)))
+        self.bodies.publish(frame)
+
+
+@pytest.fixture
+def setup(tmp_path):
+    domain = domain_id()
+    with ProbeNode(domain) as probe, NodeProcess("gpc_planner", "planner_node", "gpc_planner",
+                                                 FAST, tmp_path, domain) as planner:
+        statuses, commands = [], []
+        probe.node.create_subscription(PlannerStatus, topics.PLANNER_STATUS, statuses.append,
+                                       qos.RELIABLE)
+        probe.node.create_subscription(HighLevelCommand, topics.COMMAND, commands.append,
+                                       qos.STREAM)
+        yield probe, planner, Robot(probe), statuses, commands
+
+
+def test_plans_then_holds_on_stale_mocap_then_resumes(setup):
+    probe, planner, robot, statuses, commands = setup
+    probe.spin_until(lambda: any(s.state == "running" and s.iteration >= 2 for s in statuses),
+                     60.0, "two plans", every=robot.publish)
+    assert commands and commands[-1].plan_id >= 1
+    robot.mocap_on = False  # the mocap dies; joint states go on
+    probe.spin_until(lambda: statuses[-1].state.startswith("holding: stale mocap"), 10.0,
+                     "a stale-mocap hold", every=robot.publish)
+    commands.clear()
+    probe.spin_until(lambda: len(commands) >= 2, 5.0, "hold commands", every=robot.publish)
+    torso = robot.sim.task.torso_pose(robot.sim.state())
+    for cmd in commands:  # stand where last seen, arm where it is
+        assert (cmd.x, cmd.y, cmd.yaw) == pytest.approx(tuple(torso), abs=1e-6)
+        np.testing.assert_allclose(cmd.arm_joints, robot.sim.truth_arm(), atol=1e-6)
+    robot.mocap_on = True
+    probe.spin_until(lambda: statuses[-1].state == "running", 30.0, "running again",
+                     every=robot.publish)
+    assert planner.alive()
+
+
+def test_nan_mocap_is_refused_and_held_not_a_crash(setup):
+    probe, planner, robot, statuses, _ = setup
+    probe.spin_until(lambda: any(s.state == "running" for s in statuses), 60.0, "a plan",
+                     every=robot.publish)
+    robot.nan = True
+    probe.spin_until(lambda: statuses[-1].state.startswith("holding: stale mocap"), 10.0,
+                     "a hold on NaN frames", every=robot.publish)
+    assert planner.alive()
+    assert "mocap frame with NaN or inf" in planner.output()
+
+
+def call(probe, srv_type, name, request):
+    client = probe.node.create_client(srv_type, name)
+    probe.spin_until(client.service_is_ready, 20.0, f"service {name}")
+    future = client.call_async(request)
+    probe.spin_until(future.done, 30.0, f"the answer of {name}")
+    return future.result()
+
+
+def test_services_disable_set_the_goal_and_reset(setup):
+    from gpc_msgs.srv import EnablePlanner, ResetPlanner, SetGoal
+
+    probe, planner, robot, statuses, commands = setup
+    probe.spin_until(lambda: any(s.state == "running" for s in statuses), 60.0, "a plan",
+                     every=robot.publish)
+    res = call(probe, EnablePlanner, topics.ENABLE_PLANNER, EnablePlanner.Request(enable=False))
+    assert res.success and "disabled" in res.message
+    probe.spin_until(lambda: statuses[-1].state == "disabled", 10.0, "disabled",
+                     every=robot.publish)
+    iterations = statuses[-1].iteration
+    probe.spin_for(0.5)
+    assert statuses[-1].iteration == iterations  # no planning while disabled
+    res = call(probe, SetGoal, topics.SET_GOAL, SetGoal.Request(x=1.0, y=0.5, yaw=0.25))
+    assert res.success and "x 1.00 m, y 0.50 m" in res.message
+    res = call(probe, SetGoal, topics.SET_GOAL, SetGoal.Request(x=math.nan, y=0.0, yaw=0.0))
+    assert not res.success and "not finite" in res.message
+    call(probe, EnablePlanner, topics.ENABLE_PLANNER, EnablePlanner.Request(enable=True))
+    probe.spin_until(lambda: statuses[-1].iteration > iterations, 30.0, "planning again",
+                     every=robot.publish)
+    res = call(probe, ResetPlanner, topics.RESET_PLANNER, ResetPlanner.Request(seed=5))
+    assert res.success and "seed 5" in res.message
+    probe.spin_until(lambda: statuses[-1].iteration >= 1 and statuses[-1].state == "running",
+                     30.0, "a plan after the reset", every=robot.publish)
+    assert planner.alive()

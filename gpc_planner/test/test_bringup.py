@@ -1,0 +1,51 @@
+"""The scenario description both launchers build from."""
+
+import pytest
+
+from gpc_planner.bringup import SPOT_PUSH_ARGUMENTS, resolve_arguments, spot_push_nodes
+from gpc_sim.errors import ConfigError
+
+
+def nodes(**given):
+    return {n.name: n for n in spot_push_nodes(resolve_arguments(given), rviz_config="r.rviz")}
+
+
+def test_default_graph_is_sim_bridge_planner_and_rviz():
+    graph = nodes()
+    assert list(graph) == ["gpc_sim", "spot_bridge", "gpc_planner", "rviz2"]
+    assert (graph["gpc_sim"].package, graph["gpc_sim"].executable) == ("gpc_sim", "sim_node")
+    assert graph["spot_bridge"].parameters == {"use_sim_time": True, "mode": "sim"}
+    assert graph["gpc_planner"].parameters == {"use_sim_time": True, "synchronous": False}
+    assert graph["gpc_sim"].parameters == {"use_sim_time": False, "lockstep": False}
+    assert graph["rviz2"].arguments == ("-d", "r.rviz")
+
+
+def test_lockstep_reaches_the_sim_and_the_planner_and_empty_means_the_yaml():
+    graph = nodes(lockstep="true", method="gpc_cem", seed="3", trial="4", duration="60")
+    assert graph["gpc_sim"].parameters == {"use_sim_time": False, "lockstep": True, "seed": 3,
+                                           "trial": 4, "duration": 60.0}
+    assert graph["gpc_planner"].parameters == {"use_sim_time": True, "synchronous": True,
+                                               "method": "gpc_cem"}
+
+
+def test_real_robot_graph_has_no_sim_and_a_real_bridge():
+    graph = nodes(use_sim="false", rviz="false")
+    assert list(graph) == ["spot_bridge", "gpc_planner"]
+    assert graph["spot_bridge"].parameters == {"use_sim_time": False, "mode": "real"}
+
+
+@pytest.mark.parametrize("given,match", [
+    ({"use_sim": "maybe"}, "not true or false"),
+    ({"lockstep": "true", "use_sim": "false"}, "needs the simulation"),
+    ({"trial": "-1"}, "must not be negative"),
+    ({"duration": "long"}, "not a float"),
+])
+def test_bad_arguments_are_one_line_errors(given, match):
+    with pytest.raises(ConfigError, match=match):
+        spot_push_nodes(resolve_arguments(given))
+
+
+def test_unknown_arguments_are_refused_with_the_known_ones():
+    with pytest.raises(ConfigError, match="unknown launch argument.*metod.*known: use_sim"):
+        resolve_arguments({"metod": "cem"})
+    assert set(resolve_arguments({})) == {a.name for a in SPOT_PUSH_ARGUMENTS}

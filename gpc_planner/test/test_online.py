@@ -1,0 +1,76 @@
+"""The online planner: the plan in force, read at any time; deadline misses; holds."""
+
+import numpy as np
+import pytest
+
+from gpc_planner.online import OnlinePlanner
+from gpc_planner.planner import make_planner
+from gpc_sim.task import initial_state_rng
+from gpc_sim.tasks import make_task
+
+
+@pytest.fixture(scope="module")
+def task():
+    return make_task("push_t", nthread=1)
+
+
+def planner(task, period):
+    return OnlinePlanner(make_planner(task, "cem", np.random.default_rng(0)), period)
+
+
+def test_nothing_to_execute_before_the_first_plan(task):
+    assert planner(task, 0.1).target_at(0.0) is None
+
+
+def test_the_plan_is_read_along_its_curve_and_held_past_its_horizon(task):
+    online = planner(task, 0.1)
+    state = task.sample_initial_state(initial_state_rng(0, 0))
+    result = online.plan(state, stamp=5.0)
+    spline = online.planner.spline
+    assert online.active.plan_id == 1 and online.active.start == 5.0
+    for t in (0.0, 0.35, 1.2, spline.horizon):
+        np.testing.assert_allclose(online.target_at(5.0 + t), spline.value_at(result.knots, t))
+    np.testing.assert_allclose(online.target_at(5.0 + 10 * spline.horizon), result.knots[-1])
+    np.testing.assert_allclose(online.target_at(4.0), result.knots[0])
+
+
+def test_a_plan_longer_than_the_period_is_a_deadline_miss(task):
+    state = task.sample_initial_state(initial_state_rng(0, 1))
+    slow = planner(task, 1e-9)  # every plan overruns
+    fast = planner(task, 1e9)  # none does
+    for k in range(3):
+        slow.plan(state, 0.1 * k)
+        fast.plan(state, 0.1 * k)
+    assert (slow.iterations, slow.deadline_misses) == (3, 3)
+    assert (fast.iterations, fast.deadline_misses) == (3, 0)
+    stats = slow.stats()
+    assert stats.count == 3 and 0.0 < stats.median_ms <= stats.p95_ms <= stats.max_ms
+
+
+def test_between_plans_the_previous_plan_is_executed_time_shifted(task):
+    online = planner(task, 0.1)
+    state = task.sample_initial_state(initial_state_rng(0, 2))
+    first = online.plan(state, 0.0)
+    # A plan that is late: until it lands the old plan is read 0.3 s along its curve.
+    np.testing.assert_allclose(online.target_at(0.3),
+                               online.planner.spline.value_at(first.knots, 0.3))
+    second = online.plan(state, 0.3)
+    assert online.active.plan_id == 2
+    np.testing.assert_allclose(online.target_at(0.3), second.knots[0])
+
+
+def test_hold_stands_still_and_reset_forgets(task):
+    online = planner(task, 0.1)
+    state = task.sample_initial_state(initial_state_rng(0, 3))
+    online.plan(state, 0.0)
+    held = online.hold(state, 0.2)
+    assert held.holding and held.plan_id == 1
+    np.testing.assert_allclose(online.target_at(1.0), task.nominal_action(state))
+    online.reset()
+    assert online.target_at(1.0) is None and online.iterations == 0
+    assert np.isnan(online.stats().median_ms)
+
+
+def test_the_period_must_be_positive(task):
+    with pytest.raises(ValueError, match="replan_period"):
+        planner(task, 0.0)

@@ -1,0 +1,50 @@
+"""The one ``main`` of the stack's nodes: start, spin, stop cleanly, say why on failure.
+
+A node that cannot start (a bad parameter, a missing model file) logs one line and exits
+with status 2, not a traceback. Ctrl-C or SIGTERM (what a launcher sends) end the spin; the
+node's own ``shutdown`` (threads, a robot's lease) runs before the context goes down.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Callable
+
+EXIT_CONFIG = 2
+
+
+def run_node(make_node: Callable[[], object], args: list[str] | None = None) -> int:
+    """Create ``make_node()`` under rclpy, spin it multi-threaded until shutdown."""
+    import rclpy
+    from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+
+    from gpc_sim.errors import ConfigError
+
+    rclpy.init(args=sys.argv if args is None else args)
+    # SIGTERM takes Ctrl-C's path: rclpy's handler shuts the context down, spin returns.
+    signal.signal(signal.SIGTERM, lambda *_: rclpy.try_shutdown())
+    node = None
+    try:
+        try:
+            node = make_node()
+        except (ConfigError, ValueError, FileNotFoundError) as err:
+            print(f"[{getattr(make_node, '__name__', 'node')}] cannot start: {err}",
+                  file=sys.stderr, flush=True)
+            return EXIT_CONFIG
+        executor = MultiThreadedExecutor(num_threads=4)
+        executor.add_node(node)
+        try:
+            executor.spin()
+        except (KeyboardInterrupt, ExternalShutdownException):
+            pass
+        finally:
+            executor.shutdown(timeout_sec=1.0)
+        return 0
+    finally:
+        if node is not None:
+            stop = getattr(node, "shutdown", None)
+            if stop is not None:
+                stop()
+            node.destroy_node()
+        rclpy.try_shutdown()

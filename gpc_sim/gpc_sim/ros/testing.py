@@ -1,0 +1,127 @@
+"""Helpers for tests that run the stack's nodes over real DDS on loopback.
+
+Every process gets ``ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST`` and the test's own
+``ROS_DOMAIN_ID``; nodes run as separate processes, started as ``ros2 run`` would, with
+their parameters in a YAML file; the test talks to them through a node of its own in a
+private context. Nothing here is used at run time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+_COUNTER = itertools.count()
+
+
+def domain_id() -> int:
+    """A ROS_DOMAIN_ID for one test (1..100, not env.sh's 42), different per call."""
+    did = (os.getpid() + 7 * next(_COUNTER)) % 100 + 1
+    return 43 if did == 42 else did
+
+
+def ros_env(domain: int) -> dict[str, str]:
+    return dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
+                ROS_DOMAIN_ID=str(domain), PYTHONUNBUFFERED="1")
+
+
+def find_node(package: str, executable: str) -> str:
+    for prefix in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep):
+        path = Path(prefix) / "lib" / package / executable
+        if path.is_file():
+            return str(path)
+    raise FileNotFoundError(f"{package}/{executable} not installed (run scripts/setup.sh)")
+
+
+class NodeProcess:
+    """One node in a subprocess, its output in ``log``; stopped (SIGINT) on exit."""
+
+    def __init__(self, package: str, executable: str, name: str, parameters: dict,
+                 folder: Path, domain: int, env: dict[str, str] | None = None,
+                 params_files: tuple[str, ...] = ()) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        own = folder / f"{name}.params.yaml"
+        own.write_text(yaml.safe_dump({f"/**/{name}": {"ros__parameters": parameters}}))
+        self.log = folder / f"{name}.log"
+        cmd = [find_node(package, executable), "--ros-args", "-r", f"__node:={name}"]
+        for f in (*params_files, str(own)):
+            cmd += ["--params-file", f]
+        with open(self.log, "w") as out:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                         env={**ros_env(domain), **(env or {})})
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 20.0) -> int:
+        """Send ``sig`` and wait for the exit code (SIGKILL after ``timeout``)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def __enter__(self) -> NodeProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class ProbeNode:
+    """A node of the test's own, in a private context on ``domain``."""
+
+    def __init__(self, domain: int, name: str = "gpc_test") -> None:
+        import rclpy
+        from rclpy.executors import SingleThreadedExecutor
+
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context, domain_id=domain, args=[])
+        self.node = rclpy.create_node(name, context=self.context)
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+
+    def spin_for(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.executor.spin_once(timeout_sec=min(0.01, max(end - time.monotonic(), 0)))
+
+    def spin_until(self, done: Callable[[], bool], timeout: float, what: str,
+                   every: Callable[[], None] | None = None, period: float = 0.02) -> None:
+        """Spin until ``done()``, calling ``every()`` each ``period`` (a publisher's loop)."""
+        end = time.monotonic() + timeout
+        next_call = time.monotonic()
+        while not done():
+            now = time.monotonic()
+            if now > end:
+                raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
+            if every is not None and now >= next_call:
+                every()
+                next_call += period
+            self.executor.spin_once(timeout_sec=0.005)
+
+    def close(self) -> None:
+        import rclpy
+
+        self.executor.shutdown()
+        self.node.destroy_node()
+        rclpy.try_shutdown(context=self.context)
+
+    def __enter__(self) -> ProbeNode:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,20 @@
+"""Topic and service names of the stack, relative (a namespace applies), in one place."""
+
+RIGID_BODIES = "rigid_bodies"  # mocap4r2_msgs/RigidBodies, frame "map"
+JOINT_STATES = "joint_states"  # sensor_msgs/JointState, Spot's 19 joints
+COMMAND = "gpc/command"  # gpc_msgs/HighLevelCommand, planner -> bridge
+LOCOMOTION_COMMAND = "spot/locomotion_command"  # gpc_msgs/LocomotionCommand, bridge -> sim
+PLANNER_STATUS = "gpc/status"  # gpc_msgs/PlannerStatus
+PLAN = "gpc/plan"  # gpc_msgs/Plan: knots and top samples
+PLAN_PATH = "gpc/plan_path"  # nav_msgs/Path: the executed plan's torso targets
+PLAN_MARKERS = "gpc/plan_markers"  # visualization_msgs/MarkerArray: plan and samples
+SCENE_MARKERS = "gpc/scene_markers"  # visualization_msgs/MarkerArray: goal, obstacle, bodies
+DIAGNOSTICS = "/diagnostics"  # diagnostic_msgs/DiagnosticArray (absolute, as ROS tools expect)
+SIM_STATUS = "sim/status"  # gpc_msgs/SimStatus: ground truth
+CLOCK = "/clock"  # rosgraph_msgs/Clock (absolute: every node's sim time)
+
+SET_GOAL = "gpc/set_goal"  # gpc_msgs/SetGoal
+RESET_PLANNER = "gpc/reset"  # gpc_msgs/ResetPlanner
+ENABLE_PLANNER = "gpc/enable"  # gpc_msgs/EnablePlanner
+RESET_SIM = "sim/reset"  # gpc_msgs/ResetSim
+PAUSE_SIM = "sim/pause"  # std_srvs/SetBool

@@ -1,0 +1,120 @@
+"""The sim node over DDS: what it publishes, its services, its mocap model and lock-step."""
+
+import math
+
+import numpy as np
+import pytest
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import JointState
+from std_srvs.srv import SetBool
+
+from gpc_msgs.msg import LocomotionCommand, SimStatus
+from gpc_msgs.srv import ResetSim
+from gpc_sim.ros import qos, topics
+from gpc_sim.ros.convert import to_seconds
+from gpc_sim.ros.testing import NodeProcess, ProbeNode, domain_id
+from gpc_sim.spot.constants import JOINT_NAMES
+from mocap4r2_msgs.msg import RigidBodies
+
+
+class Listener:
+    def __init__(self, probe: ProbeNode) -> None:
+        self.status: list[SimStatus] = []
+        self.frames: list[RigidBodies] = []
+        self.joints: list[JointState] = []
+        self.clock: list[float] = []
+        n = probe.node
+        n.create_subscription(SimStatus, topics.SIM_STATUS, self.status.append, qos.RELIABLE)
+        n.create_subscription(RigidBodies, topics.RIGID_BODIES, self._on_frame, qos.STREAM)
+        n.create_subscription(JointState, topics.JOINT_STATES, self.joints.append, qos.STREAM)
+        n.create_subscription(Clock, topics.CLOCK, lambda m: self.clock.append(
+            to_seconds(m.clock)), qos.STREAM)
+        self.lags: list[float] = []  # newest clock seen - stamp, at each frame's arrival
+
+    def _on_frame(self, msg: RigidBodies) -> None:
+        self.frames.append(msg)
+        if self.clock:
+            self.lags.append(max(self.clock) - to_seconds(msg.header.stamp))
+
+
+def call(probe, srv_type, name, request):
+    client = probe.node.create_client(srv_type, name)
+    probe.spin_until(client.service_is_ready, 20.0, f"service {name}")
+    future = client.call_async(request)
+    probe.spin_until(future.done, 20.0, f"the answer of {name}")
+    return future.result()
+
+
+@pytest.fixture
+def realtime(tmp_path):
+    domain = domain_id()
+    params = {"mocap_latency": 0.1, "torso_body": "spot_1", "chair_body": "chair_1"}
+    with ProbeNode(domain) as probe, NodeProcess("gpc_sim", "sim_node", "gpc_sim", params,
+                                                 tmp_path, domain) as sim:
+        yield probe, Listener(probe), sim
+
+
+def test_publishes_mocap_joints_clock_and_truth_in_real_time(realtime):
+    probe, seen, sim = realtime
+    probe.spin_until(lambda: len(seen.frames) > 20 and seen.status and seen.joints, 30.0,
+                     "frames, joint states and status")
+    frame = seen.frames[-1]
+    assert frame.header.frame_id == "map"
+    assert [b.rigid_body_name for b in frame.rigidbodies] == ["spot_1", "chair_1"]
+    assert list(seen.joints[-1].name) == list(JOINT_NAMES)
+    # Latency: a frame is published 0.1 s after its capture and keeps the capture stamp.
+    # (The clock is published just before the frame but on another topic, best effort: the
+    # newest clock seen may be a step, 0.02 s, behind.)
+    assert min(seen.lags) >= 0.1 - 0.02 - 1e-6
+    assert 0.1 - 1e-6 <= float(np.median(seen.lags)) < 0.15
+    status = seen.status[-1]
+    assert status.start_position_error > 2.0 and math.isnan(status.success_time)
+    assert not status.paused and not status.finished
+
+
+def test_reset_and_pause_services(realtime):
+    probe, seen, _ = realtime
+    probe.spin_until(lambda: len(seen.status) > 2, 30.0, "status")
+    res = call(probe, ResetSim, topics.RESET_SIM, ResetSim.Request(seed=1, trial=2))
+    assert res.success and "trial 2 of seed 1" in res.message
+    before = seen.clock[-1]
+    probe.spin_until(lambda: seen.status[-1].trial == 2 and seen.status[-1].seed == 1, 10.0,
+                     "the new trial")
+    assert seen.clock[-1] >= before  # the clock runs on through a reset
+    assert call(probe, SetBool, topics.PAUSE_SIM, SetBool.Request(data=True)).success
+    probe.spin_for(0.5)
+    step = seen.status[-1].step
+    probe.spin_for(1.0)
+    assert seen.status[-1].step == step and seen.status[-1].paused
+    call(probe, SetBool, topics.PAUSE_SIM, SetBool.Request(data=False))
+    probe.spin_until(lambda: seen.status[-1].step > step, 10.0, "running again")
+
+
+def test_lockstep_steps_once_per_answered_frame_and_times_out_without(tmp_path):
+    domain = domain_id()
+    params = {"lockstep": True, "lockstep_timeout": 0.3, "lockstep_start_timeout": 30.0,
+              "status_rate": 50.0}
+    with ProbeNode(domain) as probe, NodeProcess("gpc_sim", "sim_node", "gpc_sim", params,
+                                                 tmp_path, domain) as sim:
+        seen = Listener(probe)
+        answers = probe.node.create_publisher(LocomotionCommand, topics.LOCOMOTION_COMMAND,
+                                              qos.STREAM)
+        answered = []
+
+        def answer():  # play the bridge: answer each new frame once
+            if seen.frames and (not answered or answered[-1] != seen.frames[-1].header.stamp):
+                msg = LocomotionCommand(plan_id=1, valid_for=0.3, vx=0.3)
+                msg.header.stamp = seen.frames[-1].header.stamp
+                msg.arm_joints = [math.nan] * 6  # no arm target: keep the arm
+                answers.publish(msg)
+                answered.append(msg.header.stamp)
+
+        probe.spin_until(lambda: len(answered) >= 30, 60.0, "30 answered frames", every=answer,
+                         period=0.005)
+        probe.spin_for(0.2)
+        status = seen.status[-1]
+        assert abs(status.step - len(answered)) <= 1  # one step per answer, none without
+        assert status.lockstep_timeouts == 0
+        probe.spin_until(lambda: seen.status[-1].lockstep_timeouts >= 2, 10.0,
+                         "timeouts once nobody answers")
+        assert sim.alive()

@@ -1,0 +1,143 @@
+"""The bridge node over DDS: its watchdog stops the robot when the planner dies, and in real
+mode it drives a fake Spot (a real gRPC server with TLS from a test CA on 127.0.0.1) through
+the unmodified bosdyn-client, re-sending at >= 10 Hz, surviving a lost link, and handing the
+robot back (stop, sit, power off, lease returned) when it is stopped."""
+
+import signal
+
+import numpy as np
+import pytest
+from fake_spot import FakeSpot, make_test_ca
+from sensor_msgs.msg import JointState
+
+from gpc_msgs.msg import HighLevelCommand, LocomotionCommand
+from gpc_sim.ros import qos, topics
+from gpc_sim.ros.convert import arrays_to_pose, to_stamp, yaw_quaternion
+from gpc_sim.ros.testing import NodeProcess, ProbeNode, domain_id
+from gpc_sim.spot.action import SAFE_ARM_POSE, targets_to_command
+from gpc_sim.spot.constants import JOINT_NAMES
+from gpc_sim.spot.simulation import TORSO_BODY, ChairPushSimulation
+from gpc_sim.spot.world import CHAIR_BODY
+from gpc_sim.tasks import make_task
+from mocap4r2_msgs.msg import RigidBodies, RigidBody
+
+POSE = (0.5, -0.25, 0.3)  # torso x, y, yaw of the fake mocap in the real-mode tests
+TARGET = (0.8, -0.1, 0.5, *SAFE_ARM_POSE)
+
+
+def wall(probe: ProbeNode) -> float:
+    return probe.node.get_clock().now().nanoseconds * 1e-9
+
+
+def mocap_frame(stamp: float, bodies: dict) -> RigidBodies:
+    frame = RigidBodies()
+    frame.header.stamp, frame.header.frame_id = to_stamp(stamp), "map"
+    for name, (pos, quat) in bodies.items():
+        frame.rigidbodies.append(RigidBody(rigid_body_name=name, pose=arrays_to_pose(pos, quat)))
+    return frame
+
+
+def test_watchdog_stops_the_robot_when_the_planner_dies(tmp_path):
+    domain = domain_id()
+    sim = ChairPushSimulation(make_task("spot_chair", nthread=1), 0, 0)
+    with ProbeNode(domain) as probe, \
+            NodeProcess("gpc_spot_bridge", "spot_bridge", "spot_bridge", {}, tmp_path,
+                        domain) as bridge, \
+            NodeProcess("gpc_planner", "planner_node", "gpc_planner",
+                        {"rollouts": 8, "horizon": 1.0, "threads": 1}, tmp_path,
+                        domain) as planner:
+        bodies = probe.node.create_publisher(RigidBodies, topics.RIGID_BODIES, qos.STREAM)
+        joints = probe.node.create_publisher(JointState, topics.JOINT_STATES, qos.STREAM)
+        out: list[LocomotionCommand] = []
+        probe.node.create_subscription(LocomotionCommand, topics.LOCOMOTION_COMMAND, out.append,
+                                       qos.STREAM)
+
+        def publish():  # a standing robot, 50 Hz, wall-clock stamps
+            t = wall(probe)
+            names, q, v = sim.joints()
+            js = JointState(name=list(names), position=q.tolist(), velocity=v.tolist())
+            js.header.stamp = to_stamp(t)
+            joints.publish(js)
+            poses = sim.body_poses()
+            bodies.publish(mocap_frame(t, {"spot": poses[TORSO_BODY],
+                                           "chair": poses[CHAIR_BODY]}))
+
+        probe.spin_until(lambda: out and out[-1].plan_id >= 2, 60.0,
+                         "commands that follow the planner", every=publish)
+        planner.stop(signal.SIGKILL)  # dies without a word
+        killed = wall(probe)
+        out.clear()
+        probe.spin_until(lambda: out and out[-1].plan_id == 0, 5.0, "the watchdog's stop",
+                         every=publish)
+        stopped_after = wall(probe) - killed
+        assert stopped_after < 0.5 + 0.5  # command_timeout + delivery
+        last = out[-1]
+        assert (last.vx, last.vy, last.yaw_rate) == (0.0, 0.0, 0.0)
+        assert "planner silent" in bridge.output()
+        probe.spin_for(0.5)
+        assert all(m.plan_id == 0 and m.vx == 0.0 for m in out[-5:])
+        assert bridge.alive()
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory):
+    return make_test_ca(tmp_path_factory.mktemp("spot_tls"))
+
+
+def test_real_mode_drives_a_fake_spot_and_hands_it_back(tmp_path, tls):
+    domain = domain_id()
+    with FakeSpot(tls) as fake, ProbeNode(domain) as probe:
+        params = {"mode": "real", "hostname": "127.0.0.1", "port": fake.port,
+                  "ca_cert": fake.ca_cert, "rate": 20.0}
+        env = {"BOSDYN_CLIENT_USERNAME": "user", "BOSDYN_CLIENT_PASSWORD": "secret"}
+        with NodeProcess("gpc_spot_bridge", "spot_bridge", "spot_bridge", params, tmp_path,
+                         domain, env=env) as bridge:
+            bodies = probe.node.create_publisher(RigidBodies, topics.RIGID_BODIES, qos.STREAM)
+            commands = probe.node.create_publisher(HighLevelCommand, topics.COMMAND, qos.STREAM)
+            joints: list[JointState] = []
+            probe.node.create_subscription(JointState, topics.JOINT_STATES, joints.append,
+                                           qos.STREAM)
+
+            def publish():  # the planner's target and the mocap, 50 Hz
+                t = wall(probe)
+                bodies.publish(mocap_frame(t, {"spot": ((POSE[0], POSE[1], 0.5),
+                                                        yaw_quaternion(POSE[2]))}))
+                cmd = HighLevelCommand(plan_id=3)
+                cmd.header.stamp = to_stamp(t)
+                cmd.x, cmd.y, cmd.yaw = TARGET[:3]
+                cmd.arm_joints = list(TARGET[3:])
+                commands.publish(cmd)
+
+            probe.spin_until(lambda: len([v for v in fake.of("velocity") if v["vx"] != 0.0])
+                             >= 20, 60.0, "20 velocity commands", every=publish)
+            kinds = fake.kinds()
+            for step in ("auth", "lease_acquire", "estop_register", "power_on", "stand"):
+                assert step in kinds, f"{step} missing from {kinds}"
+            assert kinds.index("lease_acquire") < kinds.index("power_on") < kinds.index("stand")
+            moving = [e for e in fake.events if e[1] == "velocity" and e[2]["vx"] != 0.0]
+            rate = (len(moving) - 1) / (moving[-1][0] - moving[0][0])
+            assert rate >= 10.0
+            probe.spin_until(lambda: joints, 10.0, "the robot's joint states")
+            assert list(joints[-1].name) == list(JOINT_NAMES)  # the sim's names
+            np.testing.assert_allclose(joints[-1].position,
+                                       [0.1 * (i + 1) for i in range(len(JOINT_NAMES))])
+            expected = targets_to_command(np.array(TARGET), np.array(POSE))
+            v = moving[-1][2]
+            assert (v["vx"], v["vy"], v["yaw_rate"]) == pytest.approx(tuple(expected[0:3]))
+            np.testing.assert_allclose(fake.of("arm")[-1]["joints"], expected[3:9])
+
+            fake.stop()  # the link drops
+            probe.spin_until(lambda: "lost Spot" in bridge.output(), 10.0, "a lost link",
+                             every=publish)
+            fake.clear_events()
+            fake.start()  # back: the bridge reconnects by itself
+            probe.spin_until(lambda: len(fake.of("velocity")) >= 5, 30.0, "a reconnect",
+                             every=publish)
+            assert bridge.alive() and "Traceback" not in bridge.output()
+            fake.clear_events()
+            assert bridge.stop(signal.SIGINT) == 0
+        kinds = fake.kinds()
+        for step in ("sit", "power_off", "lease_return"):
+            assert step in kinds, f"{step} missing from {kinds} after shutdown"
+        assert fake.lease_holder is None and not fake.motors_on
+        assert "secret" not in bridge.output()

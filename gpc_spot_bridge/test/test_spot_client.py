@@ -1,0 +1,264 @@
+"""SpotClient against a fake Spot: the real bosdyn SDK over real TLS on 127.0.0.1."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import pytest
+from bosdyn.api import estop_pb2
+from fake_spot import FakeSpot, make_test_ca
+
+from gpc_spot_bridge.spot_client import (
+    PASSWORD_ENV,
+    USERNAME_ENV,
+    Reconnector,
+    SpotClient,
+    SpotClientConfig,
+    SpotConfigError,
+    SpotConnectionError,
+    credentials_from_env,
+)
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory):
+    return make_test_ca(tmp_path_factory.mktemp("spot_tls"))
+
+
+@pytest.fixture
+def fake(tls):
+    with FakeSpot(tls) as f:
+        yield f
+
+
+@pytest.fixture
+def make_client(fake):
+    """SpotClient factory for the fake; every client is shut down after the test."""
+    clients: list[SpotClient] = []
+
+    def make(password: str = "secret", **overrides) -> SpotClient:
+        kwargs = dict(hostname="127.0.0.1", port=fake.port, ca_cert=fake.ca_cert,
+                      connect_timeout=3.0)
+        kwargs.update(overrides)
+        client = SpotClient(SpotClientConfig(**kwargs), "user", password)
+        clients.append(client)
+        return client
+
+    yield make
+    for c in clients:
+        c.shutdown()
+
+
+@pytest.fixture
+def client(make_client):
+    c = make_client()
+    c.connect()
+    return c
+
+
+def _in_order(kinds: list[str], expected: list[str]) -> bool:
+    """expected is a subsequence of kinds."""
+    it = iter(kinds)
+    return all(k in it for k in expected)
+
+
+def test_connect_takes_control(fake, client):
+    assert client.connected and client.has_arm is True
+    kinds = fake.kinds()
+    assert _in_order(kinds, ["auth", "time_sync", "lease_acquire", "estop_register",
+                             "power_on", "stand"]), kinds
+    assert fake.lease_holder and fake.lease_holder.startswith("gpc_spot_bridge")
+    assert fake.of("estop_register")[0]["name"] == "gpc_spot_bridge"
+    assert fake.estop_level == estop_pb2.ESTOP_LEVEL_NONE and fake.motors_on
+    client.connect()  # idempotent
+    assert len(fake.of("auth")) == 1
+    assert "secret" not in repr(client)
+
+
+def test_password_stays_out_of_debug_logs(fake, make_client, caplog):
+    caplog.set_level(logging.DEBUG)  # the SDK logs each request at DEBUG, passwords too
+    client = make_client()
+    client.connect()
+    assert "TimeSyncUpdate" in caplog.text  # debug logging was on
+    assert "secret" not in caplog.text
+
+
+def test_velocity_reaches_robot_with_end_time(fake, client):
+    t0 = time.time()
+    client.send_velocity(0.4, -0.1, 0.25)
+    t1 = time.time()
+    (v,) = fake.of("velocity")
+    assert [v["vx"], v["vy"], v["yaw_rate"]] == pytest.approx([0.4, -0.1, 0.25])
+    assert v["frame"] == "body"
+    # Fake robot clock == ours (skew 0): end time is velocity_validity after the call.
+    assert t0 + 0.3 - 1e-3 <= v["end_time"] <= t1 + 0.3 + 1e-3
+
+
+def test_arm_and_combined_command(fake, make_client):
+    client = make_client(arm_move_time=0.5)
+    client.connect()
+    client.send_arm([0.1, -0.2, 0.3, -0.4, 0.5, -0.6])
+    (arm,) = fake.of("arm")
+    assert arm["joints"] == pytest.approx([0.1, -0.2, 0.3, -0.4, 0.5, -0.6])
+    assert arm["time"] == pytest.approx(0.5) and arm["points"] == 1
+    assert fake.of("velocity") == []  # arm only: legs keep their command
+    client.send(0.2, 0.0, 0.1, arm=(0, 1, 2, 1, 0, -1))
+    assert fake.of("arm")[-1]["joints"] == pytest.approx([0, 1, 2, 1, 0, -1])
+    assert fake.of("velocity")[-1]["vx"] == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("call", [
+    lambda c: c.send_velocity(math.nan, 0.0, 0.0),
+    lambda c: c.send_velocity(0.0, math.inf, 0.0),
+    lambda c: c.send(0.0, 0.0, 0.0, arm=[0, 0, math.nan, 0, 0, 0]),
+    lambda c: c.send_arm([0.0] * 5),
+    lambda c: c.send_arm([0, 0, 0, 0, 0, "x"]),
+])
+def test_bad_numbers_never_reach_robot(fake, client, call):
+    before = fake.kinds()
+    with pytest.raises(ValueError):
+        call(client)
+    assert fake.kinds() == before and client.connected
+
+
+def test_shutdown_hands_robot_back(fake, client):
+    fake.clear_events()
+    assert client.shutdown() == []
+    kinds = fake.kinds()
+    assert _in_order(kinds, ["stop", "sit", "power_off", "estop_deregister",
+                             "lease_return"]), kinds
+    assert fake.of("power_off") == [{"safe": True}]
+    assert not fake.motors_on and fake.lease_holder is None and not fake.estop_endpoints
+    assert not client.connected
+    n = len(fake.events)
+    assert client.shutdown() == []  # idempotent
+    time.sleep(0.1)
+    assert len(fake.events) == n
+    with pytest.raises(SpotConnectionError, match="not connected"):
+        client.send_velocity(0.1, 0.0, 0.0)
+
+
+def test_wrong_password(fake, make_client):
+    client = make_client(password="wrong-pass")
+    with pytest.raises(SpotConnectionError) as info:
+        client.connect()
+    msg = str(info.value)
+    assert "login refused for user 'user'" in msg and "wrong-pass" not in msg
+    assert "\n" not in msg and not client.connected
+    assert fake.kinds() == ["auth"]
+
+
+def test_credentials_from_env_only(monkeypatch):
+    monkeypatch.delenv(USERNAME_ENV, raising=False)
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    with pytest.raises(SpotConfigError, match=f"{USERNAME_ENV} and {PASSWORD_ENV}"):
+        credentials_from_env()
+    monkeypatch.setenv(USERNAME_ENV, "admin")
+    with pytest.raises(SpotConfigError) as info:
+        credentials_from_env()
+    assert PASSWORD_ENV in str(info.value) and USERNAME_ENV not in str(info.value)
+    monkeypatch.setenv(PASSWORD_ENV, "hunter2")
+    assert credentials_from_env() == ("admin", "hunter2")
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(hostname=""), "hostname"),
+    (dict(hostname="spot", port=0), "port"),
+    (dict(hostname="spot", port=70000), "port"),
+    (dict(hostname="spot", ca_cert="/nonexistent/ca.pem"), "ca_cert"),
+    (dict(hostname="spot", velocity_validity=0.0), "velocity_validity"),
+    (dict(hostname="spot", connect_timeout=math.nan), "connect_timeout"),
+    (dict(hostname="spot", take_lease="yes"), "take_lease"),
+])
+def test_config_validation(kwargs, words):
+    with pytest.raises(SpotConfigError, match=words) as info:
+        SpotClientConfig(**kwargs)
+    assert "\n" not in str(info.value)
+
+
+def test_robot_down_then_back(fake, make_client):
+    client = make_client(connect_timeout=2.0)
+    fake.stop()
+    t0 = time.monotonic()
+    with pytest.raises(SpotConnectionError, match=f"cannot reach Spot at 127.0.0.1:{fake.port}"):
+        client.connect()
+    assert time.monotonic() - t0 < 3.0 and not client.connected
+    fake.start()
+    client.connect()
+    assert client.connected and fake.motors_on
+
+
+def test_link_lost_mid_session_then_reconnect(fake, client):
+    fake.stop()
+    t0 = time.monotonic()
+    with pytest.raises(SpotConnectionError, match="cannot reach Spot"):
+        client.send_velocity(0.3, 0.0, 0.0)
+    assert not client.connected and time.monotonic() - t0 < 3.0
+    with pytest.raises(SpotConnectionError, match="not connected"):
+        client.send_velocity(0.3, 0.0, 0.0)
+    fake.start()
+    client.connect()  # same client name: the lease is acquired again
+    client.send_velocity(0.3, 0.0, 0.0)
+    assert fake.of("velocity")[-1]["vx"] == pytest.approx(0.3)
+
+
+@pytest.mark.filterwarnings("ignore:read_binary is deprecated:DeprecationWarning")
+def test_wrong_ca_says_tls(fake, make_client):
+    client = make_client(ca_cert=None)  # the SDK's bundled Boston Dynamics CA
+    with pytest.raises(SpotConnectionError, match="TLS handshake .* failed"):
+        client.connect()
+
+
+def test_lease_held_by_another_client(fake, make_client):
+    fake.lease_holder = "tablet"
+    client = make_client(take_lease=False)
+    with pytest.raises(SpotConnectionError, match=r"lease is held by another client \(tablet\)"):
+        client.connect()
+    assert "power_on" not in fake.kinds() and fake.lease_holder == "tablet"
+    taker = make_client(take_lease=True)
+    taker.connect()
+    assert "lease_take" in fake.kinds() and fake.lease_holder != "tablet"
+
+
+def test_lease_taken_mid_session_is_not_taken_back(fake, client):
+    fake.take_lease_as("tablet")  # an operator took control
+    with pytest.raises(SpotConnectionError, match="lease is no longer ours"):
+        client.send_velocity(0.2, 0.0, 0.0)
+    assert not client.connected
+    with pytest.raises(SpotConnectionError, match="took the lease from the bridge"):
+        client.connect()  # take_lease=True, but not against someone who took it from us
+    assert "lease_take" not in fake.kinds()
+    fake.take_lease_as(None)  # they returned it
+    client.connect()
+    assert client.connected
+
+
+def test_failed_connect_releases_what_it_took(fake, make_client):
+    fake.other_estop = True
+    client = make_client()
+    with pytest.raises(SpotConnectionError, match="refused power on"):
+        client.connect()
+    kinds = fake.kinds()
+    assert _in_order(kinds, ["lease_acquire", "estop_register", "estop_deregister",
+                             "lease_return"]), kinds
+    assert fake.lease_holder is None and not fake.estop_endpoints and not client.connected
+
+
+def test_reconnector_backoff():
+    r = Reconnector()
+    assert r.due(0.0) and r.attempts == 0 and r.last_error is None
+    now, delays = 0.0, []
+    for i in range(8):
+        r.failed(now, f"error {i}")
+        nxt = r.next_attempt
+        assert not r.due(nxt - 1e-6) and r.due(nxt)
+        delays.append(nxt - now)
+        now = nxt
+    assert delays == [1, 2, 4, 8, 16, 30, 30, 30]
+    assert r.attempts == 8 and r.last_error == "error 7"
+    r.succeeded()
+    assert r.due(now) and r.attempts == 0 and r.last_error is None
+    r.failed(now, "again")
+    assert r.next_attempt == now + 1.0
