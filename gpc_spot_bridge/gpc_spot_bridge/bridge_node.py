@@ -42,8 +42,10 @@ MODES = ("sim", "real")
 class BridgeNode(Node):
     """ROS adapter of ``CommandBridge`` towards the sim node or a real Spot."""
 
+    NAME = "spot_bridge"  # the default node name (launch files may rename it)
+
     def __init__(self) -> None:
-        super().__init__("spot_bridge")
+        super().__init__(self.NAME)
         p = declare(self, BRIDGE_PARAMETERS)
         self.p = p
         if p["mode"] not in MODES:

@@ -57,8 +57,10 @@ JOINT_WAIT = 0.2  # s of wall time a synchronous frame waits for its joint state
 class PlannerNode(Node):
     """ROS adapter of the online planner (module docstring)."""
 
+    NAME = "gpc_planner"  # the default node name (launch files may rename it)
+
     def __init__(self) -> None:
-        super().__init__("gpc_planner")
+        super().__init__(self.NAME)
         p = declare(self, PLANNER_PARAMETERS)
         self.p = p
         if p["task"] not in SPOT_TASKS:

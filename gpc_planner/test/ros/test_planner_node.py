@@ -129,3 +129,19 @@ def test_services_disable_set_the_goal_and_reset(setup):
     probe.spin_until(lambda: statuses[-1].iteration >= 1 and statuses[-1].state == "running",
                      30.0, "a plan after the reset", every=robot.publish)
     assert planner.alive()
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"method": "bogus"}, "unknown method 'bogus'"),
+    ({"method": "gpc_cem", "model": "/nonexistent/model.pt"}, "model /nonexistent/model.pt"),
+    ({"rollouts": "many"}, "parameter rollouts"),
+    ({"horizon": 2}, "parameter horizon"),
+    ({"goal": [1.0, 2.0]}, "goal must be 3 finite numbers"),
+])
+def test_bad_parameters_are_one_line_errors(tmp_path, params, message):
+    node = NodeProcess("gpc_planner", "planner_node", "gpc_planner", params, tmp_path,
+                       domain_id())
+    assert node.proc.wait(timeout=60) == 2
+    out = node.output()
+    assert message in out and "Traceback" not in out
+    assert "[gpc_planner] cannot start:" in out

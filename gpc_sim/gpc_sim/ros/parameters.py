@@ -35,10 +35,19 @@ class ParamSpec:
 def declare(node, specs: tuple[ParamSpec, ...]) -> dict[str, Value]:
     """Declare ``specs`` on ``node`` (an rclpy Node) and return their values by name."""
     from rcl_interfaces.msg import ParameterDescriptor
+    from rclpy.exceptions import InvalidParameterTypeException
+
+    from gpc_sim.errors import ConfigError
 
     values = {}
     for spec in specs:
         descriptor = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
-        values[spec.name] = node.declare_parameter(spec.name, spec.default,
-                                                   descriptor).value
+        try:
+            values[spec.name] = node.declare_parameter(spec.name, spec.default,
+                                                       descriptor).value
+        except InvalidParameterTypeException as err:
+            raise ConfigError(
+                f"parameter {spec.name}: {err.args[0].split(':')[0]} (a "
+                f"{type(spec.default).__name__} is expected, like its default "
+                f"{spec.default!r}; in YAML a double needs a decimal point)") from None
     return values

@@ -21,7 +21,13 @@ def run_node(make_node: Callable[[], object], args: list[str] | None = None) -> 
 
     from gpc_sim.errors import ConfigError
 
-    rclpy.init(args=sys.argv if args is None else args)
+    name = getattr(make_node, "NAME", getattr(make_node, "__name__", "node"))
+    try:
+        rclpy.init(args=sys.argv if args is None else args)
+    except Exception as err:  # noqa: BLE001 - rcl's errors (a malformed params file, ...)
+        print(f"[{name}] cannot start: {str(err).splitlines()[0]}", file=sys.stderr,
+              flush=True)
+        return EXIT_CONFIG
     # SIGTERM takes Ctrl-C's path: rclpy's handler shuts the context down, spin returns.
     signal.signal(signal.SIGTERM, lambda *_: rclpy.try_shutdown())
     node = None
@@ -29,8 +35,7 @@ def run_node(make_node: Callable[[], object], args: list[str] | None = None) -> 
         try:
             node = make_node()
         except (ConfigError, ValueError, FileNotFoundError) as err:
-            print(f"[{getattr(make_node, '__name__', 'node')}] cannot start: {err}",
-                  file=sys.stderr, flush=True)
+            print(f"[{name}] cannot start: {err}", file=sys.stderr, flush=True)
             return EXIT_CONFIG
         executor = MultiThreadedExecutor(num_threads=4)
         executor.add_node(node)

@@ -55,8 +55,10 @@ RESEND_PERIOD = 0.5  # s of wall time between re-sends of an unanswered lock-ste
 class SimNode(Node):
     """ROS adapter of ``ChairPushSimulation`` and ``MocapChannel`` (module docstring)."""
 
+    NAME = "gpc_sim"  # the default node name (launch files may rename it)
+
     def __init__(self) -> None:
-        super().__init__("gpc_sim")
+        super().__init__(self.NAME)
         p = declare(self, SIM_PARAMETERS)
         self.p = p
         if p["task"] not in ("spot_chair", "spot_chair_avoid"):
