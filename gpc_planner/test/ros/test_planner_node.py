@@ -96,13 +96,6 @@ def test_nan_mocap_is_refused_and_held_not_a_crash(setup):
     assert "mocap frame with NaN or inf" in planner.output()
 
 
-def call(probe, srv_type, name, request):
-    client = probe.node.create_client(srv_type, name)
-    probe.spin_until(client.service_is_ready, 20.0, f"service {name}")
-    future = client.call_async(request)
-    probe.spin_until(future.done, 30.0, f"the answer of {name}")
-    return future.result()
-
 
 def test_services_disable_set_the_goal_and_reset(setup):
     from gpc_msgs.srv import EnablePlanner, ResetPlanner, SetGoal
@@ -110,21 +103,21 @@ def test_services_disable_set_the_goal_and_reset(setup):
     probe, planner, robot, statuses, commands = setup
     probe.spin_until(lambda: any(s.state == "running" for s in statuses), 60.0, "a plan",
                      every=robot.publish)
-    res = call(probe, EnablePlanner, topics.ENABLE_PLANNER, EnablePlanner.Request(enable=False))
+    res = probe.call(EnablePlanner, topics.ENABLE_PLANNER, EnablePlanner.Request(enable=False))
     assert res.success and "disabled" in res.message
     probe.spin_until(lambda: statuses[-1].state == "disabled", 10.0, "disabled",
                      every=robot.publish)
     iterations = statuses[-1].iteration
     probe.spin_for(0.5)
     assert statuses[-1].iteration == iterations  # no planning while disabled
-    res = call(probe, SetGoal, topics.SET_GOAL, SetGoal.Request(x=1.0, y=0.5, yaw=0.25))
+    res = probe.call(SetGoal, topics.SET_GOAL, SetGoal.Request(x=1.0, y=0.5, yaw=0.25))
     assert res.success and "x 1.00 m, y 0.50 m" in res.message
-    res = call(probe, SetGoal, topics.SET_GOAL, SetGoal.Request(x=math.nan, y=0.0, yaw=0.0))
+    res = probe.call(SetGoal, topics.SET_GOAL, SetGoal.Request(x=math.nan, y=0.0, yaw=0.0))
     assert not res.success and "not finite" in res.message
-    call(probe, EnablePlanner, topics.ENABLE_PLANNER, EnablePlanner.Request(enable=True))
+    probe.call(EnablePlanner, topics.ENABLE_PLANNER, EnablePlanner.Request(enable=True))
     probe.spin_until(lambda: statuses[-1].iteration > iterations, 30.0, "planning again",
                      every=robot.publish)
-    res = call(probe, ResetPlanner, topics.RESET_PLANNER, ResetPlanner.Request(seed=5))
+    res = probe.call(ResetPlanner, topics.RESET_PLANNER, ResetPlanner.Request(seed=5))
     assert res.success and "seed 5" in res.message
     probe.spin_until(lambda: statuses[-1].iteration >= 1 and statuses[-1].state == "running",
                      30.0, "a plan after the reset", every=robot.publish)

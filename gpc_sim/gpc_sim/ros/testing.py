@@ -113,6 +113,17 @@ class ProbeNode:
                 next_call += period
             self.executor.spin_once(timeout_sec=0.005)
 
+    def call(self, srv_type, name: str, request, timeout: float = 30.0):
+        """Call service ``name`` (waiting for it to appear) and return the response."""
+        client = self.node.create_client(srv_type, name)
+        try:
+            self.spin_until(client.service_is_ready, timeout, f"service {name}")
+            future = client.call_async(request)
+            self.spin_until(future.done, timeout, f"the answer of {name}")
+            return future.result()
+        finally:
+            self.node.destroy_client(client)
+
     def close(self) -> None:
         import rclpy
 

@@ -37,13 +37,6 @@ class Listener:
             self.lags.append(max(self.clock) - to_seconds(msg.header.stamp))
 
 
-def call(probe, srv_type, name, request):
-    client = probe.node.create_client(srv_type, name)
-    probe.spin_until(client.service_is_ready, 20.0, f"service {name}")
-    future = client.call_async(request)
-    probe.spin_until(future.done, 20.0, f"the answer of {name}")
-    return future.result()
-
 
 @pytest.fixture
 def realtime(tmp_path):
@@ -75,18 +68,18 @@ def test_publishes_mocap_joints_clock_and_truth_in_real_time(realtime):
 def test_reset_and_pause_services(realtime):
     probe, seen, _ = realtime
     probe.spin_until(lambda: len(seen.status) > 2, 30.0, "status")
-    res = call(probe, ResetSim, topics.RESET_SIM, ResetSim.Request(seed=1, trial=2))
+    res = probe.call(ResetSim, topics.RESET_SIM, ResetSim.Request(seed=1, trial=2))
     assert res.success and "trial 2 of seed 1" in res.message
     before = seen.clock[-1]
     probe.spin_until(lambda: seen.status[-1].trial == 2 and seen.status[-1].seed == 1, 10.0,
                      "the new trial")
     assert seen.clock[-1] >= before  # the clock runs on through a reset
-    assert call(probe, SetBool, topics.PAUSE_SIM, SetBool.Request(data=True)).success
+    assert probe.call(SetBool, topics.PAUSE_SIM, SetBool.Request(data=True)).success
     probe.spin_for(0.5)
     step = seen.status[-1].step
     probe.spin_for(1.0)
     assert seen.status[-1].step == step and seen.status[-1].paused
-    call(probe, SetBool, topics.PAUSE_SIM, SetBool.Request(data=False))
+    probe.call(SetBool, topics.PAUSE_SIM, SetBool.Request(data=False))
     probe.spin_until(lambda: seen.status[-1].step > step, 10.0, "running again")
 
 
