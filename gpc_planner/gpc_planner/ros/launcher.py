@@ -83,10 +83,15 @@ class RunRecord:
 
 
 def _monitor(record: RunRecord, stop: threading.Event, ready: threading.Event,
-             namespace: str) -> None:
-    """Spin a monitor node until ``stop`` (its own context: the launcher's process)."""
+             namespace: str, unpause: bool) -> None:
+    """Spin a monitor node until ``stop`` (its own context: the launcher's process).
+
+    With ``unpause``, the sim (started paused) is resumed once the planner is up: its first
+    status (the planner then has its model loaded and its rollouts built).
+    """
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
+    from std_srvs.srv import SetBool
 
     from gpc_msgs.msg import PlannerStatus, SimStatus
     from gpc_sim.ros import qos, topics
@@ -109,7 +114,11 @@ def _monitor(record: RunRecord, stop: threading.Event, ready: threading.Event,
             record.holds[msg.state] = record.holds.get(msg.state, 0) + 1  # one per spell
         record.planner = msg
         record.planner_messages += 1
+        if unpause and not resumed:
+            resumed.append(pause.call_async(SetBool.Request(data=False)))
 
+    resumed: list = []
+    pause = node.create_client(SetBool, topics.PAUSE_SIM)
     node.create_subscription(SimStatus, topics.SIM_STATUS, on_sim, qos.RELIABLE)
     node.create_subscription(PlannerStatus, topics.PLANNER_STATUS, on_planner, qos.RELIABLE)
     executor = SingleThreadedExecutor(context=context)
@@ -224,9 +233,15 @@ def launch_spot_push(given: dict[str, str], run_dir: Path, summary_path: Path | 
         print("[launch] rviz2 is not installed here: running headless", flush=True)
         nodes = nodes[:-1]
     run_dir.mkdir(parents=True, exist_ok=True)
+    # Two things only this launcher does (the launch file has no use for them): the sim
+    # records the episode for the pictures, and in real time it starts paused until the
+    # planner is up (so a --duration run is not spent waiting for the planner to load).
     use_sim = nodes[0].package == "gpc_sim"
-    if use_sim:  # the sim records the episode for the picture at the end
+    unpause = use_sim and not nodes[0].parameters["lockstep"]
+    if use_sim:
         nodes[0].parameters.setdefault("record", str(run_dir / "states.npz"))
+        if unpause:
+            nodes[0].parameters["start_paused"] = True
     overrides = run_dir / "overrides.yaml"
     overrides.write_text(yaml.safe_dump(overrides_document(nodes), sort_keys=False))
     env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST", PYTHONUNBUFFERED="1")
@@ -243,8 +258,8 @@ def launch_spot_push(given: dict[str, str], run_dir: Path, summary_path: Path | 
     print(f"[launch] spot_push: {', '.join(commands)} (ROS_DOMAIN_ID "
           f"{env.get('ROS_DOMAIN_ID', '0')}); logs in {run_dir}", flush=True)
     record, stop, ready = RunRecord(), threading.Event(), threading.Event()
-    monitor = threading.Thread(target=_monitor, args=(record, stop, ready, args["namespace"]),
-                               daemon=True)
+    monitor = threading.Thread(target=_monitor, daemon=True,
+                               args=(record, stop, ready, args["namespace"], unpause))
     monitor.start()
     ready.wait(timeout=30.0)
     procs: dict[str, subprocess.Popen] = {}
