@@ -137,7 +137,9 @@ def test_real_mode_drives_a_fake_spot_and_hands_it_back(tmp_path, tls):
             fake.clear_events()
             assert bridge.stop(signal.SIGINT) == 0
         kinds = fake.kinds()
-        for step in ("sit", "power_off", "lease_return"):
+        for step in ("stop", "sit", "power_off", "lease_return"):
             assert step in kinds, f"{step} missing from {kinds} after shutdown"
+        assert kinds.index("stop") < kinds.index("sit") < kinds.index("power_off") \
+            < kinds.index("lease_return")
         assert fake.lease_holder is None and not fake.motors_on
         assert "secret" not in bridge.output()
