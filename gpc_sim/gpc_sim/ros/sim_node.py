@@ -78,6 +78,7 @@ class SimNode(Node):
         self._command: LocomotionCommand | None = None
         self._command_stamp = -math.inf
         self._planner_seen = False  # a command that follows a plan arrived (lock-step start)
+        self._answered = True  # the last lock-step wait was answered in time
         self.paused = bool(p["start_paused"])
         self.finished = False
         self.lockstep_timeouts = 0
@@ -211,15 +212,20 @@ class SimNode(Node):
                     self._planner_seen = True
             if frame_stamp is None:
                 return
-            if not self._wait(lambda: self._command_stamp >= frame_stamp - 1e-9,
-                              self.p["lockstep_timeout"]):
+            # After a wait ran out, the next ones are short until answers come again: a dead
+            # planner costs the bridge's watchdog time (0.5 s of sim) in short waits.
+            timeout = self.p["lockstep_timeout"] if self._answered else min(
+                self.p["lockstep_timeout"], RESEND_PERIOD)
+            self._answered = self._wait(lambda: self._command_stamp >= frame_stamp - 1e-9,
+                                        timeout)
+            if not self._answered:
                 self.lockstep_timeouts += 1
                 self.sim.stop()
                 self._command = None
                 self.get_logger().warn(
                     f"lock-step: no command answered the frame at {frame_stamp:.2f} s within "
-                    f"{self.p['lockstep_timeout']:g} s; robot stopped "
-                    f"({self.lockstep_timeouts} so far)", throttle_duration_sec=5.0)
+                    f"{timeout:g} s; robot stopped ({self.lockstep_timeouts} so far)",
+                    throttle_duration_sec=5.0)
 
     def _wait(self, answered, timeout: float) -> bool:
         """Wait (holding ``_lock``) until ``answered()``, re-sending the frame meanwhile.

@@ -12,7 +12,8 @@ SIM_PARAMETERS = (
               read_only=True),
     ParamSpec("realtime_factor", 1.0, "sim seconds per wall second when not lock-stepped"),
     ParamSpec("lockstep_timeout", 10.0, "wall seconds to wait for the command answering a "
-              "frame before the robot is stopped and the simulation goes on"),
+              "frame before the robot is stopped and the simulation goes on (then 0.5 s "
+              "until answers come again)"),
     ParamSpec("lockstep_start_timeout", 180.0, "wall seconds to wait for the planner's first "
               "plan before the simulation starts without it"),
     ParamSpec("duration", 0.0, "sim seconds to run, then stop and report finished (0: "
