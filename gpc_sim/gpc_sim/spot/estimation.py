@@ -15,6 +15,12 @@ torso's and the chair's poses, the robot its joint angles (and usually their vel
 * the policy's previous output: the leg action that would command the legs where they are
   ((q - default) / action scale), the policy's own steady state.
 
+What the approximations cost, measured (a robot walking at 0.5 m/s and turning, 50 Hz
+frames, the same 4 s of targets rolled out from the estimate and from the true state): the
+torso ends 2.5 mm apart after 1 s and 1.4 cm after 4 s; with the true previous output
+instead of the estimated one 4 mm, with the true velocities 2 mm. The policy's previous
+output is the largest of the errors, and small next to what the planner's sampling varies.
+
 Before a state is handed out it is checked: every number finite, frames not too old, no
 jump between frames larger than ``max_jump`` (a mocap swap or a glitch). A failed check
 gives the reason instead of a state, and the planner holds; after a jump the filter starts
