@@ -135,7 +135,7 @@ def test_real_mode_drives_a_fake_spot_and_hands_it_back(tmp_path, tls):
                              every=publish)
             assert bridge.alive() and "Traceback" not in bridge.output()
             fake.clear_events()
-            assert bridge.stop(signal.SIGINT) == 0
+            assert bridge.stop(signal.SIGTERM) == 0  # what docker stop and systemd send
         kinds = fake.kinds()
         for step in ("stop", "sit", "power_off", "lease_return"):
             assert step in kinds, f"{step} missing from {kinds} after shutdown"

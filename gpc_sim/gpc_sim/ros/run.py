@@ -3,11 +3,13 @@
 A node that cannot start (a bad parameter, a missing model file) logs one line and exits
 with status 2, not a traceback. Ctrl-C or SIGTERM (what a launcher sends) end the spin; the
 node's own ``shutdown`` (threads, a robot's lease) runs before the context goes down.
+rclpy's own handlers catch both signals (SignalHandlerOptions.ALL, the default); a Python
+handler would not do: the main thread sits in the executor's wait, where Python-level
+handlers do not run (an early version replaced SIGTERM's that way and the node ignored it).
 """
 
 from __future__ import annotations
 
-import signal
 import sys
 from collections.abc import Callable
 
@@ -28,8 +30,6 @@ def run_node(make_node: Callable[[], object], args: list[str] | None = None) -> 
         print(f"[{name}] cannot start: {str(err).splitlines()[0]}", file=sys.stderr,
               flush=True)
         return EXIT_CONFIG
-    # SIGTERM takes Ctrl-C's path: rclpy's handler shuts the context down, spin returns.
-    signal.signal(signal.SIGTERM, lambda *_: rclpy.try_shutdown())
     node = None
     try:
         try:

@@ -1,6 +1,7 @@
 """The sim node over DDS: what it publishes, its services, its mocap model and lock-step."""
 
 import math
+import signal
 
 import numpy as np
 import pytest
@@ -111,3 +112,13 @@ def test_lockstep_steps_once_per_answered_frame_and_times_out_without(tmp_path):
         probe.spin_until(lambda: seen.status[-1].lockstep_timeouts >= 2, 10.0,
                          "timeouts once nobody answers")
         assert sim.alive()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_the_node_cleanly(tmp_path, sig):
+    domain = domain_id()
+    with ProbeNode(domain) as probe, NodeProcess("gpc_sim", "sim_node", "gpc_sim", {},
+                                                 tmp_path, domain) as sim:
+        seen = Listener(probe)
+        probe.spin_until(lambda: seen.status, 30.0, "the node up")
+        assert sim.stop(sig, timeout=10.0) == 0
