@@ -91,13 +91,16 @@ def _monitor(record: RunRecord, stop: threading.Event, ready: threading.Event,
     """
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
+    from rclpy.signals import SignalHandlerOptions
     from std_srvs.srv import SetBool
 
     from gpc_msgs.msg import PlannerStatus, SimStatus
     from gpc_sim.ros import qos, topics
 
     context = rclpy.Context()
-    rclpy.init(context=context, args=[])
+    # No rclpy signal handlers: Ctrl-C and SIGTERM are the launcher's (they must stop the
+    # nodes and write the summary); rclpy's would only shut this monitor down.
+    rclpy.init(context=context, args=[], signal_handler_options=SignalHandlerOptions.NO)
     node = rclpy.create_node("gpc_launch_monitor", namespace=namespace or "/",
                              context=context)
 

@@ -87,9 +87,11 @@ class ProbeNode:
     def __init__(self, domain: int, name: str = "gpc_test") -> None:
         import rclpy
         from rclpy.executors import SingleThreadedExecutor
+        from rclpy.signals import SignalHandlerOptions
 
         self.context = rclpy.Context()
-        rclpy.init(context=self.context, domain_id=domain, args=[])
+        rclpy.init(context=self.context, domain_id=domain, args=[],
+                   signal_handler_options=SignalHandlerOptions.NO)  # Ctrl-C stays pytest's
         self.node = rclpy.create_node(name, context=self.context)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
