@@ -43,6 +43,11 @@ def run_node(make_node: Callable[[], object], args: list[str] | None = None) -> 
             executor.spin()
         except (KeyboardInterrupt, ExternalShutdownException):
             pass
+        except Exception:  # noqa: BLE001
+            # A signal shuts the context down while the executor builds its next wait set:
+            # rclpy then raises RCLError ("the given context is not valid"), a normal exit.
+            if rclpy.ok(context=node.context):
+                raise
         finally:
             executor.shutdown(timeout_sec=1.0)
         return 0
