@@ -239,3 +239,27 @@ def test_base_pose_from_qpos():
         base_pose_from_qpos(qpos), [[0, 0, 0.0], [1, -1, 1.0], [2, -2, -3.0]], atol=1e-12
     )
     assert yaw_from_quat(np.array([1.0, 0, 0, 0])) == 0.0
+
+
+def test_velocity_arm_command_is_the_layout_targets_to_command_ends_with():
+    from gpc_sim.spot.action import limit_velocity, velocity_arm_command
+
+    arm = np.array([0.1, -0.5, 1.0, 0.0, -0.3, 0.2])
+    cmd = velocity_arm_command(np.array([0.3, -0.2, 0.1]), arm)
+    assert cmd.shape == (25,)
+    np.testing.assert_array_equal(cmd[0:3], [0.3, -0.2, 0.1])
+    np.testing.assert_array_equal(cmd[3:9], arm)
+    assert cmd[9] == DEFAULT_ACTION_CONFIG.gripper and np.all(cmd[10:22] == 0.0)
+    np.testing.assert_array_equal(cmd[22:25], DEFAULT_ACTION_CONFIG.torso)
+    # The arm is clipped to its joint limits (el0 cannot go below 0).
+    assert velocity_arm_command(np.zeros(3), arm * [1, 1, -1, 1, 1, 1])[5] == 0.0
+    # Speeds: the planar part scaled as a vector (direction kept), the yaw rate clipped.
+    v = limit_velocity(np.array([1.4, 0.7, -2.0]))
+    np.testing.assert_allclose(v, [0.7, 0.35, -0.7])
+    np.testing.assert_array_equal(limit_velocity(np.array([0.2, -0.1, 0.3])), [0.2, -0.1, 0.3])
+    # What the mapping gives is what the two functions give from its velocity.
+    pose = np.array([0.5, -1.0, 0.8])
+    full = targets_to_command(target(2.0, 1.0, 2.5), pose)
+    np.testing.assert_array_equal(velocity_arm_command(full[0:3], full[3:9]), full)
+    with pytest.raises(ValueError, match="velocity"):
+        velocity_arm_command(np.zeros(2), arm)
