@@ -24,6 +24,10 @@ BRIDGE_PARAMETERS = (
               "bundled one); credentials come only from BOSDYN_CLIENT_USERNAME and "
               "BOSDYN_CLIENT_PASSWORD", read_only=True),
     ParamSpec("arm_move_time", 0.3, "real mode: seconds the arm is given to reach a target"),
+    ParamSpec("resume_after_loss", False, "real mode: after a lost connection, power the "
+              "robot on, stand it up and follow the planner again by itself (false: the "
+              "bridge reports the loss and refuses to power on; restart it to take control)",
+              read_only=True),
     ParamSpec("publish_joint_states", True, "real mode: publish the robot's joint states on "
               "joint_states (the planner needs them; false if another driver does)",
               read_only=True),

@@ -49,6 +49,10 @@ class RealRobot:
             raise ConfigError(str(err)) from None
         self.client = SpotClient(config, username, password)
         self.reconnector = Reconnector()
+        # After a lost link, power on again only if allowed: if an e-stop cut the motors,
+        # releasing it must not make the robot stand up and follow the planner by itself.
+        self.resume_after_loss = bool(params["resume_after_loss"])
+        self._was_connected = False
         self.sent = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="spot-robot", daemon=True)
@@ -84,12 +88,13 @@ class RealRobot:
         address = self.client.config.address
         log.info(f"connecting to Spot at {address} (attempt {self.reconnector.attempts + 1})")
         try:
-            self.client.connect()
+            self.client.connect(power_on=not self._was_connected or self.resume_after_loss)
         except SpotConnectionError as err:
             self.reconnector.failed(now, str(err))
             log.error(f"{err}; retrying in {self.reconnector.delay:g} s")
             return
         self.reconnector.succeeded()
+        self._was_connected = True
         log.info(f"Spot at {address} is standing and leased to the bridge")
 
     def close(self) -> None:

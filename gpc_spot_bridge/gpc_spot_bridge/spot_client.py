@@ -96,6 +96,11 @@ class SpotClientConfig:
     #: Acquire the body lease; if another client holds it, take it (True) or fail (False).
     take_lease: bool = True
     stand_on_connect: bool = True
+    #: Power the motors on when connecting. False: connect only to a robot whose motors are
+    #: on. Note that registering the e-stop endpoint seeds it with a stop (the SDK's
+    #: ``EstopEndpoint.register``), so a reconnect always finds the motors cut by our own
+    #: endpoint: False then means "do not take the robot back after a lost link".
+    power_on: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.hostname, str) or not self.hostname.strip():
@@ -110,7 +115,7 @@ class SpotClientConfig:
             raise SpotConfigError("client_name must be a non-empty string")
         for name in ("velocity_validity", "arm_move_time", "connect_timeout", "command_timeout"):
             _positive(name, getattr(self, name))
-        for name in ("take_lease", "stand_on_connect"):
+        for name in ("take_lease", "stand_on_connect", "power_on"):
             if not isinstance(getattr(self, name), bool):
                 raise SpotConfigError(f"{name} must be true or false")
 
@@ -248,10 +253,12 @@ class SpotClient:
         return None if s is None else s.has_arm
 
     # -- connect -----------------------------------------------------------------------------
-    def connect(self) -> None:
+    def connect(self, power_on: bool | None = None) -> None:
         """Take control of Spot; on failure release what was taken and raise.
 
-        Idempotent: returns at once when already connected.
+        ``power_on`` overrides the config's for this connection (a reconnect after a lost
+        link that must not power the robot on again). Idempotent: returns at once when
+        already connected.
         """
         with self._lock:
             if self._session is not None:
@@ -259,7 +266,8 @@ class SpotClient:
             s = _Session()
             step = "setup"
             try:
-                for name, action in self._connect_steps(s):
+                allow = self._config.power_on if power_on is None else power_on
+                for name, action in self._connect_steps(s, allow):
                     step = name
                     action()
             except Exception as exc:  # noqa: BLE001 (SDK errors have no common base)
@@ -271,7 +279,8 @@ class SpotClient:
             self._session = s
             _LOG.info("connected to Spot at %s (arm: %s)", self._config.address, s.has_arm)
 
-    def _connect_steps(self, s: _Session) -> list[tuple[str, Callable[[], None]]]:
+    def _connect_steps(self, s: _Session, allow_power_on: bool
+                       ) -> list[tuple[str, Callable[[], None]]]:
         c = self._config
         t = c.connect_timeout
 
@@ -314,7 +323,14 @@ class SpotClient:
                                           "asserts a stop")
 
         def power_on() -> None:
-            s.robot.power_on(timeout_sec=t, update_frequency=4.0, timeout=t)
+            if allow_power_on:
+                s.robot.power_on(timeout_sec=t, update_frequency=4.0, timeout=t)
+            elif not s.robot.is_powered_on(timeout=t):
+                raise SpotConnectionError(
+                    "Spot's motors are off (registering our e-stop endpoint again cuts them, "
+                    "as an e-stop or the robot's own timeout does) and powering on again "
+                    "after a lost connection is not allowed (resume_after_loss: false): "
+                    "restart the bridge to take control")
             s.powered = True
             s.has_arm = bool(s.robot.has_arm(timeout=t))
 

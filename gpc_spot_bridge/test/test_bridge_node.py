@@ -88,7 +88,7 @@ def test_real_mode_drives_a_fake_spot_and_hands_it_back(tmp_path, tls):
     domain = domain_id()
     with FakeSpot(tls) as fake, ProbeNode(domain) as probe:
         params = {"mode": "real", "hostname": "127.0.0.1", "port": fake.port,
-                  "ca_cert": fake.ca_cert, "rate": 20.0}
+                  "ca_cert": fake.ca_cert, "rate": 20.0, "resume_after_loss": True}
         env = {"BOSDYN_CLIENT_USERNAME": "user", "BOSDYN_CLIENT_PASSWORD": "secret"}
         with NodeProcess("gpc_spot_bridge", "spot_bridge", "spot_bridge", params, tmp_path,
                          domain, env=env) as bridge:
@@ -130,9 +130,10 @@ def test_real_mode_drives_a_fake_spot_and_hands_it_back(tmp_path, tls):
             probe.spin_until(lambda: "lost Spot" in bridge.output(), 10.0, "a lost link",
                              every=publish)
             fake.clear_events()
-            fake.start()  # back: the bridge reconnects by itself
+            fake.start()  # back: the bridge reconnects by itself (resume_after_loss)
             probe.spin_until(lambda: len(fake.of("velocity")) >= 5, 30.0, "a reconnect",
                              every=publish)
+            assert "power_on" in fake.kinds() and "stand" in fake.kinds()
             assert bridge.alive() and "Traceback" not in bridge.output()
             fake.clear_events()
             assert bridge.stop(signal.SIGTERM) == 0  # what docker stop and systemd send
@@ -143,3 +144,23 @@ def test_real_mode_drives_a_fake_spot_and_hands_it_back(tmp_path, tls):
             < kinds.index("lease_return")
         assert fake.lease_holder is None and not fake.motors_on
         assert "secret" not in bridge.output()
+
+
+def test_real_mode_by_default_does_not_take_the_robot_back_after_a_lost_link(tmp_path, tls):
+    domain = domain_id()
+    with FakeSpot(tls) as fake, ProbeNode(domain) as probe:
+        params = {"mode": "real", "hostname": "127.0.0.1", "port": fake.port,
+                  "ca_cert": fake.ca_cert}
+        env = {"BOSDYN_CLIENT_USERNAME": "user", "BOSDYN_CLIENT_PASSWORD": "secret"}
+        with NodeProcess("gpc_spot_bridge", "spot_bridge", "spot_bridge", params, tmp_path,
+                         domain, env=env) as bridge:
+            probe.spin_until(lambda: fake.of("stand"), 60.0, "the first connection")
+            fake.stop()
+            probe.spin_until(lambda: "lost Spot" in bridge.output(), 10.0, "a lost link")
+            fake.clear_events()
+            fake.start()
+            probe.spin_until(lambda: "motors are off" in bridge.output(), 20.0,
+                             "the refusal to power on")
+            assert "power_on" not in fake.kinds() and "stand" not in fake.kinds()
+            assert not fake.motors_on and bridge.alive()
+            assert bridge.stop(signal.SIGTERM) == 0

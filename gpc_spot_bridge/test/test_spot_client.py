@@ -204,6 +204,23 @@ def test_link_lost_mid_session_then_reconnect(fake, client):
     assert fake.of("velocity")[-1]["vx"] == pytest.approx(0.3)
 
 
+def test_reconnect_without_power_on_refuses_to_power_the_robot_on(fake, client):
+    fake.stop()
+    with pytest.raises(SpotConnectionError):
+        client.send_velocity(0.3, 0.0, 0.0)
+    fake.start()
+    fake.clear_events()
+    # Registering the e-stop endpoint again seeds it with a stop (the SDK's register()), so
+    # after a lost link the motors are off: not powered on again without leave.
+    with pytest.raises(SpotConnectionError, match="motors are off"):
+        client.connect(power_on=False)
+    assert "power_on" not in fake.kinds() and not client.connected
+    assert fake.lease_holder is None  # what the failed connect took, it gave back
+    client.connect()  # with leave (the config's default): powered on and standing again
+    assert "power_on" in fake.kinds() and "stand" in fake.kinds()
+    client.send_velocity(0.2, 0.0, 0.0)
+
+
 @pytest.mark.filterwarnings("ignore:read_binary is deprecated:DeprecationWarning")
 def test_wrong_ca_says_tls(fake, make_client):
     client = make_client(ca_cert=None)  # the SDK's bundled Boston Dynamics CA
