@@ -28,6 +28,7 @@ import yaml
 from gpc_planner.atomic import write_json_atomic
 from gpc_planner.bringup import NodeLaunch, resolve_arguments, spot_push_nodes
 from gpc_sim.errors import ConfigError
+from gpc_sim.spot.constants import COMMAND_DT
 
 STOP_TIMEOUT = 15.0  # s a node gets to exit after SIGINT (a real Spot sits down meanwhile)
 
@@ -188,7 +189,7 @@ def summarize(args: dict[str, str], record: RunRecord, wall_s: float, codes: dic
                    planner_holds=record.holds)  # spells of each hold reason
     if sim is not None:
         out.update(
-            seed=sim.seed, trial=sim.trial, sim_time_s=round(sim.step * 0.02, 2),
+            seed=sim.seed, trial=sim.trial, sim_time_s=round(sim.step * COMMAND_DT, 2),
             chair_start_distance=round(sim.start_position_error, 4),
             chair_final_distance=round(sim.position_error, 4),
             chair_start_yaw_error_deg=round(math.degrees(sim.start_yaw_error), 2),
@@ -290,7 +291,7 @@ def launch_spot_push(given: dict[str, str], run_dir: Path, summary_path: Path | 
                 break
             sim = record.sim
             if bar is not None and sim is not None:
-                bar.n = min(sim.step * 0.02, duration or math.inf)
+                bar.n = min(sim.step * COMMAND_DT, duration or math.inf)
                 postfix = f" chair {sim.position_error:.2f} m"
                 if record.planner is not None:
                     postfix += (f", plans {record.planner.iteration}, "
