@@ -22,15 +22,25 @@ from gpc_sim.ros.testing import domain_id, ros_env
 CONFIG = Path(__file__).resolve().parents[3] / "config" / "spot_push.yaml"
 
 
-def test_lockstep_graph_pushes_the_chair_toward_the_goal(tmp_path):
+def params_with(tmp_path: Path, **planner) -> Path:
+    """config/spot_push.yaml with cheaper planner settings, as a file of the test's."""
     doc = yaml.safe_load(CONFIG.read_text())
-    doc["/**/gpc_planner"]["ros__parameters"].update(rollouts=16, horizon=2.0)
+    doc["/**/gpc_planner"]["ros__parameters"].update(planner)
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump(doc))
+    return params
+
+
+def launch_command(tmp_path: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "gpc_planner.cli.main", "launch", "spot_push", "--headless",
+            "--no-progress", "--out", str(tmp_path / "run"), *args]
+
+
+def test_lockstep_graph_pushes_the_chair_toward_the_goal(tmp_path):
+    params = params_with(tmp_path, rollouts=16, horizon=2.0)
     summary_path = tmp_path / "summary.json"
-    cmd = [sys.executable, "-m", "gpc_planner.cli.main", "launch", "spot_push", "--lockstep",
-           "--headless", "--duration", "6", "--no-progress", "--out", str(tmp_path / "run"),
-           "--summary", str(summary_path), f"params_file:={params}", "trial:=1"]
+    cmd = launch_command(tmp_path, "--lockstep", "--duration", "6", "--summary",
+                         str(summary_path), f"params_file:={params}", "trial:=1")
     env = ros_env(domain_id())
     env.pop("ROS_AUTOMATIC_DISCOVERY_RANGE")  # the launcher sets it for every node itself
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
@@ -50,13 +60,9 @@ def test_lockstep_graph_pushes_the_chair_toward_the_goal(tmp_path):
 
 
 def test_a_signal_stops_every_node_and_still_writes_the_summary(tmp_path):
-    doc = yaml.safe_load(CONFIG.read_text())
-    doc["/**/gpc_planner"]["ros__parameters"].update(rollouts=8, horizon=1.0)
-    params = tmp_path / "params.yaml"
-    params.write_text(yaml.safe_dump(doc))
+    params = params_with(tmp_path, rollouts=8, horizon=1.0)
     run = tmp_path / "run"
-    cmd = [sys.executable, "-m", "gpc_planner.cli.main", "launch", "spot_push", "--headless",
-           "--no-progress", "--out", str(run), f"params_file:={params}"]
+    cmd = launch_command(tmp_path, f"params_file:={params}")
     proc = subprocess.Popen(cmd, env=ros_env(domain_id()), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
