@@ -154,7 +154,8 @@ def test_real_mode_by_default_does_not_take_the_robot_back_after_a_lost_link(tmp
         env = {"BOSDYN_CLIENT_USERNAME": "user", "BOSDYN_CLIENT_PASSWORD": "secret"}
         with NodeProcess("gpc_spot_bridge", "spot_bridge", "spot_bridge", params, tmp_path,
                          domain, env=env) as bridge:
-            probe.spin_until(lambda: fake.of("stand"), 60.0, "the first connection")
+            probe.spin_until(lambda: "standing and leased" in bridge.output()
+                             and fake.of("velocity"), 60.0, "the first connection")
             fake.stop()
             probe.spin_until(lambda: "lost Spot" in bridge.output(), 10.0, "a lost link")
             fake.clear_events()
