@@ -37,19 +37,28 @@ def run_node(make_node: Callable[[], object], args: list[str] | None = None) -> 
         except (ConfigError, ValueError, FileNotFoundError) as err:
             print(f"[{name}] cannot start: {err}", file=sys.stderr, flush=True)
             return EXIT_CONFIG
-        executor = MultiThreadedExecutor(num_threads=4)
-        executor.add_node(node)
+        except Exception:  # noqa: BLE001 - a signal while the node was being built
+            if rclpy.ok():
+                raise
+            return 0
+        if not rclpy.ok(context=node.context):
+            return 0  # stopped while starting
+        executor = None
         try:
+            executor = MultiThreadedExecutor(num_threads=4)
+            executor.add_node(node)
             executor.spin()
         except (KeyboardInterrupt, ExternalShutdownException):
             pass
         except Exception:  # noqa: BLE001
-            # A signal shuts the context down while the executor builds its next wait set:
-            # rclpy then raises RCLError ("the given context is not valid"), a normal exit.
+            # A signal shuts the context down at any point after init: while the executor
+            # is being built or builds its next wait set, rclpy raises RCLError ("the
+            # given context is not valid"). That is a normal exit, not a failure.
             if rclpy.ok(context=node.context):
                 raise
         finally:
-            executor.shutdown(timeout_sec=1.0)
+            if executor is not None:
+                executor.shutdown(timeout_sec=1.0)
         return 0
     finally:
         if node is not None:
