@@ -29,7 +29,7 @@ from sensor_msgs.msg import JointState
 from gpc_msgs.msg import HighLevelCommand, LocomotionCommand
 from gpc_sim.errors import ConfigError
 from gpc_sim.ros import qos, topics
-from gpc_sim.ros.convert import pose_to_arrays, to_seconds, to_stamp
+from gpc_sim.ros.convert import clock_seconds, pose_to_arrays, to_seconds, to_stamp
 from gpc_sim.ros.parameters import declare
 from gpc_sim.spot.action import SpotActionConfig, yaw_from_quat
 from gpc_spot_bridge.bridge_params import BRIDGE_PARAMETERS
@@ -82,7 +82,7 @@ class BridgeNode(Node):
             f"{p['max_vx']:g} / {p['max_vy']:g} m/s, {p['max_yaw_rate']:g} rad/s")
 
     def _now(self) -> float:
-        return self.get_clock().now().nanoseconds * 1e-9
+        return clock_seconds(self.get_clock())
 
     def _on_command(self, msg: HighLevelCommand) -> None:
         target = np.array([msg.x, msg.y, msg.yaw, *msg.arm_joints])

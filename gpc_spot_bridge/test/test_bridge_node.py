@@ -12,7 +12,7 @@ from sensor_msgs.msg import JointState
 
 from gpc_msgs.msg import HighLevelCommand, LocomotionCommand
 from gpc_sim.ros import qos, topics
-from gpc_sim.ros.convert import arrays_to_pose, to_stamp, yaw_quaternion
+from gpc_sim.ros.convert import arrays_to_pose, clock_seconds, to_stamp, yaw_quaternion
 from gpc_sim.ros.testing import NodeProcess, ProbeNode, domain_id
 from gpc_sim.spot.action import SAFE_ARM_POSE, targets_to_command
 from gpc_sim.spot.constants import JOINT_NAMES
@@ -26,7 +26,7 @@ TARGET = (0.8, -0.1, 0.5, *SAFE_ARM_POSE)
 
 
 def wall(probe: ProbeNode) -> float:
-    return probe.node.get_clock().now().nanoseconds * 1e-9
+    return clock_seconds(probe.node.get_clock())
 
 
 def mocap_frame(stamp: float, bodies: dict) -> RigidBodies:

@@ -43,7 +43,7 @@ from gpc_planner.ros import markers
 from gpc_planner.ros.planner_params import PLANNER_PARAMETERS
 from gpc_sim.errors import ConfigError
 from gpc_sim.ros import qos, topics
-from gpc_sim.ros.convert import pose_to_arrays, to_seconds, to_stamp
+from gpc_sim.ros.convert import clock_seconds, pose_to_arrays, to_seconds, to_stamp
 from gpc_sim.ros.parameters import declare
 from gpc_sim.spot.estimation import Estimate, EstimatorConfig, SpotStateEstimator
 from gpc_sim.spot.task import SpotChairTask
@@ -132,7 +132,7 @@ class PlannerNode(Node):
 
     # --- inputs -----------------------------------------------------------------------
     def _now(self) -> float:
-        return self.get_clock().now().nanoseconds * 1e-9
+        return clock_seconds(self.get_clock())
 
     def _on_joints(self, msg: JointState) -> None:
         with self._lock:

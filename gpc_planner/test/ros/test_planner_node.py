@@ -9,7 +9,7 @@ from sensor_msgs.msg import JointState
 
 from gpc_msgs.msg import HighLevelCommand, PlannerStatus
 from gpc_sim.ros import qos, topics
-from gpc_sim.ros.convert import arrays_to_pose, to_stamp
+from gpc_sim.ros.convert import arrays_to_pose, clock_seconds, to_stamp
 from gpc_sim.ros.testing import NodeProcess, ProbeNode, domain_id
 from gpc_sim.spot.simulation import TORSO_BODY, ChairPushSimulation
 from gpc_sim.spot.world import CHAIR_BODY
@@ -31,7 +31,7 @@ class Robot:
         self.nan = False
 
     def now(self) -> float:
-        return self.probe.node.get_clock().now().nanoseconds * 1e-9
+        return clock_seconds(self.probe.node.get_clock())
 
     def publish(self) -> None:
         t = self.now()

@@ -7,11 +7,27 @@ import math
 import numpy as np
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Pose
+from rclpy.clock import Clock
+
+
+def nanoseconds_to_seconds(ns: int) -> float:
+    """Integer nanoseconds as seconds, correctly rounded (one IEEE division).
+
+    The one conversion that stamps and clock readings go through, so that one instant is
+    one float wherever it is read. ``sec + nanosec * 1e-9`` and ``ns * 1e-9`` disagree in
+    the last bit for 40 % of the 0.02 s steps; with the two mixed, a lock-stepped run
+    depended on whether ``/clock`` or the mocap frame reached the planner first."""
+    return ns / 1e9
 
 
 def to_seconds(stamp: Time) -> float:
     """A message stamp as seconds."""
-    return stamp.sec + stamp.nanosec * 1e-9
+    return nanoseconds_to_seconds(stamp.sec * 1_000_000_000 + stamp.nanosec)
+
+
+def clock_seconds(clock: Clock) -> float:
+    """An rclpy clock's reading (a node's: sim time under ``use_sim_time``) as seconds."""
+    return nanoseconds_to_seconds(clock.now().nanoseconds)
 
 
 def to_stamp(seconds: float) -> Time:

@@ -50,6 +50,9 @@ from gpc_sim.tasks import make_task
 from mocap4r2_msgs.msg import RigidBodies, RigidBody
 
 RESEND_PERIOD = 0.5  # s of wall time between re-sends of an unanswered lock-step frame
+# What a record's ``commands`` rows hold: the applied LocomotionCommand, its stamp first.
+COMMAND_FIELDS = ("stamp", "vx", "vy", "yaw_rate", "valid_for",
+                  *(f"arm_joint_{i}" for i in range(6)))
 
 
 class SimNode(Node):
@@ -86,6 +89,7 @@ class SimNode(Node):
         self._running = True
         self._frame: tuple[Clock, JointState, list[RigidBodies]] = (Clock(), JointState(), [])
         self._recorded: list[np.ndarray] = [self.sim.state()] if p["record"] else []
+        self._applied: list[np.ndarray] = []  # per step: the command applied (NaN: none new)
         self._start_errors = self._errors()
 
         self.clock_pub = self.create_publisher(Clock, topics.CLOCK, qos.RELIABLE)
@@ -133,6 +137,7 @@ class SimNode(Node):
             self._next_status = self.sim.time
             if self.p["record"]:
                 self._recorded = [self.sim.state()]
+                self._applied = []
             self._start_errors = self._errors()
             truth = self.sim.truth()
             self._lock.notify_all()
@@ -184,10 +189,11 @@ class SimNode(Node):
                 else:
                     deadline = wall.monotonic()  # fell behind: do not try to catch up
             with self._lock:
-                self._apply_command()
+                applied = self._apply_command()
                 self.sim.step()
                 if self.p["record"]:
                     self._recorded.append(self.sim.state())
+                    self._applied.append(applied)
                 if self.p["duration"] > 0.0 and self._elapsed() >= self.p["duration"] - 1e-9:
                     self.finished = True
                     self.get_logger().info(self._summary_line())
@@ -245,14 +251,19 @@ class SimNode(Node):
                     self._lock.acquire()
         return True
 
-    def _apply_command(self) -> None:
+    def _apply_command(self) -> np.ndarray:
+        """Hand the newest command to the simulation; returns it as COMMAND_FIELDS (a record).
+
+        NaN where no new command arrived: the simulation holds the last until it expires."""
         msg = self._command
         if msg is None:
-            return
+            return np.full(len(COMMAND_FIELDS), np.nan)
         self.sim.command(np.array([msg.vx, msg.vy, msg.yaw_rate]),
                          np.asarray(msg.arm_joints, dtype=np.float64),
                          self._command_stamp + msg.valid_for)
         self._command = None  # applied once; the simulation holds it until it expires
+        return np.array([self._command_stamp, msg.vx, msg.vy, msg.yaw_rate, msg.valid_for,
+                         *msg.arm_joints], dtype=np.float64)
 
     def _publish_clock(self) -> None:
         self.clock_pub.publish(Clock(clock=to_stamp(self.sim.time)))
@@ -327,15 +338,21 @@ class SimNode(Node):
                 f"the goal, goal {reached}")
 
     def _write_record(self) -> None:
-        """The states since the last reset to ``record`` (atomically: a file there is whole)."""
+        """The states since the last reset to ``record`` (atomically: a file there is whole).
+
+        ``states``: (steps + 1, state size), the start then every command step; ``commands``:
+        (steps, len(COMMAND_FIELDS)), the locomotion command applied before each step."""
         path = self.p["record"]
         if not path:
             return
         with self._lock:
             states = np.asarray(self._recorded)
+            commands = np.asarray(self._applied).reshape(-1, len(COMMAND_FIELDS))
             seed, trial = self.sim.seed, self.sim.trial
         tmp = f"{path}.tmp.npz"
-        np.savez_compressed(tmp, states=states, seed=seed, trial=trial, task=self.p["task"])
+        np.savez_compressed(tmp, states=states, commands=commands,
+                            command_fields=np.array(COMMAND_FIELDS), seed=seed, trial=trial,
+                            task=self.p["task"])
         os.replace(tmp, path)
 
     def shutdown(self) -> None:

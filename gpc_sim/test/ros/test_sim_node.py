@@ -86,8 +86,9 @@ def test_reset_and_pause_services(realtime):
 
 def test_lockstep_steps_once_per_answered_frame_and_times_out_without(tmp_path):
     domain = domain_id()
+    record = tmp_path / "episode.npz"
     params = {"lockstep": True, "lockstep_timeout": 0.3, "lockstep_start_timeout": 30.0,
-              "status_rate": 50.0}
+              "status_rate": 50.0, "record": str(record)}
     with ProbeNode(domain) as probe, NodeProcess("gpc_sim", "sim_node", "gpc_sim", params,
                                                  tmp_path, domain) as sim:
         seen = Listener(probe)
@@ -112,6 +113,18 @@ def test_lockstep_steps_once_per_answered_frame_and_times_out_without(tmp_path):
         probe.spin_until(lambda: seen.status[-1].lockstep_timeouts >= 2, 10.0,
                          "timeouts once nobody answers")
         assert sim.alive()
+        assert sim.stop() == 0
+
+    # The record: every step's state, and the command applied before it (NaN: none new).
+    saved = np.load(record)
+    states, commands = saved["states"], saved["commands"]
+    assert len(states) == len(commands) + 1 >= len(answered)
+    assert list(saved["command_fields"][:2]) == ["stamp", "vx"]
+    applied = commands[np.isfinite(commands[:, 0])]
+    assert abs(len(applied) - len(answered)) <= 1
+    assert np.array_equal(applied[:, 0], [to_seconds(s) for s in answered[:len(applied)]])
+    assert np.all(applied[:, 1] == 0.3) and np.all(np.isnan(applied[:, 5:]))
+    assert np.isnan(commands[:, 0]).sum() >= 2  # the steps after timeouts had none
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
