@@ -177,6 +177,40 @@ def summarize(spec: EvalSpec, records: list[dict], header: dict | None = None) -
     }
 
 
+JOURNAL_SUFFIX = ".partial.jsonl"
+
+
+def summarize_journal(path: str | Path) -> dict:
+    """The summary of an unfinished evaluation from its journal (``OUT.partial.jsonl``).
+
+    The same figures as the final JSON, over the trials finished so far, plus
+    ``in_progress: True`` and ``trials_planned`` (the run's ``--trials``): so the state of a
+    long run is reported by the code that reports finished ones, not worked out by hand.
+    A journal that is missing, empty or has no evaluation header is a one-line error.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file")
+    lines = JsonlLog(path).read()
+    spec_fields = lines[0].get("spec") if lines and isinstance(lines[0], dict) else None
+    if not isinstance(spec_fields, dict):
+        raise ConfigError(f"{path}: not a gpc eval journal (no header line)")
+    fields = {k: v for k, v in spec_fields.items() if k in EvalSpec.__dataclass_fields__}
+    if isinstance(fields.get("model"), list):
+        fields["model"] = tuple(fields["model"])
+    try:
+        spec = EvalSpec(**fields)
+    except TypeError as err:
+        raise ConfigError(f"{path}: not a gpc eval journal ({err})") from None
+    records = [r for r in lines[1:] if isinstance(r, dict) and "trial" in r
+               and r["trial"] < spec.trials]
+    if not records:
+        raise ConfigError(f"{path}: no finished trial yet")
+    summary = summarize(spec, records, lines[0])
+    summary.update(in_progress=True, trials_planned=spec.trials)
+    return summary
+
+
 def per_model_summary(spec: EvalSpec, records: list[dict]) -> list[dict]:
     """Success of each model seed on its share of the trials (spread across seeds)."""
     models = list(spec.model) if spec.model else [None]
@@ -205,7 +239,7 @@ def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
         print(f"gpc eval: {out} already holds this evaluation (same settings and models); "
               "showing it (delete the file to run it again)", file=sys.stderr)
         return finished
-    journal = JsonlLog(f"{out}.partial.jsonl") if out else None
+    journal = JsonlLog(f"{out}{JOURNAL_SUFFIX}") if out else None
     records: list[dict] = []
     if journal is not None:
         lines = journal.read()

@@ -11,9 +11,20 @@ REQUIRED = ("task", "method", "trials", "success_rate", "ci_low", "ci_high")
 
 
 def load_results(paths: list[str]) -> list[dict]:
-    """Read evaluation JSON files; a bad file is a one-line error naming it."""
+    """Read evaluation JSON files; a bad file is a one-line error naming it.
+
+    A journal of a run still going (``OUT.partial.jsonl``) is read too: its summary so far,
+    marked ``in_progress`` (``evaluation.summarize_journal``).
+    """
     results = []
     for p in paths:
+        if str(p).endswith(".partial.jsonl"):
+            from gpc_planner.evaluation import summarize_journal  # heavier imports
+
+            data = summarize_journal(p)
+            data["_path"] = str(p)
+            results.append(data)
+            continue
         try:
             data = json.loads(Path(p).read_text())
         except FileNotFoundError:
@@ -54,12 +65,19 @@ def _fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+def _trials(result: dict) -> str:
+    """Trials of a result; "k of N (in progress)" for an unfinished run's journal."""
+    if result.get("in_progress"):
+        return f"{result['trials']} of {result['trials_planned']} (in progress)"
+    return str(result["trials"])
+
+
 def markdown_table(results: list[dict]) -> str:
     """One row per result: success (Wilson 95% CI), steps of successes, CEM ratio, plan time."""
     lines = [
         "| task | method | success (95% CI) | steps (successes) | CEM sample ratio "
-        "| plan ms (median) | trials | seed |",
-        "|---|---|---|---|---|---|---|---|",
+        "| plan ms (median) | s per trial | trials | seed |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         ratio = (f"{r['cem_sample_ratio_mean']:.2f} ± {r['cem_sample_ratio_std']:.2f}"
@@ -69,7 +87,8 @@ def markdown_table(results: list[dict]) -> str:
         lines.append(
             f"| {r['task']} | {label(r)} | {r['success_rate']:.3f} ({r['ci_low']:.3f}, "
             f"{r['ci_high']:.3f}) | {steps} | {ratio} | "
-            f"{_fmt(r.get('plan_time_ms_median'), '.1f')} | {r['trials']} | {r.get('seed', '-')} |"
+            f"{_fmt(r.get('plan_time_ms_median'), '.1f')} | "
+            f"{_fmt(r.get('trial_time_s_mean'), '.0f')} | {_trials(r)} | {r.get('seed', '-')} |"
         )
     return "\n".join(lines)
 
@@ -94,7 +113,7 @@ def plot_success(results: list[dict], path: str | Path) -> Path:
     ax.invert_yaxis()
     ax.set(xlim=(0, 1), xlabel="success rate (Wilson 95% interval)")
     for i, r in enumerate(results):
-        ax.text(0.01, i, f"{r['success_rate']:.3f}  (n={r['trials']})", va="center",
+        ax.text(0.01, i, f"{r['success_rate']:.3f}  (n={_trials(r)})", va="center",
                 color="white", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

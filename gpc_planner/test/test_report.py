@@ -46,3 +46,47 @@ def test_bad_result_files_are_named(tmp_path, text, needle):
     with pytest.raises(ConfigError, match=needle) as err:
         load_results([str(f)])
     assert "bad.json" in str(err.value)
+
+
+def journal(tmp_path, records, header=None):
+    f = tmp_path / "run.json.partial.jsonl"
+    header = header if header is not None else {
+        "spec": {"task": "spot_chair", "method": "mppi", "trials": 50, "seed": 0,
+                 "rollouts": None, "horizon": None, "shape": None, "max_steps": None}}
+    lines = [json.dumps(header)] + [json.dumps(r) for r in records]
+    f.write_text("\n".join(lines) + "\n")
+    return str(f)
+
+
+def trial(i, success, wall=700.0):
+    return {"trial": i, "success": success, "steps": 900 if success else 2500,
+            "final_error": 0.1, "cem_sample_ratio": None, "plan_time_ms": [2000.0, 3000.0],
+            "wall_time_s": wall}
+
+
+def test_an_unfinished_journal_is_reported_so_far_and_marked(tmp_path):
+    path = journal(tmp_path, [trial(0, False, 600.0), trial(1, True, 800.0), trial(2, False)])
+    with open(path, "a") as f:
+        f.write('{"trial": 3, "succ')  # a line torn by the interrupted run
+    (r,) = load_results([path])
+    assert (r["trials"], r["successes"], r["trials_planned"]) == (3, 1, 50)
+    assert r["in_progress"] and r["steps_mean"] == 900
+    row = markdown_table([r]).splitlines()[2]
+    assert "| 3 of 50 (in progress) |" in row
+    assert "0.333 (0.061, 0.792)" in row  # Wilson 95 % of 1 of 3
+    assert "| 700 |" in row  # mean wall seconds per trial
+    assert "MPPI" in row and "2500.0" in row  # median of all plan times
+
+
+@pytest.mark.parametrize("content, needle", [
+    (None, "no such file"), ("", "no header"), ('{"trial": 0}\n', "no header"),
+    ('{"spec": {"task": "spot_chair", "method": "cem", "bogus": 1}}\n', "no finished trial"),
+    ('{"spec": {"method": "cem"}}\n{"trial": 0}\n', "not a gpc eval journal"),
+])
+def test_bad_journals_are_named(tmp_path, content, needle):
+    f = tmp_path / "x.json.partial.jsonl"
+    if content is not None:
+        f.write_text(content)
+    with pytest.raises(ConfigError, match=needle) as err:
+        load_results([str(f)])
+    assert "x.json.partial.jsonl" in str(err.value)

@@ -11,8 +11,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="table and plot of gpc eval results",
                        description="Print a markdown table of evaluation results (success "
                        "with Wilson 95% interval, steps, CEM sample ratio, plan time), in the "
-                       "order given, and optionally plot the success rates.")
-    p.add_argument("results", nargs="+", metavar="RESULT.json", help="gpc eval --out files")
+                       "order given, and optionally plot the success rates. A run still going is "
+                       "reported from its journal (OUT.json.partial.jsonl): the trials "
+                       "finished so far, marked in progress.")
+    p.add_argument("results", nargs="+", metavar="RESULT.json",
+                   help="gpc eval --out files, or the .partial.jsonl journal of one still running")
     p.add_argument("--plot", default=None, metavar="FILE.png", help="also save a bar plot")
     p.set_defaults(run=run)
 
