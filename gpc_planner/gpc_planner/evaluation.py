@@ -253,6 +253,9 @@ def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
     todo = [t for t in range(spec.trials) if t not in done]
     bar = _progress_bar(spec, len(done), progress)
     wins = sum(r["success"] for r in records)
+    if bar is None and done:
+        _log(f"{spec.task}/{spec.method}: resuming from {journal.path}, "  # type: ignore[union-attr]
+             f"{len(done)} of {spec.trials} trials done ({wins} successes)")
     setup = TaskJobSetup(spec, spec.task, tuple(spec.task_overrides().items()))
     for record in run_jobs(setup, _trial_job, todo, workers):
         records.append(record)
@@ -262,6 +265,9 @@ def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
         if bar is not None:
             bar.update(1)
             bar.set_postfix(success=f"{wins}/{len(records)}")
+        else:  # a log line per trial instead of the bar (long runs in the background)
+            _log(f"{spec.task}/{spec.method}: {trial_line(record)}; "
+                 f"{len(records)} of {spec.trials} done, {wins} successes")
     if bar is not None:
         bar.close()
     summary = summarize(spec, records, header)
@@ -269,6 +275,19 @@ def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
         write_json_atomic(out, summary)
         journal.path.unlink(missing_ok=True)  # type: ignore[union-attr]
     return summary
+
+
+def trial_line(record: dict) -> str:
+    """One finished trial in words: outcome, steps, final error, wall time."""
+    outcome = "success" if record["success"] else "failure"
+    error = record.get("final_error")
+    error_text = "" if error is None else f", final error {error:.3f}"
+    return (f"trial {record['trial']}: {outcome} after {record['steps']} steps{error_text}, "
+            f"{record['wall_time_s']:.1f} s")
+
+
+def _log(message: str) -> None:
+    print(f"gpc eval: {message}", file=sys.stderr, flush=True)
 
 
 def _finished_summary(out: str | Path | None, header: dict) -> dict | None:

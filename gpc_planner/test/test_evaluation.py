@@ -128,3 +128,27 @@ def test_flow_noise_belongs_to_gpc_evaluations_only(tmp_path):
     wide = EvalSpec("push_t", "gpc_shoot", model=(path,), flow_noise=2.0)
     assert paper.header("push_t")["spec"]["flow_noise"] == 1.0
     assert wide.header("push_t") != paper.header("push_t")  # a journal of one is not the other
+
+
+def test_without_a_progress_bar_each_trial_is_logged_and_a_resume_says_so(
+        tmp_path, capsys, monkeypatch):
+    out = tmp_path / "e.json"
+    real = evaluation.run_trial
+
+    def stop_at_second(task, s, trial):
+        if trial == 1:
+            raise KeyboardInterrupt
+        return real(task, s, trial)
+
+    monkeypatch.setattr(evaluation, "run_trial", stop_at_second)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(spec(trials=3), out=out, progress=False)
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("gpc eval: push_t/cem: trial 0: ")
+    assert "after 30 steps" in line and "final error" in line and "1 of 3 done" in line
+    monkeypatch.setattr(evaluation, "run_trial", real)
+    evaluate(spec(trials=3), out=out, progress=False)
+    log = capsys.readouterr().err.splitlines()
+    assert "resuming from" in log[0] and "1 of 3 trials done" in log[0]
+    assert [entry.split(": ")[2] for entry in log[1:]] == ["trial 1", "trial 2"]
+    assert "3 of 3 done" in log[-1]

@@ -39,7 +39,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="parallel episode processes (default: cores available)")
     p.add_argument("--out", default=None, metavar="FILE.json",
                    help="write the summary JSON here (and resume from FILE.json.partial.jsonl)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar: one log line per finished trial instead")
     p.add_argument("--json", action="store_true", help="print the summary JSON to stdout")
     p.set_defaults(run=run)
 
