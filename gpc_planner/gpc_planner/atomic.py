@@ -37,6 +37,9 @@ def write_json_atomic(path: str | Path, obj: object) -> None:
     write_atomic(path, (json.dumps(obj, indent=2) + "\n").encode())
 
 
+EVAL_JOURNAL_SUFFIX = ".partial.jsonl"  # gpc eval journals OUT.json to OUT.json + this
+
+
 class JsonlLog:
     """An append-only journal of JSON records, one per line, fsynced per record.
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gpc_planner.atomic import JsonlLog, write_json_atomic
+from gpc_planner.atomic import EVAL_JOURNAL_SUFFIX, JsonlLog, write_json_atomic
 from gpc_planner.episode import run_episode
 from gpc_planner.methods import GPC_METHODS, build_planner, resolve_model_path
 from gpc_planner.stats import mean_std, wilson_interval
@@ -177,7 +177,10 @@ def summarize(spec: EvalSpec, records: list[dict], header: dict | None = None) -
     }
 
 
-JOURNAL_SUFFIX = ".partial.jsonl"
+def finished_trials(lines: list[dict], trials: int) -> list[dict]:
+    """The trial records of a journal's lines (after its header) that belong to a run of
+    ``trials``: what a resume keeps and what a report of an unfinished run counts."""
+    return [r for r in lines[1:] if isinstance(r, dict) and "trial" in r and r["trial"] < trials]
 
 
 def summarize_journal(path: str | Path) -> dict:
@@ -202,8 +205,7 @@ def summarize_journal(path: str | Path) -> dict:
         spec = EvalSpec(**fields)
     except TypeError as err:
         raise ConfigError(f"{path}: not a gpc eval journal ({err})") from None
-    records = [r for r in lines[1:] if isinstance(r, dict) and "trial" in r
-               and r["trial"] < spec.trials]
+    records = finished_trials(lines, spec.trials)
     if not records:
         raise ConfigError(f"{path}: no finished trial yet")
     summary = summarize(spec, records, lines[0])
@@ -239,7 +241,7 @@ def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
         print(f"gpc eval: {out} already holds this evaluation (same settings and models); "
               "showing it (delete the file to run it again)", file=sys.stderr)
         return finished
-    journal = JsonlLog(f"{out}{JOURNAL_SUFFIX}") if out else None
+    journal = JsonlLog(f"{out}{EVAL_JOURNAL_SUFFIX}") if out else None
     records: list[dict] = []
     if journal is not None:
         lines = journal.read()
@@ -248,7 +250,7 @@ def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
                               "delete it or choose another --out")
         if not lines:
             journal.append(header)
-        records = [r for r in lines[1:] if r.get("trial", -1) < spec.trials]
+        records = finished_trials(lines, spec.trials)
     done = {r["trial"] for r in records}
     todo = [t for t in range(spec.trials) if t not in done]
     bar = _progress_bar(spec, len(done), progress)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from gpc_planner.atomic import EVAL_JOURNAL_SUFFIX
 from gpc_sim.errors import ConfigError
 
 REQUIRED = ("task", "method", "trials", "success_rate", "ci_low", "ci_high")
@@ -18,7 +19,7 @@ def load_results(paths: list[str]) -> list[dict]:
     """
     results = []
     for p in paths:
-        if str(p).endswith(".partial.jsonl"):
+        if str(p).endswith(EVAL_JOURNAL_SUFFIX):
             from gpc_planner.evaluation import summarize_journal  # heavier imports
 
             data = summarize_journal(p)
