@@ -59,7 +59,7 @@ class BridgeNode(Node):
                                                  pose_timeout=p["pose_timeout"],
                                                  action=action))
         self._lock = threading.Lock()
-        self._stop_reason: str | None = None
+        self._stop_cause: str | None = None
         self.sent = 0
         self.create_subscription(HighLevelCommand, topics.COMMAND, self._on_command, qos.STREAM)
         self.create_subscription(RigidBodies, topics.RIGID_BODIES, self._on_bodies, qos.STREAM)
@@ -111,12 +111,12 @@ class BridgeNode(Node):
         """The command for now, logging when the robot starts or stops following."""
         with self._lock:
             out = self.bridge.output(self._now())
-        if out.stopped != self._stop_reason:
-            if out.stopped is not None:
+        if out.cause != self._stop_cause:  # once per change, not at every tick
+            if out.cause is not None:
                 self.get_logger().warn(f"robot stopped: {out.stopped}")
             else:
                 self.get_logger().info("following the planner")
-            self._stop_reason = out.stopped
+            self._stop_cause = out.cause
         return out
 
     def _publish(self) -> None:

@@ -53,7 +53,18 @@ class BridgeOutput:
     arm: np.ndarray | None  # (6,) arm joint targets (rad); None: no arm target yet
     stamp: float  # s, what the command is current as of (module docstring)
     plan_id: int  # the planner iteration followed; 0 for a stop
-    stopped: str | None = None  # why the robot is stopped (None: following the planner)
+    stopped: str | None = None  # why the robot is stopped, for people (None: following)
+    # Which of the four stops this is (NO_TARGET, PLANNER_SILENT, NO_POSE, STALE_POSE): it
+    # stays the same while the stop lasts (``stopped`` carries a growing age), so a node
+    # logs a stop once, not at every tick.
+    cause: str | None = None
+
+
+# The causes of a stop (BridgeOutput.cause).
+NO_TARGET = "no_target"
+PLANNER_SILENT = "planner_silent"
+NO_POSE = "no_pose"
+STALE_POSE = "stale_pose"
 
 
 class CommandBridge:
@@ -93,18 +104,19 @@ class CommandBridge:
     def output(self, now: float) -> BridgeOutput:
         """The command for ``now``: the mapping of the newest inputs, or a stop."""
         c = self.config
-        reason = None
+        cause = reason = None
         if self._target is None:
-            reason = "no target from the planner yet"
+            cause, reason = NO_TARGET, "no target from the planner yet"
         elif now - self._target_stamp > c.command_timeout:
+            cause = PLANNER_SILENT
             reason = f"planner silent for {now - self._target_stamp:.2f} s (watchdog)"
         elif self._pose is None:
-            reason = "no torso pose yet"
+            cause, reason = NO_POSE, "no torso pose yet"
         elif now - self._pose_stamp > c.pose_timeout:
-            reason = f"torso pose {now - self._pose_stamp:.2f} s old"
-        if reason is not None:
+            cause, reason = STALE_POSE, f"torso pose {now - self._pose_stamp:.2f} s old"
+        if cause is not None:
             stamp = self._pose_stamp if math.isfinite(self._pose_stamp) else now
-            return BridgeOutput(np.zeros(3), self._arm, stamp, 0, reason)
+            return BridgeOutput(np.zeros(3), self._arm, stamp, 0, reason, cause)
         command = targets_to_command(self._target, self._pose, c.action)
         self._arm = command[ARM][:N_TARGET_ARM].copy()
         return BridgeOutput(command[BASE_VEL].copy(), self._arm.copy(),

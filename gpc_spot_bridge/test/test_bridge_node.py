@@ -12,14 +12,14 @@ from sensor_msgs.msg import JointState
 
 from gpc_msgs.msg import HighLevelCommand, LocomotionCommand
 from gpc_sim.ros import qos, topics
-from gpc_sim.ros.convert import arrays_to_pose, clock_seconds, to_stamp, yaw_quaternion
-from gpc_sim.ros.testing import NodeProcess, ProbeNode, domain_id
+from gpc_sim.ros.convert import clock_seconds, to_stamp, yaw_quaternion
+from gpc_sim.ros.testing import NodeProcess, ProbeNode, RobotStream, domain_id, mocap_frame
 from gpc_sim.spot.action import SAFE_ARM_POSE, targets_to_command
 from gpc_sim.spot.constants import JOINT_NAMES
 from gpc_sim.spot.simulation import TORSO_BODY, ChairPushSimulation
 from gpc_sim.spot.world import CHAIR_BODY
 from gpc_sim.tasks import make_task
-from mocap4r2_msgs.msg import RigidBodies, RigidBody
+from mocap4r2_msgs.msg import RigidBodies
 
 POSE = (0.5, -0.25, 0.3)  # torso x, y, yaw of the fake mocap in the real-mode tests
 TARGET = (0.8, -0.1, 0.5, *SAFE_ARM_POSE)
@@ -29,54 +29,36 @@ def wall(probe: ProbeNode) -> float:
     return clock_seconds(probe.node.get_clock())
 
 
-def mocap_frame(stamp: float, bodies: dict) -> RigidBodies:
-    frame = RigidBodies()
-    frame.header.stamp, frame.header.frame_id = to_stamp(stamp), "map"
-    for name, (pos, quat) in bodies.items():
-        frame.rigidbodies.append(RigidBody(rigid_body_name=name, pose=arrays_to_pose(pos, quat)))
-    return frame
-
-
 def test_watchdog_stops_the_robot_when_the_planner_dies(tmp_path):
     domain = domain_id()
     sim = ChairPushSimulation(make_task("spot_chair", nthread=1), 0, 0)
-    with ProbeNode(domain) as probe, \
+    poses = sim.body_poses()
+    robot = RobotStream(domain, {"spot": poses[TORSO_BODY], "chair": poses[CHAIR_BODY]},
+                        sim.joints())  # a standing robot, 50 Hz, wall-clock stamps
+    with ProbeNode(domain) as probe, robot, \
             NodeProcess("gpc_spot_bridge", "spot_bridge", "spot_bridge", {}, tmp_path,
                         domain) as bridge, \
             NodeProcess("gpc_planner", "planner_node", "gpc_planner",
                         {"rollouts": 8, "horizon": 1.0, "threads": 1}, tmp_path,
                         domain) as planner:
-        bodies = probe.node.create_publisher(RigidBodies, topics.RIGID_BODIES, qos.STREAM)
-        joints = probe.node.create_publisher(JointState, topics.JOINT_STATES, qos.STREAM)
-        out: list[LocomotionCommand] = []
-        probe.node.create_subscription(LocomotionCommand, topics.LOCOMOTION_COMMAND, out.append,
-                                       qos.STREAM)
-
-        def publish():  # a standing robot, 50 Hz, wall-clock stamps
-            t = wall(probe)
-            names, q, v = sim.joints()
-            js = JointState(name=list(names), position=q.tolist(), velocity=v.tolist())
-            js.header.stamp = to_stamp(t)
-            joints.publish(js)
-            poses = sim.body_poses()
-            bodies.publish(mocap_frame(t, {"spot": poses[TORSO_BODY],
-                                           "chair": poses[CHAIR_BODY]}))
-
-        probe.spin_until(lambda: out and out[-1].plan_id >= 2, 60.0,
-                         "commands that follow the planner", every=publish)
+        out: list[tuple[float, LocomotionCommand]] = []  # (arrival, message)
+        probe.node.create_subscription(LocomotionCommand, topics.LOCOMOTION_COMMAND,
+                                       lambda m: out.append((wall(probe), m)), qos.STREAM)
+        probe.spin_until(lambda: out and out[-1][1].plan_id >= 2, 60.0,
+                         "commands that follow the planner")
         planner.stop(signal.SIGKILL)  # dies without a word
         killed = wall(probe)
         out.clear()
-        probe.spin_until(lambda: out and out[-1].plan_id == 0, 5.0, "the watchdog's stop",
-                         every=publish)
-        stopped_after = wall(probe) - killed
+        probe.spin_until(lambda: out and out[-1][1].plan_id == 0, 5.0, "the watchdog's stop")
+        stopped_after = out[-1][0] - killed
         assert stopped_after < 0.5 + 0.5  # command_timeout + delivery
-        last = out[-1]
+        last = out[-1][1]
         assert (last.vx, last.vy, last.yaw_rate) == (0.0, 0.0, 0.0)
-        assert "planner silent" in bridge.output()
-        probe.spin_for(0.5)
-        assert all(m.plan_id == 0 and m.vx == 0.0 for m in out[-5:])
+        probe.spin_for(1.0)
+        assert all(m.plan_id == 0 and m.vx == 0.0 for _, m in out[-5:])
         assert bridge.alive()
+        # The stop is logged once, not at every one of the 20 ticks a second since.
+        assert bridge.output().count("planner silent") == 1
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,12 @@ private context. Nothing here is used at run time.
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import yaml
@@ -138,3 +139,84 @@ class ProbeNode:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+Pose = tuple[Sequence[float], Sequence[float]]  # position (3,), quaternion (w, x, y, z)
+
+
+def mocap_frame(stamp: float, bodies: Mapping[str, Pose]):
+    """A ``RigidBodies`` frame in ``map`` at ``stamp`` (s) with the named bodies' poses."""
+    from gpc_sim.ros.convert import arrays_to_pose, to_stamp
+    from mocap4r2_msgs.msg import RigidBodies, RigidBody
+
+    frame = RigidBodies()
+    frame.header.stamp, frame.header.frame_id = to_stamp(stamp), "map"
+    for name, (pos, quat) in bodies.items():
+        frame.rigidbodies.append(RigidBody(rigid_body_name=name, pose=arrays_to_pose(
+            [float(v) for v in pos], [float(v) for v in quat])))
+    return frame
+
+
+class RobotStream:
+    """A standing robot's mocap frames and joint states, published from a process of its own.
+
+    ``rate`` times a second, stamped with the wall clock, until the ``with`` block ends. Why a
+    process: rclpy keeps the GIL inside ``publish``, and Fast DDS's shared-memory transport can
+    block a publish to a reader whose process was killed (a health check of the dead port,
+    up to about a second per writer; 3 s measured here). A test that streamed from its own
+    process would then stop hearing the nodes as well, and time its own stall. On a robot the
+    mocap system and the command receiver are separate too.
+    """
+
+    def __init__(self, domain: int, bodies: Mapping[str, Pose],
+                 joints: tuple[Sequence[str], Sequence[float], Sequence[float]],
+                 rate: float = 50.0) -> None:
+        ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no rclpy state
+        self._stop = ctx.Event()
+        bodies = {k: ([float(v) for v in p], [float(v) for v in q]) for k, (p, q) in
+                  bodies.items()}
+        names, q, v = joints
+        joints = (list(names), [float(x) for x in q], [float(x) for x in v])
+        self._proc = ctx.Process(target=_stream, args=(domain, bodies, joints, rate, self._stop),
+                                 daemon=True)
+
+    def __enter__(self) -> RobotStream:
+        self._proc.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._proc.join(timeout=10.0)
+        if self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join()
+
+
+def _stream(domain: int, bodies: dict, joints: tuple, rate: float, stop) -> None:
+    """RobotStream's process: publish until ``stop`` is set."""
+    import rclpy
+    from rclpy.signals import SignalHandlerOptions
+    from sensor_msgs.msg import JointState
+
+    from gpc_sim.ros import qos, topics
+    from gpc_sim.ros.convert import clock_seconds, to_stamp
+    from mocap4r2_msgs.msg import RigidBodies
+
+    os.environ.update(ros_env(domain))
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=domain, args=[],
+               signal_handler_options=SignalHandlerOptions.NO)
+    node = rclpy.create_node("gpc_test_robot_stream", context=context)
+    bodies_pub = node.create_publisher(RigidBodies, topics.RIGID_BODIES, qos.STREAM)
+    joints_pub = node.create_publisher(JointState, topics.JOINT_STATES, qos.STREAM)
+    names, q, v = joints
+    try:
+        while not stop.wait(1.0 / rate):
+            t = clock_seconds(node.get_clock())
+            msg = JointState(name=names, position=q, velocity=v)
+            msg.header.stamp = to_stamp(t)
+            joints_pub.publish(msg)
+            bodies_pub.publish(mocap_frame(t, bodies))
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown(context=context)

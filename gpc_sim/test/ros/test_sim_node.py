@@ -25,11 +25,14 @@ class Listener:
         self.joints: list[JointState] = []
         self.clock: list[float] = []
         n = probe.node
+        # The clock first: rclpy's executor serves ready subscriptions in the order they were
+        # made, and the sim publishes a step's clock just before its frame; when both wait
+        # (a loaded machine), the frame must not be read against the previous step's clock.
+        n.create_subscription(Clock, topics.CLOCK, lambda m: self.clock.append(
+            to_seconds(m.clock)), qos.STREAM)
         n.create_subscription(SimStatus, topics.SIM_STATUS, self.status.append, qos.RELIABLE)
         n.create_subscription(RigidBodies, topics.RIGID_BODIES, self._on_frame, qos.STREAM)
         n.create_subscription(JointState, topics.JOINT_STATES, self.joints.append, qos.STREAM)
-        n.create_subscription(Clock, topics.CLOCK, lambda m: self.clock.append(
-            to_seconds(m.clock)), qos.STREAM)
         self.lags: list[float] = []  # newest clock seen - stamp, at each frame's arrival
 
     def _on_frame(self, msg: RigidBodies) -> None:
@@ -87,7 +90,9 @@ def test_reset_and_pause_services(realtime):
 def test_lockstep_steps_once_per_answered_frame_and_times_out_without(tmp_path):
     domain = domain_id()
     record = tmp_path / "episode.npz"
-    params = {"lockstep": True, "lockstep_timeout": 0.3, "lockstep_start_timeout": 30.0,
+    # The wait per frame is long enough that a loaded machine (CI: 2 cores, this process
+    # answering from Python) never runs it out while the test answers: 0.3 s did once.
+    params = {"lockstep": True, "lockstep_timeout": 2.0, "lockstep_start_timeout": 30.0,
               "status_rate": 50.0, "record": str(record)}
     with ProbeNode(domain) as probe, NodeProcess("gpc_sim", "sim_node", "gpc_sim", params,
                                                  tmp_path, domain) as sim:
