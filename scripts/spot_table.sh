@@ -2,10 +2,10 @@
 # The Spot chair-push baselines of the paper's Table II: CEM and MPPI at the paper's settings
 # (32 rollouts, 4 s horizon, 5 Hz, 2,500 steps of 0.02 s), the 3 s horizon ablation, and
 # the task variant with the obstacle-avoidance cost; 50 trials each, seed 0.
-# One trial is ~250 plans of 32 rollouts x 4 s: ~12 min of one core of the 2-core dev
-# machine, so the six rows are ~60 core-hours; run it on a many-core machine. Each run
-# resumes from its journal if interrupted. `--status` only prints the table of what has
-# finished so far (journals of runs still going are marked "k of 50 (in progress)").
+# One trial is ~250 plans of 32 rollouts x 4 s: ~10 min of one core of the 2-core dev
+# machine (581-588 s mean over the first two rows), so the six rows are ~50 core-hours;
+# run it on a many-core machine. Each run resumes from its journal if interrupted.
+# `--status` only prints the table of what has finished so far (journals of runs still going are marked "k of 50 (in progress)").
 # Usage: bash scripts/spot_table.sh [--status] [OUT_DIR]   (default results/spot)
 #        WORKERS=N (default: all cores, one trial per core)
 set -euo pipefail
