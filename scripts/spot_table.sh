@@ -5,7 +5,8 @@
 # One trial is ~250 plans of 32 rollouts x 4 s: ~10 min of one core of the 2-core dev
 # machine (581-588 s mean over the first two rows), so the six rows are ~50 core-hours;
 # run it on a many-core machine. Each run resumes from its journal if interrupted.
-# `--status` only prints the table of what has finished so far (journals of runs still going are marked "k of 50 (in progress)").
+# `--status` only prints the table of what has finished so far (journals of runs still
+# going are marked "k of 50 (in progress)").
 # Usage: bash scripts/spot_table.sh [--status] [OUT_DIR]   (default results/spot)
 #        WORKERS=N (default: all cores, one trial per core)
 set -euo pipefail
