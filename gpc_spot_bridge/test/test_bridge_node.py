@@ -3,6 +3,7 @@ mode it drives a fake Spot (a real gRPC server with TLS from a test CA on 127.0.
 the unmodified bosdyn-client, re-sending at >= 10 Hz, surviving a lost link, and handing the
 robot back (stop, sit, power off, lease returned) when it is stopped."""
 
+import re
 import signal
 
 import numpy as np
@@ -29,6 +30,14 @@ def wall(probe: ProbeNode) -> float:
     return clock_seconds(probe.node.get_clock())
 
 
+def stop_decided(log: str) -> float:
+    """The wall-clock stamp (s) of the bridge's first stop after it last followed the
+    planner, from its log lines ``[WARN] [<stamp>] [spot_bridge]: robot stopped: ...``."""
+    lines = re.findall(r"^\[\w+\] \[(\d+\.\d+)\] \[spot_bridge\]: (.*)$", log, re.MULTILINE)
+    last_follow = max(i for i, (_, text) in enumerate(lines) if text == "following the planner")
+    return next(float(t) for t, text in lines[last_follow:] if text.startswith("robot stopped:"))
+
+
 def test_watchdog_stops_the_robot_when_the_planner_dies(tmp_path):
     domain = domain_id()
     sim = ChairPushSimulation(make_task("spot_chair", nthread=1), 0, 0)
@@ -50,8 +59,13 @@ def test_watchdog_stops_the_robot_when_the_planner_dies(tmp_path):
         killed = wall(probe)
         out.clear()
         probe.spin_until(lambda: out and out[-1][1].plan_id == 0, 5.0, "the watchdog's stop")
-        stopped_after = out[-1][0] - killed
-        assert stopped_after < 0.5 + 0.5  # command_timeout + delivery
+        seen_after = out[-1][0] - killed
+        # When the bridge decided, by its own clock (the log line's stamp): the watchdog's
+        # latency, apart from DDS delivery to this probe, which a loaded machine can delay
+        # (the stop still had to arrive above, and the robot's last command expires anyway).
+        decided_after = stop_decided(bridge.output()) - killed
+        assert decided_after < 0.5 + 0.5, (  # command_timeout + a tick and scheduling
+            f"stop decided {decided_after:.2f} s and seen {seen_after:.2f} s after the kill")
         last = out[-1][1]
         assert (last.vx, last.vy, last.yaw_rate) == (0.0, 0.0, 0.0)
         probe.spin_for(1.0)

@@ -6,6 +6,11 @@ node's own ``shutdown`` (threads, a robot's lease) runs before the context goes 
 rclpy's own handlers catch both signals (SignalHandlerOptions.ALL, the default); a Python
 handler would not do: the main thread sits in the executor's wait, where Python-level
 handlers do not run (an early version replaced SIGTERM's that way and the node ignored it).
+
+rclpy's handler can wake the executor before the context is marked shut down; the executor
+then sees a live context and waits again, and a node with no timer of its own (the bridge
+in real mode) waited forever: 8 of 60 SIGTERMs hung a timer-less node here. A no-op timer
+(``SHUTDOWN_CHECK_PERIOD``) bounds that wait, so a shutdown is noticed within a period.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import sys
 from collections.abc import Callable
 
 EXIT_CONFIG = 2
+SHUTDOWN_CHECK_PERIOD = 0.2  # s: the longest the executor waits before it checks the context
 
 
 def run_node(make_node: Callable[[], object], args: list[str] | None = None) -> int:
@@ -45,6 +51,7 @@ def run_node(make_node: Callable[[], object], args: list[str] | None = None) -> 
             return 0  # stopped while starting
         executor = None
         try:
+            node.create_timer(SHUTDOWN_CHECK_PERIOD, lambda: None)  # see the module docstring
             executor = MultiThreadedExecutor(num_threads=4)
             executor.add_node(node)
             executor.spin()

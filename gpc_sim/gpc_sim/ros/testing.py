@@ -30,7 +30,7 @@ def domain_id() -> int:
 
 def ros_env(domain: int) -> dict[str, str]:
     return dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST",
-                ROS_DOMAIN_ID=str(domain), PYTHONUNBUFFERED="1")
+                ROS_DOMAIN_ID=str(domain), PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1")
 
 
 def find_node(package: str, executable: str) -> str:
@@ -65,14 +65,20 @@ class NodeProcess:
         return self.proc.poll() is None
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 20.0) -> int:
-        """Send ``sig`` and wait for the exit code (SIGKILL after ``timeout``)."""
+        """Send ``sig`` and wait for the exit code. A node still running after ``timeout``
+        gets SIGABRT (faulthandler, on in ``ros_env``, writes every thread's stack to the
+        log: where it hung), then SIGKILL."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                self.proc.send_signal(signal.SIGABRT)
+                try:
+                    self.proc.wait(timeout=5.0)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
         return self.proc.returncode
 
     def __enter__(self) -> NodeProcess:

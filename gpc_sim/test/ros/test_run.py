@@ -3,10 +3,14 @@
 The signal itself is stood in for by what rclpy's handler does with it: shut the default
 context down. Each test runs that at a moment a real SIGTERM hit in CI: after the node is
 built but before the executor is (RCLError from the executor's guard condition), and while
-the node is being built.
+the node is being built; and after the executor's wake-up was lost (rclpy's handler can wake
+it before the context is marked down: a node with no timer then waited forever).
 """
 
 from __future__ import annotations
+
+import threading
+import time
 
 import pytest
 
@@ -70,3 +74,27 @@ def test_a_bad_configuration_exits_2_with_one_line(capsys):
 
     assert run_node(make, ARGS) == EXIT_CONFIG
     assert "cannot start: parameter 'x' must be positive" in capsys.readouterr().err
+
+
+def test_a_shutdown_whose_wake_up_is_lost_still_ends_the_spin(monkeypatch):
+    """A node with no timer (the bridge in real mode): the context goes down while the
+    executor waits, and nothing wakes it (the race stood in for by a wake that does nothing).
+    Without run_node's periodic check this waited forever (8 of 60 SIGTERMs hung)."""
+    import rclpy.executors
+
+    _Node.shut = False
+    monkeypatch.setattr(rclpy.executors.Executor, "wake", lambda self: None)
+
+    def make():
+        node = _Node()
+        threading.Timer(0.5, rclpy.shutdown).start()  # while the executor waits
+        return node
+
+    result: list[int] = []
+    runner = threading.Thread(target=lambda: result.append(run_node(make, ARGS)), daemon=True)
+    start = time.monotonic()
+    runner.start()
+    runner.join(timeout=10.0)
+    assert not runner.is_alive(), "run_node still spinning 10 s after its context went down"
+    assert result == [0] and _Node.shut
+    assert time.monotonic() - start < 5.0
