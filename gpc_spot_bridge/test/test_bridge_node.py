@@ -38,6 +38,13 @@ def stop_decided(log: str) -> float:
     return next(float(t) for t, text in lines[last_follow:] if text.startswith("robot stopped:"))
 
 
+def sends_since_moving(fake: FakeSpot) -> list[tuple[float, dict]]:
+    """The fake's velocity commands ``(arrival, details)`` from the first that moved on."""
+    sends = [(t, d) for t, kind, d in fake.events if kind == "velocity"]
+    first = next((i for i, (_, d) in enumerate(sends) if d["vx"] != 0.0), len(sends))
+    return sends[first:]
+
+
 def test_watchdog_stops_the_robot_when_the_planner_dies(tmp_path):
     domain = domain_id()
     sim = ChairPushSimulation(make_task("spot_chair", nthread=1), 0, 0)
@@ -104,21 +111,27 @@ def test_real_mode_drives_a_fake_spot_and_hands_it_back(tmp_path, tls):
                 cmd.arm_joints = list(TARGET[3:])
                 commands.publish(cmd)
 
-            probe.spin_until(lambda: len([v for v in fake.of("velocity") if v["vx"] != 0.0])
-                             >= 20, 60.0, "20 velocity commands", every=publish)
+            probe.spin_until(lambda: len(sends_since_moving(fake)) >= 40, 60.0,
+                             "40 velocity commands since the robot followed", every=publish)
             kinds = fake.kinds()
             for step in ("auth", "lease_acquire", "estop_register", "power_on", "stand"):
                 assert step in kinds, f"{step} missing from {kinds}"
             assert kinds.index("lease_acquire") < kinds.index("power_on") < kinds.index("stand")
-            moving = [e for e in fake.events if e[1] == "velocity" and e[2]["vx"] != 0.0]
-            rate = (len(moving) - 1) / (moving[-1][0] - moving[0][0])
-            assert rate >= 10.0
+            # The re-send rate: every velocity command counts, a stop too (a late target or
+            # mocap frame rightly makes the bridge send stops); 40 of them, 2 s at 20 Hz.
+            sends = sends_since_moving(fake)
+            intervals = np.diff([t for t, _ in sends])
+            rate = len(intervals) / (sends[-1][0] - sends[0][0])
+            stops = sum(v["vx"] == 0.0 for _, v in sends)
+            assert rate >= 10.0, (f"re-sent at {rate:.1f} Hz, {stops} stops among {len(sends)}: "
+                                  f"intervals {np.round(intervals, 3).tolist()}")
+            moving = [v for _, v in sends if v["vx"] != 0.0]
             probe.spin_until(lambda: joints, 10.0, "the robot's joint states")
             assert list(joints[-1].name) == list(JOINT_NAMES)  # the sim's names
             np.testing.assert_allclose(joints[-1].position,
                                        [0.1 * (i + 1) for i in range(len(JOINT_NAMES))])
             expected = targets_to_command(np.array(TARGET), np.array(POSE))
-            v = moving[-1][2]
+            v = moving[-1]
             assert (v["vx"], v["vy"], v["yaw_rate"]) == pytest.approx(tuple(expected[0:3]))
             np.testing.assert_allclose(fake.of("arm")[-1]["joints"], expected[3:9])
 

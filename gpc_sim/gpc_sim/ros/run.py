@@ -11,6 +11,10 @@ rclpy's handler can wake the executor before the context is marked shut down; th
 then sees a live context and waits again, and a node with no timer of its own (the bridge
 in real mode) waited forever: 8 of 60 SIGTERMs hung a timer-less node here. A no-op timer
 (``SHUTDOWN_CHECK_PERIOD``) bounds that wait, so a shutdown is noticed within a period.
+
+The executor is ``PoolExecutor`` (``gpc_sim.ros.executor``): rclpy's MultiThreadedExecutor
+without its busy loop, which in every node with a thread of its own (the planner's planning
+thread, the bridge's Spot loop) kept a core busy and starved the node's callbacks.
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ SHUTDOWN_CHECK_PERIOD = 0.2  # s: the longest the executor waits before it check
 
 
 def run_node(make_node: Callable[[], object], args: list[str] | None = None) -> int:
-    """Create ``make_node()`` under rclpy, spin it multi-threaded until shutdown."""
+    """Create ``make_node()`` under rclpy, spin it on a thread pool until shutdown."""
     import rclpy
-    from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+    from rclpy.executors import ExternalShutdownException
 
     from gpc_sim.errors import ConfigError
+    from gpc_sim.ros.executor import PoolExecutor
 
     name = getattr(make_node, "NAME", getattr(make_node, "__name__", "node"))
     try:
@@ -52,7 +57,7 @@ def run_node(make_node: Callable[[], object], args: list[str] | None = None) -> 
         executor = None
         try:
             node.create_timer(SHUTDOWN_CHECK_PERIOD, lambda: None)  # see the module docstring
-            executor = MultiThreadedExecutor(num_threads=4)
+            executor = PoolExecutor(num_threads=4)
             executor.add_node(node)
             executor.spin()
         except (KeyboardInterrupt, ExternalShutdownException):
