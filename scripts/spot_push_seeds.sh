@@ -3,7 +3,7 @@
 # --headless --duration 60 seed:=S` for S = 0..4 (trial 0 of each seed, CEM from
 # config/spot_push.yaml), then a table of the chair's start and final distance to the goal.
 # Run folders (logs, states, pictures) in runs/spot_push_seeds/seedS; the summaries are
-# copied to results/spot/launch/. A finished seed is not run again. ~10-14 min a seed on 2 cores.
+# copied to results/spot/launch/. A finished seed is not run again. 3-4.5 min a seed on 2 cores.
 # Usage: bash scripts/spot_push_seeds.sh [extra gpc launch arguments, e.g. method:=mppi]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -172,7 +172,10 @@ class PlannerNode(Node):
         if problem:
             self.get_logger().warn(problem, throttle_duration_sec=2.0)
         if not answer_later:
-            self._publish_command(max(self._now(), stamp))
+            # Synchronous: the answer is the plan read at the frame's own time. Read at "now",
+            # a late duplicate of the previous frame, taken after the clock had moved on,
+            # answered the next frame from the old plan (a lock-stepped run diverged so).
+            self._publish_command(stamp if self.p["synchronous"] else max(self._now(), stamp))
 
     def _on_tick(self) -> None:
         """Without frames nothing would wake the planning thread: wake it to hold."""

@@ -2,14 +2,16 @@
 state with a clear status (a separate process; the test plays the mocap and the robot)."""
 
 import math
+import time
 
 import numpy as np
 import pytest
+from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 
 from gpc_msgs.msg import HighLevelCommand, PlannerStatus
 from gpc_sim.ros import qos, topics
-from gpc_sim.ros.convert import arrays_to_pose, clock_seconds, to_stamp
+from gpc_sim.ros.convert import arrays_to_pose, clock_seconds, to_seconds, to_stamp
 from gpc_sim.ros.testing import NodeProcess, ProbeNode, domain_id
 from gpc_sim.spot.simulation import TORSO_BODY, ChairPushSimulation
 from gpc_sim.spot.world import CHAIR_BODY
@@ -83,6 +85,41 @@ def test_plans_then_holds_on_stale_mocap_then_resumes(setup):
     probe.spin_until(lambda: statuses[-1].state == "running", 30.0, "running again",
                      every=robot.publish)
     assert planner.alive()
+
+
+def test_lockstep_answers_a_late_frame_at_its_own_time(tmp_path):
+    """Lock-step: a late duplicate of a frame, taken after /clock moved on, is answered with
+    the plan read at the frame's own time. Answered at "now", it answered the next frame
+    from the old plan: the main job (seed 0) diverged so 36 s in, under a slow executor."""
+    domain = domain_id()
+    params = {**FAST, "synchronous": True, "use_sim_time": True}
+    with ProbeNode(domain) as probe, NodeProcess("gpc_planner", "planner_node", "gpc_planner",
+                                                 params, tmp_path, domain) as planner:
+        commands: list[HighLevelCommand] = []
+        probe.node.create_subscription(HighLevelCommand, topics.COMMAND, commands.append,
+                                       qos.STREAM)
+        clock = probe.node.create_publisher(Clock, topics.CLOCK, qos.RELIABLE)
+        robot = Robot(probe)
+        clock_time, frame_time = [10.0], [10.0]
+        robot.now = lambda: frame_time[0]
+
+        def tick(frame: bool = True) -> None:
+            clock.publish(Clock(clock=to_stamp(clock_time[0])))
+            if frame:
+                robot.publish()
+
+        stamps = lambda: [to_seconds(c.header.stamp) for c in commands]  # noqa: E731
+        probe.spin_until(lambda: any(t >= 10.0 for t in stamps()), 60.0,
+                         "the first plan's answer", every=tick)
+        clock_time[0] = 10.04  # the clock moves on ...
+        end = time.monotonic() + 1.0
+        probe.spin_until(lambda: time.monotonic() > end, 5.0, "the new clock",
+                         every=lambda: tick(frame=False))
+        frame_time[0] = 10.02  # ... and a frame before it arrives late (not due: plans at 5 Hz)
+        commands.clear()
+        probe.spin_until(lambda: commands, 10.0, "the answer to the late frame", every=tick)
+        assert stamps()[0] == pytest.approx(10.02, abs=1e-9), stamps()
+        assert planner.alive()
 
 
 def test_nan_mocap_is_refused_and_held_not_a_crash(setup):

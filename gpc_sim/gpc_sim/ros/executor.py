@@ -4,11 +4,12 @@ Why not the stock one: rclpy 9.1 (Kilted, the wheels this project pins) yields, 
 waits, every handler that has not started yet, and MultiThreadedExecutor submits what it is
 yielded to its thread pool. A handler waiting in the pool's queue is therefore yielded and
 submitted again at every turn, with no wait between turns: the spinning thread holds the
-GIL in a tight loop while the pool's workers need it to start anything (rclpy issue 1452,
-fixed upstream after this release). Measured here: the Spot bridge in real mode used a
-whole core, the 20 Hz loop that feeds Spot its commands stalled for up to 1.5 s at a time
-(``Event.wait(0.05)`` returning after 1.5 s), and the watchdog saw the planner "silent"
-while its targets were arriving; CI caught it as commands re-sent at 4.9 Hz.
+GIL in a tight loop while the pool's workers, and the node's own threads, need it (rclpy
+issue 1452, fixed upstream after this release). Measured here: the Spot bridge in real
+mode used a whole core, the 20 Hz loop that feeds Spot its commands stalled for up to 1.5 s
+at a time (``Event.wait(0.05)`` returning after 1.5 s), and the watchdog saw the planner
+"silent" while its targets were arriving (CI caught it as commands re-sent at 4.9 Hz); the
+lock-stepped main job ran 4 s of sim time in 132 s of wall (17 s with this executor).
 
 This executor submits each handler once. When the one yielded has been submitted but no
 worker has taken it yet, the spinning thread waits (GIL released) until a worker does,
