@@ -40,7 +40,6 @@ class PoolExecutor(MultiThreadedExecutor):
     def __init__(self, num_threads: int, **kwargs: Any) -> None:
         super().__init__(num_threads=num_threads, **kwargs)
         self._queued: dict[Any, threading.Event] = {}  # submitted, not started: its start
-        self.submitted = 0  # handlers given to the pool (for tests and diagnostics)
 
     def _spin_once_impl(self, timeout_sec: float | None = None,
                         wait_condition: Callable[[], bool] = lambda: False) -> None:
@@ -56,7 +55,6 @@ class PoolExecutor(MultiThreadedExecutor):
         started = threading.Event()
         self._queued[handler] = started
         self._executor.submit(self._start, handler, started)
-        self.submitted += 1
         self._futures.append(handler)
         for future in self._futures[:]:  # as MultiThreadedExecutor: surface errors
             if future.done():

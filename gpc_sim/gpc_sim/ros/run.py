@@ -13,8 +13,9 @@ in real mode) waited forever: 8 of 60 SIGTERMs hung a timer-less node here. A no
 (``SHUTDOWN_CHECK_PERIOD``) bounds that wait, so a shutdown is noticed within a period.
 
 The executor is ``PoolExecutor`` (``gpc_sim.ros.executor``): rclpy's MultiThreadedExecutor
-without its busy loop, which in every node with a thread of its own (the planner's planning
-thread, the bridge's Spot loop) kept a core busy and starved the node's callbacks.
+without its busy loop, which fought the pool's workers and the node's own threads (the
+planner's planning thread, the bridge's Spot loop) for the GIL, kept up to a core busy and
+starved the node's callbacks.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
 from std_msgs.msg import Float64  # noqa: E402
 
 from gpc_sim.ros.executor import PoolExecutor  # noqa: E402
-from gpc_sim.ros.testing import domain_id  # noqa: E402
+from gpc_sim.ros.testing import ProbeNode, domain_id  # noqa: E402
 
 RATE = 50.0  # Hz per topic, the mocap's and the planner's rate
 MEASURE = 3.0  # s
@@ -35,16 +35,14 @@ def thread_cpu(native_id: int) -> float:
 
 
 @pytest.fixture
-def context():
-    ctx = rclpy.context.Context()
-    rclpy.init(context=ctx, domain_id=domain_id(), args=[])
-    yield ctx
-    rclpy.try_shutdown(context=ctx)
+def probe():
+    with ProbeNode(domain_id(), "gpc_test_executor_talker") as p:  # publishes, never spun
+        yield p
 
 
-def test_the_spinning_thread_idles_while_another_thread_wants_the_gil(context):
+def test_the_spinning_thread_idles_while_another_thread_wants_the_gil(probe):
     qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
-    node = rclpy.create_node("gpc_test_executor", context=context)
+    node = rclpy.create_node("gpc_test_executor", context=probe.context)
     received = [0]
 
     def on_message(_msg: Float64) -> None:
@@ -52,8 +50,7 @@ def test_the_spinning_thread_idles_while_another_thread_wants_the_gil(context):
 
     for topic in ("a", "b"):
         node.create_subscription(Float64, topic, on_message, qos)
-    talker = rclpy.create_node("gpc_test_executor_talker", context=context)
-    publishers = [talker.create_publisher(Float64, topic, qos) for topic in ("a", "b")]
+    publishers = [probe.node.create_publisher(Float64, topic, qos) for topic in ("a", "b")]
     done = threading.Event()
 
     def publish() -> None:
@@ -65,7 +62,7 @@ def test_the_spinning_thread_idles_while_another_thread_wants_the_gil(context):
         while not done.wait(0.001):
             sum(range(1000))
 
-    executor = PoolExecutor(num_threads=4, context=context)
+    executor = PoolExecutor(num_threads=4, context=probe.context)
     executor.add_node(node)
     spinner_id: list[int] = []
 
@@ -90,6 +87,5 @@ def test_the_spinning_thread_idles_while_another_thread_wants_the_gil(context):
         done.set()
         executor.shutdown(timeout_sec=2.0)
         node.destroy_node()
-        talker.destroy_node()
     assert cpu < 0.5, f"the spinning thread used {100 * cpu:.0f} % of a core"
     assert rate > 0.8 * 2 * RATE, f"{rate:.0f} of {2 * RATE:.0f} messages/s handled"
