@@ -20,7 +20,9 @@ starved the node's callbacks.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Callable
 
 EXIT_CONFIG = 2
@@ -29,6 +31,26 @@ SHUTDOWN_CHECK_PERIOD = 0.2  # s: the longest the executor waits before it check
 
 def run_node(make_node: Callable[[], object], args: list[str] | None = None) -> int:
     """Create ``make_node()`` under rclpy, spin it on a thread pool until shutdown."""
+    # rclpy's SIGINT handler shuts the context down and then calls the Python handler it
+    # found, whose KeyboardInterrupt could land after the spin had already ended on the
+    # shutdown: in the node's own shutdown (the bridge handing Spot back) or rclpy's, and
+    # the node died by SIGINT (4 of 9 SIGINTs to the sim node in one series here). Under
+    # rclpy's handler, a Python handler that does nothing makes SIGINT end the node as
+    # SIGTERM does: through the context only. Signal handlers exist in the main thread only.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, _no_keyboard_interrupt) if in_main else None
+    try:
+        return _run_node(make_node, args)
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _no_keyboard_interrupt(signum: int, frame: object) -> None:
+    """SIGINT's Python half under rclpy's handler: nothing (see ``run_node``)."""
+
+
+def _run_node(make_node: Callable[[], object], args: list[str] | None) -> int:
     import rclpy
     from rclpy.executors import ExternalShutdownException
 

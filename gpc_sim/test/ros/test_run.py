@@ -9,6 +9,8 @@ it before the context is marked down: a node with no timer then waited forever).
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 
@@ -98,3 +100,30 @@ def test_a_shutdown_whose_wake_up_is_lost_still_ends_the_spin(monkeypatch):
     assert not runner.is_alive(), "run_node still spinning 10 s after its context went down"
     assert result == [0] and _Node.shut
     assert time.monotonic() - start < 5.0
+
+
+def test_a_sigint_after_the_spin_ended_does_not_interrupt_the_clean_up():
+    """rclpy's SIGINT handler shuts the context down and also raises KeyboardInterrupt; the
+    latter could land after the spin had ended (here: in the node's own shutdown, where the
+    bridge hands Spot back) and the node died by SIGINT, its clean-up cut short."""
+    before = signal.getsignal(signal.SIGINT)
+
+    class _Handing(_Node):
+        def shutdown(self) -> None:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # where the KeyboardInterrupt landed
+            _Node.shut = True
+
+    _Node.shut = False
+
+    def make():
+        node = _Handing()
+        threading.Timer(0.3, rclpy.shutdown).start()  # the spin ends on the shutdown
+        return node
+
+    try:
+        result = run_node(make, ARGS)
+    except KeyboardInterrupt:
+        pytest.fail("a KeyboardInterrupt escaped run_node's clean-up")
+    assert result == 0 and _Node.shut
+    assert signal.getsignal(signal.SIGINT) is before  # the caller's handler is back
