@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gpc_sim.errors import ConfigError
+from gpc_sim.ros.sim_params import SIM_PARAMETERS
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,19 @@ def parse_bool(name: str, value: str) -> bool:
     raise ConfigError(f"launch argument {name}:={value!r} is not true or false")
 
 
-def _number(name: str, value: str, kind: type) -> int | float:
+def _sim_number(name: str, value: str) -> int | float:
+    """A number for the sim's parameter ``name``, checked against that parameter's type and
+    range (the one table, ``sim_params``): no NaN durations, no seeds that do not fit."""
+    spec = next(s for s in SIM_PARAMETERS if s.name == name)
+    kind = type(spec.default)
     try:
         number = kind(value)
     except ValueError:
-        raise ConfigError(f"launch argument {name}:={value!r} is not a {kind.__name__}") from None
-    if number < 0:
-        raise ConfigError(f"launch argument {name}:={value!r} must not be negative")
+        raise ConfigError(f"launch argument {name}:={value!r} is not "
+                          f"{'an integer' if kind is int else 'a number'}") from None
+    problem = spec.check(number)
+    if problem is not None:
+        raise ConfigError(f"launch argument {name}:={value!r}: {problem.split(': ', 1)[1]}")
     return number
 
 
@@ -111,9 +118,9 @@ def spot_push_nodes(args: dict[str, str], rviz_config: str = "") -> list[NodeLau
     nodes = []
     if use_sim:
         sim = {"use_sim_time": False, "lockstep": lockstep}  # the sim is the clock
-        for key, kind in (("seed", int), ("trial", int), ("duration", float)):
+        for key in ("seed", "trial", "duration"):
             if args[key] != "":
-                sim[key] = _number(key, args[key], kind)
+                sim[key] = _sim_number(key, args[key])
         nodes.append(NodeLaunch("gpc_sim", "sim_node", "gpc_sim", sim))
     nodes.append(NodeLaunch("gpc_spot_bridge", "spot_bridge", "spot_bridge",
                             {"use_sim_time": sim_time, "mode": "sim" if use_sim else "real"}))

@@ -25,6 +25,10 @@ import numpy as np
 from gpc_planner.planner import PlanResult, SamplingPlanner
 
 
+class NonFinitePlanError(ValueError):
+    """A planning step produced NaN or inf; the robot holds instead of executing it."""
+
+
 @dataclass(frozen=True)
 class ActivePlan:
     """The plan in force: knots (K, m) starting at ``start`` (s, the state's time)."""
@@ -71,6 +75,8 @@ class OnlinePlanner:
 
         A plan whose wall time exceeds the replanning period is a deadline miss: the robot
         went on executing the previous plan meanwhile, which is what ``target_at`` did.
+        A plan with a non-finite number is never put in force: the robot holds at ``state``
+        instead and ``NonFinitePlanError`` says so.
         """
         result = self.planner.plan(state, stamp)
         self.iterations += 1
@@ -78,8 +84,18 @@ class OnlinePlanner:
             self.deadline_misses += 1
         self._times.append(result.plan_time)
         self.last = result
+        if not np.all(np.isfinite(result.knots)):
+            self.hold(state, stamp)
+            raise NonFinitePlanError(f"plan {self.iterations} has non-finite knots; holding")
         self.active = ActivePlan(result.knots.copy(), stamp, self.iterations)
         return result
+
+    def plan_age(self, time: float) -> float:
+        """Seconds by ``time`` since the state the plan in force started from (0 while
+        holding or before any plan: nothing is being executed that could run stale)."""
+        if self.active is None or self.active.holding:
+            return 0.0
+        return max(0.0, time - self.active.start)
 
     def hold(self, state: np.ndarray, stamp: float) -> ActivePlan:
         """Replace the plan by the nominal action at ``state`` (stand still, arm held)."""

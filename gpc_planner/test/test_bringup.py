@@ -37,8 +37,13 @@ def test_real_robot_graph_has_no_sim_and_a_real_bridge():
 @pytest.mark.parametrize("given,match", [
     ({"use_sim": "maybe"}, "not true or false"),
     ({"lockstep": "true", "use_sim": "false"}, "needs the simulation"),
-    ({"trial": "-1"}, "must not be negative"),
-    ({"duration": "long"}, "not a float"),
+    ({"trial": "-1"}, r"-1 is outside \[0, 2147483647\]"),
+    ({"seed": "100000000000000000000000"}, "is outside"),
+    ({"seed": "1e23"}, "not an integer"),
+    ({"duration": "long"}, "not a number"),
+    ({"duration": "nan"}, "not a finite number"),
+    ({"duration": "inf"}, "not a finite number"),
+    ({"duration": "1e9"}, "is outside"),
 ])
 def test_bad_arguments_are_one_line_errors(given, match):
     with pytest.raises(ConfigError, match=match):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gpc_planner.online import OnlinePlanner
+from gpc_planner.online import NonFinitePlanError, OnlinePlanner
 from gpc_planner.planner import make_planner
 from gpc_sim.task import initial_state_rng
 from gpc_sim.tasks import make_task
@@ -74,3 +74,33 @@ def test_hold_stands_still_and_reset_forgets(task):
 def test_the_period_must_be_positive(task):
     with pytest.raises(ValueError, match="replan_period"):
         planner(task, 0.0)
+
+
+def test_a_non_finite_plan_is_never_put_in_force(task, monkeypatch):
+    online = planner(task, 0.1)
+    state = task.sample_initial_state(initial_state_rng(0, 2))
+    good = online.plan(state, stamp=1.0)
+    plan = online.planner.plan
+
+    def poisoned(*args, **kwargs):
+        result = plan(*args, **kwargs)
+        result.knots[1, 0] = np.nan
+        return result
+
+    monkeypatch.setattr(online.planner, "plan", poisoned)
+    with pytest.raises(NonFinitePlanError, match="non-finite"):
+        online.plan(state, stamp=1.1)
+    assert online.active.holding  # the robot holds instead
+    assert np.all(np.isfinite(online.target_at(1.2)))
+    assert not np.allclose(online.target_at(1.2), good.knots[0])
+
+
+def test_plan_age_counts_from_the_state_of_the_plan_in_force(task):
+    online = planner(task, 0.1)
+    assert online.plan_age(100.0) == 0.0  # nothing in force
+    state = task.sample_initial_state(initial_state_rng(0, 3))
+    online.plan(state, stamp=2.0)
+    assert online.plan_age(2.5) == pytest.approx(0.5)
+    assert online.plan_age(1.0) == 0.0  # never negative
+    online.hold(state, 2.5)
+    assert online.plan_age(10.0) == 0.0  # a hold does not run stale

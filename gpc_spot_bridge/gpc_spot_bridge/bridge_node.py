@@ -13,8 +13,12 @@ subscribes ``gpc/command`` and ``rigid_bodies`` (the torso's pose), and
   published on ``joint_states`` for the planner (``publish_joint_states``); at shutdown
   stop, sit, power off, and return the lease.
 
-With no fresh target (``command_timeout``: the planner died) or pose (``pose_timeout``) the
-command is a stop: zero velocity, arm held.
+With no fresh target (``command_timeout``: the planner died) or pose (``pose_timeout``), or
+with a pose that fails the estimator's checks, the command is a stop: zero velocity, arm
+held. Stamps from the future are refused (``gpc_sim.stamps``). The rate, the timeouts, the
+validity, the mapping's limits, the stamp tolerance and the jump limit are live parameters
+(``ros2 param set`` applies them at once, or refuses them with the reason); the others are
+read-only.
 """
 
 from __future__ import annotations
@@ -30,8 +34,8 @@ from gpc_msgs.msg import HighLevelCommand, LocomotionCommand
 from gpc_sim.errors import ConfigError
 from gpc_sim.ros import qos, topics
 from gpc_sim.ros.convert import clock_seconds, pose_to_arrays, to_seconds, to_stamp
-from gpc_sim.ros.parameters import declare
-from gpc_sim.spot.action import SpotActionConfig, yaw_from_quat
+from gpc_sim.ros.parameters import Value, declare
+from gpc_sim.spot.action import SpotActionConfig
 from gpc_spot_bridge.bridge_params import BRIDGE_PARAMETERS
 from gpc_spot_bridge.command_bridge import BridgeConfig, BridgeOutput, CommandBridge
 from mocap4r2_msgs.msg import RigidBodies
@@ -46,18 +50,13 @@ class BridgeNode(Node):
 
     def __init__(self) -> None:
         super().__init__(self.NAME)
-        p = declare(self, BRIDGE_PARAMETERS)
+        p = declare(self, BRIDGE_PARAMETERS, apply=self._apply_parameters)
         self.p = p
         if p["mode"] not in MODES:
             raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {p['mode']!r}")
-        for name in ("rate", "valid_for"):
-            if not p[name] > 0.0:
-                raise ConfigError(f"{name} must be > 0, got {p[name]}")
-        action = SpotActionConfig(tracking_time=p["tracking_time"], max_vx=p["max_vx"],
-                                  max_vy=p["max_vy"], max_yaw_rate=p["max_yaw_rate"])
-        self.bridge = CommandBridge(BridgeConfig(command_timeout=p["command_timeout"],
-                                                 pose_timeout=p["pose_timeout"],
-                                                 action=action))
+        _check_rate(p)
+        self.bridge = CommandBridge(_bridge_config(p))
+        self._timer = None
         self._lock = threading.Lock()
         self._stop_cause: str | None = None
         self.sent = 0
@@ -67,7 +66,7 @@ class BridgeNode(Node):
         if p["mode"] == "sim":
             self.locomotion_pub = self.create_publisher(LocomotionCommand,
                                                         topics.LOCOMOTION_COMMAND, qos.STREAM)
-            self.create_timer(1.0 / p["rate"], self._publish)
+            self._timer = self.create_timer(1.0 / p["rate"], self._publish)
         else:
             from gpc_spot_bridge.real_robot import RealRobot
 
@@ -81,15 +80,35 @@ class BridgeNode(Node):
             f"mode {p['mode']}: watchdog {p['command_timeout']:g} s, limits "
             f"{p['max_vx']:g} / {p['max_vy']:g} m/s, {p['max_yaw_rate']:g} rad/s")
 
+    def _apply_parameters(self, changes: dict[str, Value]) -> None:
+        """Put live parameters into effect (``parameters.declare``); ConfigError refuses."""
+        p = {**self.p, **changes}
+        _check_rate(p)
+        config = _bridge_config(p)  # checks them all before anything changes
+        with self._lock:
+            self.bridge.config = config
+            self.p.update(changes)
+        if "rate" in changes:
+            if self._timer is not None:
+                self.destroy_timer(self._timer)
+                self._timer = self.create_timer(1.0 / p["rate"], self._publish)
+            if self.robot is not None:
+                self.robot.set_rate(p["rate"])
+        if "valid_for" in changes and self.robot is not None:
+            self.robot.set_valid_for(p["valid_for"])
+        self.get_logger().info("parameters set: " + ", ".join(
+            f"{name} = {value}" for name, value in changes.items()))
+
     def _now(self) -> float:
         return clock_seconds(self.get_clock())
 
     def _on_command(self, msg: HighLevelCommand) -> None:
         target = np.array([msg.x, msg.y, msg.yaw, *msg.arm_joints])
         with self._lock:
-            problem = self.bridge.on_target(to_seconds(msg.header.stamp), target, msg.plan_id)
+            problem = self.bridge.on_target(to_seconds(msg.header.stamp), target, msg.plan_id,
+                                            self._now())
         if problem:
-            self.get_logger().warn(problem, throttle_duration_sec=2.0)
+            self.get_logger().warning(problem, throttle_duration_sec=2.0)
         elif self.robot is None:
             self._publish()
 
@@ -98,11 +117,11 @@ class BridgeNode(Node):
             if body.rigid_body_name != self.p["torso_body"]:
                 continue
             pos, quat = pose_to_arrays(body.pose)
-            pose = np.array([pos[0], pos[1], float(yaw_from_quat(quat))])
             with self._lock:
-                problem = self.bridge.on_pose(to_seconds(msg.header.stamp), pose)
+                problem = self.bridge.on_pose(to_seconds(msg.header.stamp), pos, quat,
+                                              self._now())
             if problem:
-                self.get_logger().warn(problem, throttle_duration_sec=2.0)
+                self.get_logger().warning(problem, throttle_duration_sec=2.0)
             elif self.robot is None:
                 self._publish()
             return
@@ -113,7 +132,7 @@ class BridgeNode(Node):
             out = self.bridge.output(self._now())
         if out.cause != self._stop_cause:  # once per change, not at every tick
             if out.cause is not None:
-                self.get_logger().warn(f"robot stopped: {out.stopped}")
+                self.get_logger().warning(f"robot stopped: {out.stopped}")
             else:
                 self.get_logger().info("following the planner")
             self._stop_cause = out.cause
@@ -138,6 +157,20 @@ class BridgeNode(Node):
     def shutdown(self) -> None:
         if self.robot is not None:
             self.robot.close()
+
+
+def _check_rate(p: dict) -> None:
+    if p["mode"] == "real" and p["rate"] < 10.0:
+        raise ConfigError(f"rate must be >= 10 Hz for a real Spot, got {p['rate']:g}")
+
+
+def _bridge_config(p: dict) -> BridgeConfig:
+    """The bridge's configuration from the node's parameters (ConfigError if they clash)."""
+    action = SpotActionConfig(tracking_time=p["tracking_time"], max_vx=p["max_vx"],
+                              max_vy=p["max_vy"], max_yaw_rate=p["max_yaw_rate"])
+    return BridgeConfig(command_timeout=p["command_timeout"], pose_timeout=p["pose_timeout"],
+                        future_tolerance=p["future_tolerance"], max_jump=p["max_jump"],
+                        action=action)
 
 
 def main(args: list[str] | None = None) -> int:

@@ -104,6 +104,18 @@ class RealRobot:
         problems = self.client.shutdown()
         log = self.node.get_logger()
         for problem in problems:
-            log.warn(f"Spot shutdown: {problem}")
-        log.info("Spot released" + (f" ({len(problems)} problem(s))" if problems else
-                                    ": stopped, sitting, powered off, lease returned"))
+            log.warning(f"Spot shutdown: {problem}")
+        done = self.client.released
+        if done is None:
+            log.info("Spot was not connected: nothing to hand back")
+            return
+        log.info("Spot released: " + (", ".join(done) if done else "nothing could be done")
+                 + (f" ({len(problems)} problem(s))" if problems else ""))
+
+    def set_rate(self, rate: float) -> None:
+        """Stream at ``rate`` commands per second from the next tick (a live parameter)."""
+        self.period = 1.0 / rate
+
+    def set_valid_for(self, seconds: float) -> None:
+        """Each later command stays valid on the robot ``seconds`` (a live parameter)."""
+        self.client.set_velocity_validity(seconds)

@@ -15,6 +15,7 @@ makes the robot sit and cut power.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import logging
 import math
@@ -225,6 +226,8 @@ class SpotClient:
         if not username or not password:
             raise SpotConfigError("Spot username and password must be non-empty")
         self._config = config
+        #: What the last release did (``_release``'s steps, in order); None: nothing to do.
+        self.released: list[str] | None = None
         self._username = username
         self._password = password
         self._sdk_factory = sdk_factory or _default_sdk_factory
@@ -356,6 +359,10 @@ class SpotClient:
         return steps
 
     # -- commands ----------------------------------------------------------------------------
+    def set_velocity_validity(self, seconds: float) -> None:
+        """Each later velocity command stays valid ``seconds`` (a live bridge parameter)."""
+        self._config = dataclasses.replace(self._config, velocity_validity=seconds)
+
     def send(self, vx: float, vy: float, yaw_rate: float,
              arm: Sequence[float] | None = None) -> None:
         """Body-frame velocity (m/s, m/s, rad/s), plus arm joint targets when given.
@@ -443,12 +450,14 @@ class SpotClient:
         """Hand the robot back: stop, sit, safe power off, e-stop and lease released.
 
         Best effort and never raises; returns the problems met (empty when all went well).
-        Idempotent: a second call (or one while disconnected) returns [].
+        Idempotent: a second call (or one while disconnected) returns []. What was done is
+        in ``released`` (None when there was no session to release), for the operator's log.
         """
         try:
             with self._lock:
                 s, self._session = self._session, None
             if s is None:
+                self.released = None
                 return []
             problems = self._release(s, reachable=True, graceful=True)
             _LOG.info("Spot at %s released%s", self._config.address,
@@ -461,6 +470,8 @@ class SpotClient:
         """Undo a session in the safe order; RPC steps are skipped once Spot is unreachable
         (each would wait for its timeout), noted as problems if it became so on the way."""
         problems: list[str] = []
+        done: list[str] = []
+        self.released = done
         t = self._config.connect_timeout
         state = {"reachable": reachable}
 
@@ -471,6 +482,7 @@ class SpotClient:
                 return
             try:
                 fn()
+                done.append(what)
             except Exception as exc:  # noqa: BLE001
                 if isinstance(exc, RpcError):
                     state["reachable"] = False

@@ -3,6 +3,7 @@ mode it drives a fake Spot (a real gRPC server with TLS from a test CA on 127.0.
 the unmodified bosdyn-client, re-sending at >= 10 Hz, surviving a lost link, and handing the
 robot back (stop, sit, power off, lease returned) when it is stopped."""
 
+import math
 import re
 import signal
 
@@ -13,7 +14,7 @@ from sensor_msgs.msg import JointState
 
 from gpc_msgs.msg import HighLevelCommand, LocomotionCommand
 from gpc_sim.ros import qos, topics
-from gpc_sim.ros.convert import clock_seconds, to_stamp, yaw_quaternion
+from gpc_sim.ros.convert import clock_seconds, to_seconds, to_stamp, yaw_quaternion
 from gpc_sim.ros.testing import NodeProcess, ProbeNode, RobotStream, domain_id, mocap_frame
 from gpc_sim.spot.action import SAFE_ARM_POSE, targets_to_command
 from gpc_sim.spot.constants import JOINT_NAMES
@@ -174,3 +175,89 @@ def test_real_mode_by_default_does_not_take_the_robot_back_after_a_lost_link(tmp
             assert "power_on" not in fake.kinds() and "stand" not in fake.kinds()
             assert not fake.motors_on and bridge.alive()
             assert bridge.stop(signal.SIGTERM) == 0
+
+
+class Planner:
+    """The test plays the mocap and the planner: a torso pose and a target 0.5 m ahead,
+    stamped with the wall clock, published together (50 Hz when called from spin_until)."""
+
+    def __init__(self, probe: ProbeNode) -> None:
+        self.probe = probe
+        self.bodies = probe.node.create_publisher(RigidBodies, topics.RIGID_BODIES, qos.STREAM)
+        self.commands = probe.node.create_publisher(HighLevelCommand, topics.COMMAND,
+                                                    qos.STREAM)
+        self.planner_on = True
+        self.skew = 0.0  # s added to the next stamps (a clock glitch)
+
+    def publish(self, mocap: bool = True) -> None:
+        t = wall(self.probe) + self.skew
+        if mocap:
+            self.bodies.publish(mocap_frame(t, {"spot": ((POSE[0], POSE[1], 0.5),
+                                                         yaw_quaternion(POSE[2]))}))
+        if self.planner_on:
+            cmd = HighLevelCommand(plan_id=3)
+            cmd.header.stamp = to_stamp(t)
+            cmd.x, cmd.y, cmd.yaw = POSE[0] + 0.5, POSE[1], POSE[2]
+            cmd.arm_joints = list(SAFE_ARM_POSE)
+            self.commands.publish(cmd)
+
+
+@pytest.fixture
+def sim_bridge(tmp_path):
+    domain = domain_id()
+    with ProbeNode(domain) as probe, NodeProcess("gpc_spot_bridge", "spot_bridge",
+                                                 "spot_bridge", {}, tmp_path, domain) as bridge:
+        out: list[tuple[float, LocomotionCommand]] = []
+        probe.node.create_subscription(LocomotionCommand, topics.LOCOMOTION_COMMAND,
+                                       lambda m: out.append((wall(probe), m)), qos.STREAM)
+        yield probe, bridge, Planner(probe), out
+
+
+def test_a_future_stamped_frame_and_target_cannot_keep_the_robot_moving(sim_bridge):
+    """Issue 22's safety case over DDS: one mocap frame and one target stamped an hour ahead,
+    then a silent planner: the robot still stops within command_timeout + valid_for."""
+    probe, bridge, planner, out = sim_bridge
+    probe.spin_until(lambda: out and out[-1][1].vx > 0.0, 30.0, "the robot following",
+                     every=planner.publish)
+    planner.skew = 3600.0
+    planner.publish()  # one glitch: a frame and a target from the future
+    planner.skew = 0.0
+    planner.planner_on = False  # then the planner falls silent; the mocap goes on
+    silent_from = wall(probe)
+    probe.spin_until(lambda: out and out[-1][1].plan_id == 0 and out[-1][1].vx == 0.0, 5.0,
+                     "the watchdog's stop", every=lambda: planner.publish(mocap=True))
+    decided_after = stop_decided(bridge.output()) - silent_from
+    limit = 0.5 + 0.3  # command_timeout + valid_for of config/spot_push.yaml's defaults
+    assert decided_after < limit, f"stop decided {decided_after:.2f} s after the silence"
+    assert "in the future" in bridge.output()
+    # No command carries the future stamp on (the sim would otherwise hold it as valid).
+    assert max(to_seconds(m.header.stamp) for _, m in out) < wall(probe) + 1.0
+    probe.spin_for(1.0)
+    assert all(m.vx == 0.0 for _, m in out[-5:]) and bridge.alive()
+
+
+def test_set_parameters_take_effect_or_are_refused(sim_bridge):
+    probe, bridge, planner, out = sim_bridge
+    probe.spin_until(lambda: out and out[-1][1].vx > 0.6, 30.0, "the robot at full speed",
+                     every=planner.publish)
+    ok, = probe.set_parameters("spot_bridge", {"max_vx": 0.2})
+    assert ok.successful, ok.reason
+    out.clear()
+    probe.spin_until(lambda: len(out) >= 10, 10.0, "commands at the new limit",
+                     every=planner.publish)
+    assert max(m.vx for _, m in out[-5:]) == pytest.approx(0.2)
+    assert probe.get_parameters("spot_bridge", ["max_vx"]) == [0.2]
+    # Refused by rclpy (range, type, read-only) or by the node's own check: either way with
+    # a reason, and nothing changes.
+    for values, reason in (({"valid_for": 1e9}, "range"), ({"rate": math.inf}, "range"),
+                           ({"command_timeout": math.nan}, "range|finite"),
+                           ({"max_vx": 1}, "type|integer"), ({"mode": "real"}, "read-only")):
+        result, = probe.set_parameters("spot_bridge", values)
+        assert not result.successful and re.search(reason, result.reason), (values,
+                                                                             result.reason)
+    assert probe.get_parameters("spot_bridge", ["valid_for", "mode"]) == [0.3, "sim"]
+    ok, = probe.set_parameters("spot_bridge", {"valid_for": 0.5})
+    assert ok.successful
+    out.clear()
+    probe.spin_until(lambda: len(out) >= 3, 10.0, "commands", every=planner.publish)
+    assert out[-1][1].valid_for == pytest.approx(0.5)

@@ -126,6 +126,8 @@ def test_bad_numbers_never_reach_robot(fake, client, call):
 def test_shutdown_hands_robot_back(fake, client):
     fake.clear_events()
     assert client.shutdown() == []
+    assert client.released == ["stop", "sit", "power off", "e-stop deregistration",
+                               "lease return"]  # what the operator's log says was done
     kinds = fake.kinds()
     assert _in_order(kinds, ["stop", "sit", "power_off", "estop_deregister",
                              "lease_return"]), kinds
@@ -134,6 +136,7 @@ def test_shutdown_hands_robot_back(fake, client):
     assert not client.connected
     n = len(fake.events)
     assert client.shutdown() == []  # idempotent
+    assert client.released is None  # nothing left to release: the log must not claim it
     time.sleep(0.1)
     assert len(fake.events) == n
     with pytest.raises(SpotConnectionError, match="not connected"):

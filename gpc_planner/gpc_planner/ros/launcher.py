@@ -6,7 +6,8 @@ parameter file and a second file of overrides, in a run folder that keeps their 
 small monitor node follows ``sim/status`` and ``gpc/status`` for the progress bar and the
 summary. With a duration the simulation stops itself there; then every node gets SIGINT
 (as ``ros2 launch`` does), the summary is written (atomically) and the states are drawn.
-A node that dies early ends the run with its log's last lines; Ctrl-C ends it cleanly.
+A node that dies early ends the run with its log's last lines; Ctrl-C ends it cleanly; and
+if the launcher itself is killed (even by SIGKILL) its nodes notice and end by themselves.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import yaml
 from gpc_planner.atomic import write_json_atomic
 from gpc_planner.bringup import NodeLaunch, resolve_arguments, spot_push_nodes
 from gpc_sim.errors import ConfigError
+from gpc_sim.ros.run import LAUNCHER_PID_ENV
 from gpc_sim.spot.constants import COMMAND_DT
 
 STOP_TIMEOUT = 15.0  # s a node gets to exit after SIGINT (a real Spot sits down meanwhile)
@@ -248,7 +250,9 @@ def launch_spot_push(given: dict[str, str], run_dir: Path, summary_path: Path | 
             nodes[0].parameters["start_paused"] = True
     overrides = run_dir / "overrides.yaml"
     overrides.write_text(yaml.safe_dump(overrides_document(nodes), sort_keys=False))
-    env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST", PYTHONUNBUFFERED="1")
+    # The nodes end with this process however it ends (gpc_sim.ros.run, LAUNCHER_PID_ENV).
+    env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST", PYTHONUNBUFFERED="1",
+               **{LAUNCHER_PID_ENV: str(os.getpid())})
     commands = {}
     for node in nodes:
         exe = find_executable(node.package, node.executable)

@@ -12,7 +12,17 @@ method's ``SamplingPlanner``):
   never blocked by it. A plan that overruns the period is a deadline miss; the previous
   plan kept being executed meanwhile, time-shifted (``OnlinePlanner.target_at``).
 * Stale or invalid state (old frames, NaN, a jump) or a disabled planner: the command is a
-  hold (stand where last seen, arm where it is) and ``gpc/status`` says why.
+  hold (stand where last seen, arm where it is) and ``gpc/status`` says why. So is a plan
+  with a non-finite number, a planning step that failed, and a plan in force older than
+  ``plan_timeout`` (a stalled planning thread must not keep the robot on its old plan
+  under fresh stamps). A planning thread that dies ends the node (non-zero exit).
+* Time: every incoming stamp is checked against the node's clock (``gpc_sim.stamps``): a
+  frame from the future is ignored, never answered, so it cannot push its stamp into the
+  commands. Commands are stamped with the node's own clock in real time, and in lock-step
+  with the frame they answer (which passed that check).
+* Parameters: read-only, or live (``enabled``, ``goal``, the estimate's limits,
+  ``future_tolerance``, ``plan_timeout``, ``visual_samples``): ``ros2 param set`` on those
+  takes effect at once or is refused with the reason.
 
 Outputs besides the command: ``gpc/status`` after every decision, ``gpc/plan`` (knots and the
 best samples), ``gpc/plan_path`` and ``gpc/plan_markers`` for rviz, ``gpc/scene_markers``
@@ -31,20 +41,22 @@ from nav_msgs.msg import Path
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
 from visualization_msgs.msg import MarkerArray
 
 from gpc_msgs.msg import HighLevelCommand, Plan, PlannerStatus
 from gpc_msgs.srv import EnablePlanner, ResetPlanner, SetGoal
 from gpc_planner.methods import build_planner
-from gpc_planner.online import OnlinePlanner
+from gpc_planner.online import NonFinitePlanError, OnlinePlanner
 from gpc_planner.planner import PlanResult
 from gpc_planner.ros import markers
 from gpc_planner.ros.planner_params import PLANNER_PARAMETERS
 from gpc_sim.errors import ConfigError
 from gpc_sim.ros import qos, topics
 from gpc_sim.ros.convert import clock_seconds, pose_to_arrays, to_seconds, to_stamp
-from gpc_sim.ros.parameters import declare
+from gpc_sim.ros.parameters import Value, declare
+from gpc_sim.ros.run import stop_node
 from gpc_sim.spot.estimation import Estimate, EstimatorConfig, SpotStateEstimator
 from gpc_sim.spot.task import SpotChairTask
 from gpc_sim.tasks import make_task
@@ -61,16 +73,12 @@ class PlannerNode(Node):
 
     def __init__(self) -> None:
         super().__init__(self.NAME)
-        p = declare(self, PLANNER_PARAMETERS)
+        p = declare(self, PLANNER_PARAMETERS, apply=self._apply_parameters)
         self.p = p
         if p["task"] not in SPOT_TASKS:
             raise ConfigError(f"the planner node plans the chair push ({', '.join(SPOT_TASKS)}"
                               f"), got task {p['task']!r}")
-        goal = tuple(float(v) for v in p["goal"])
-        if len(goal) != 3 or not all(math.isfinite(v) for v in goal):
-            raise ConfigError(f"goal must be 3 finite numbers (x, y, yaw), got {p['goal']}")
-        if p["replan_rate"] <= 0.0:
-            raise ConfigError(f"replan_rate must be > 0 Hz, got {p['replan_rate']}")
+        goal = _goal(p["goal"])
         self.task: SpotChairTask = make_task(p["task"], nthread=p["threads"] or None,
                                              goal=goal)  # type: ignore[assignment]
         planner = build_planner(
@@ -78,9 +86,7 @@ class PlannerNode(Node):
             horizon=p["horizon"] or None, num_rollouts=p["rollouts"],
             model=p["model"] or None, flow_steps=p["flow_steps"], flow_noise=p["flow_noise"])
         self.online = OnlinePlanner(planner, 1.0 / p["replan_rate"])
-        self.estimator = SpotStateEstimator(self.task, EstimatorConfig(
-            velocity_filter=p["velocity_filter"], max_jump=p["max_jump"],
-            timeout=p["state_timeout"], joint_timeout=p["joint_timeout"]))
+        self.estimator = SpotStateEstimator(self.task, _estimator_config(p))
 
         self._lock = threading.Lock()  # estimator, plan in force, counters
         self._wake = threading.Condition(self._lock)
@@ -130,6 +136,27 @@ class PlannerNode(Node):
             f"{planner.spline.horizon:g} s at {p['replan_rate']:g} Hz"
             f"{', synchronous (lock-step)' if p['synchronous'] else ''}; goal {goal}")
 
+    # --- parameters -------------------------------------------------------------------
+    def _apply_parameters(self, changes: dict[str, Value]) -> None:
+        """Put live parameters into effect (``parameters.declare``); ConfigError refuses."""
+        goal = _goal(changes["goal"]) if "goal" in changes else None
+        config = _estimator_config({**self.p, **changes})  # checks before anything changes
+        self._wait_idle()
+        try:
+            self.estimator.configure(config)
+            if goal is not None:
+                self.task.goal[:] = goal
+            if "enabled" in changes:
+                self.enabled = bool(changes["enabled"])
+                self._next_plan = -math.inf
+            self.p.update(changes)
+        finally:
+            self._lock.release()
+        self.get_logger().info("parameters set: " + ", ".join(
+            f"{name} = {value}" for name, value in changes.items()))
+        if goal is not None:
+            self._publish_scene(self._last_valid)
+
     # --- inputs -----------------------------------------------------------------------
     def _now(self) -> float:
         return clock_seconds(self.get_clock())
@@ -138,20 +165,24 @@ class PlannerNode(Node):
         with self._lock:
             problem = self.estimator.update_joints(
                 to_seconds(msg.header.stamp), list(msg.name), np.asarray(msg.position),
-                np.asarray(msg.velocity) if len(msg.velocity) else None)
+                np.asarray(msg.velocity) if len(msg.velocity) else None, now=self._now())
             self._joints_seen.notify_all()
         if problem:
-            self.get_logger().warn(problem, throttle_duration_sec=2.0)
+            self.get_logger().warning(problem, throttle_duration_sec=2.0)
 
     def _on_bodies(self, msg: RigidBodies) -> None:
         bodies = {b.rigid_body_name: b.pose for b in msg.rigidbodies}
         torso, chair = bodies.get(self.p["torso_body"]), bodies.get(self.p["chair_body"])
         if torso is None or chair is None:
-            self.get_logger().warn(
+            self.get_logger().warning(
                 f"rigid_bodies without {self.p['torso_body']!r} and {self.p['chair_body']!r} "
                 f"(has {sorted(bodies)})", throttle_duration_sec=5.0)
             return
         stamp = to_seconds(msg.header.stamp)
+        future = self.estimator.stamp_problem(stamp, self._now())
+        if future is not None:  # never answered: its stamp must not reach the commands
+            self.get_logger().warning(future, throttle_duration_sec=2.0)
+            return
         with self._lock:
             if self.p["synchronous"]:
                 # The sim sends a frame's joint states just before its mocap, on another
@@ -159,7 +190,7 @@ class PlannerNode(Node):
                 self._joints_seen.wait_for(lambda: self.estimator.joint_stamp >= stamp - 1e-9,
                                            timeout=JOINT_WAIT)
             problem = self.estimator.update_bodies(stamp, pose_to_arrays(torso),
-                                                   pose_to_arrays(chair))
+                                                   pose_to_arrays(chair), now=self._now())
             busy = self._planning or self._due_stamp is not None
             due = stamp >= self._next_plan - 1e-6 and not busy
             if due:
@@ -170,16 +201,18 @@ class PlannerNode(Node):
             answer_later = self.p["synchronous"] and (due or (
                 busy and stamp >= self._planning_stamp - 1e-9))
         if problem:
-            self.get_logger().warn(problem, throttle_duration_sec=2.0)
+            self.get_logger().warning(problem, throttle_duration_sec=2.0)
         if not answer_later:
             # Synchronous: the answer is the plan read at the frame's own time. Read at "now",
             # a late duplicate of the previous frame, taken after the clock had moved on,
             # answered the next frame from the old plan (a lock-stepped run diverged so).
-            self._publish_command(stamp if self.p["synchronous"] else max(self._now(), stamp))
+            self._publish_command(stamp if self.p["synchronous"] else self._now())
 
     def _on_tick(self) -> None:
-        """Without frames nothing would wake the planning thread: wake it to hold."""
+        """Without frames nothing would wake the planning thread: wake it to hold. A plan
+        in force that has aged past ``plan_timeout`` is replaced by a hold here."""
         with self._lock:
+            self._expire_stale_plan()
             if not self._planning and self._due_stamp is None:
                 estimate = self.estimator.estimate(self._now())
                 if estimate.problem is not None or not self.enabled:
@@ -187,12 +220,28 @@ class PlannerNode(Node):
                     self._wake.notify()
 
     # --- planning thread --------------------------------------------------------------
+    def _expire_stale_plan(self) -> None:
+        """Hold when the plan in force is older than ``plan_timeout`` (lock held)."""
+        now = self._now()
+        age = self.online.plan_age(now)
+        if age <= self.p["plan_timeout"]:
+            return
+        estimate = self.estimator.estimate(now)
+        state = estimate.state if estimate.state is not None else (
+            self._last_valid.state if self._last_valid is not None else None)
+        if state is None:
+            return
+        self.online.hold(state, estimate.stamp if math.isfinite(estimate.stamp) else now)
+        why = f"no new plan for {age:.1f} s (plan_timeout {self.p['plan_timeout']:g} s)"
+        self._status = ("holding: planning stalled", why)
+        self.get_logger().error(f"holding: {why}", throttle_duration_sec=5.0)
+
     def _loop(self) -> None:
         try:
             self._plan_forever()
         except Exception as err:  # noqa: BLE001 - after shutdown publishing fails: fine
             if self._running and self.context.ok():
-                self.get_logger().fatal(f"planning thread stopped: {err}")
+                stop_node(self, f"planning thread stopped: {type(err).__name__}: {err}")
 
     def _plan_forever(self) -> None:
         while True:
@@ -210,14 +259,20 @@ class PlannerNode(Node):
             except Exception as err:  # noqa: BLE001 - report and hold, never die silently
                 if not (self._running and self.context.ok()):
                     return
-                self.get_logger().error(f"planning failed: {err}")
+                self.get_logger().error(f"planning failed: {err}", throttle_duration_sec=5.0)
                 with self._lock:
-                    self._status = ("error", str(err))
+                    if not isinstance(err, NonFinitePlanError) and estimate.state is not None:
+                        self.online.hold(estimate.state, estimate.stamp)
+                    self._status = (("holding: non-finite plan", str(err)) if isinstance(
+                        err, NonFinitePlanError) else ("error", str(err)))
             finally:
                 with self._lock:
                     self._planning = False
-            self._publish_command(max(self._now(), estimate.stamp if math.isfinite(
-                estimate.stamp) else -math.inf))
+            if self.p["synchronous"]:  # the answer to the frame planned from
+                self._publish_command(max(self._now(), estimate.stamp if math.isfinite(
+                    estimate.stamp) else -math.inf))
+            else:
+                self._publish_command(self._now())
             self._publish_status(estimate)
 
     def _decide(self, estimate: Estimate, enabled: bool) -> None:
@@ -347,21 +402,17 @@ class PlannerNode(Node):
             self._lock.acquire()
 
     def _on_set_goal(self, request: SetGoal.Request, response: SetGoal.Response):
-        goal = (request.x, request.y, request.yaw)
-        if not all(math.isfinite(v) for v in goal):
-            response.success, response.message = False, f"goal {goal} is not finite"
+        goal = [float(request.x), float(request.y), float(request.yaw)]
+        # Through the parameter, so that `goal` reads back what the planner plans for.
+        result = self.set_parameters([Parameter("goal", value=goal)])[0]
+        if not result.successful:
+            response.success, response.message = False, result.reason
             return response
-        self._wait_idle()
-        try:
-            self.task.goal[:] = goal
-        finally:
-            self._lock.release()
         response.success = True
         response.message = f"goal set to x {goal[0]:.2f} m, y {goal[1]:.2f} m, yaw {goal[2]:.2f}"
         if self.p["method"].startswith("gpc"):
             response.message += " (the proposal model was trained for the default goal)"
         self.get_logger().info(response.message)
-        self._publish_scene(self._last_valid)
         return response
 
     def _on_reset(self, request: ResetPlanner.Request, response: ResetPlanner.Response):
@@ -384,9 +435,11 @@ class PlannerNode(Node):
         return response
 
     def _on_enable(self, request: EnablePlanner.Request, response: EnablePlanner.Response):
-        with self._lock:
-            self.enabled = bool(request.enable)
-            self._next_plan = -math.inf
+        # Through the parameter, so that `enabled` reads back what the planner does.
+        result = self.set_parameters([Parameter("enabled", value=bool(request.enable))])[0]
+        if not result.successful:
+            response.success, response.message = False, result.reason
+            return response
         response.success = True
         response.message = "planner enabled" if request.enable else "planner disabled: holding"
         self.get_logger().info(response.message)
@@ -397,6 +450,20 @@ class PlannerNode(Node):
             self._running = False
             self._wake.notify_all()
         self._thread.join(timeout=10.0)
+
+
+def _goal(value: object) -> tuple[float, float, float]:
+    """The goal parameter as (x, y, yaw), or ConfigError."""
+    goal = tuple(float(v) for v in value) if isinstance(value, (list, tuple)) else ()
+    if len(goal) != 3 or not all(math.isfinite(v) for v in goal):
+        raise ConfigError(f"goal must be 3 finite numbers (x, y, yaw), got {value}")
+    return goal  # type: ignore[return-value]
+
+
+def _estimator_config(p: dict) -> EstimatorConfig:
+    return EstimatorConfig(velocity_filter=p["velocity_filter"], max_jump=p["max_jump"],
+                           timeout=p["state_timeout"], joint_timeout=p["joint_timeout"],
+                           future_tolerance=p["future_tolerance"])
 
 
 def main(args: list[str] | None = None) -> int:

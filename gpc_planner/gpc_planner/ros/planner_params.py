@@ -1,4 +1,8 @@
-"""Parameters of the planner node (``gpc_planner``), declared from this table."""
+"""Parameters of the planner node (``gpc_planner``), declared from this table.
+
+Live (``ros2 param set`` takes effect at once): ``enabled``, ``goal``, the state estimate's
+limits, the stamp tolerance, the plan timeout, ``visual_samples``. The rest is read-only:
+it decides what the node built at start-up (the method, its rollouts, the wiring)."""
 
 from gpc_sim.ros.parameters import ParamSpec
 
@@ -9,19 +13,21 @@ PLANNER_PARAMETERS = (
               read_only=True),
     ParamSpec("model", "", "proposal model file of the GPC methods (empty: the task's "
               "shipped model)", read_only=True),
-    ParamSpec("rollouts", 32, "rollouts per planning iteration", read_only=True),
+    ParamSpec("rollouts", 32, "rollouts per planning iteration", read_only=True, low=1,
+              high=100_000),
     ParamSpec("horizon", 0.0, "planning horizon (s); 0: the task's (4 s for the chair push)",
-              read_only=True),
+              read_only=True, low=0.0, high=60.0),
     ParamSpec("flow_steps", 10, "Euler steps when sampling the proposal model (GPC methods)",
-              read_only=True),
+              read_only=True, low=1, high=1000),
     ParamSpec("flow_noise", 1.0, "std of the flow's initial noise (GPC methods; 1 = the "
-              "paper's)", read_only=True),
+              "paper's)", read_only=True, low=1e-3, high=100.0),
     ParamSpec("replan_rate", 5.0, "planning steps per second (the paper's 5 Hz); a step that "
               "takes longer is a deadline miss and the previous plan goes on meanwhile",
-              read_only=True),
-    ParamSpec("seed", 0, "seed of the sampling planner", read_only=True),
+              read_only=True, low=0.1, high=100.0),
+    ParamSpec("seed", 0, "seed of the sampling planner", read_only=True, low=0,
+              high=2**31 - 1),
     ParamSpec("threads", 0, "rollout threads (0: every core this process may use)",
-              read_only=True),
+              read_only=True, low=0, high=1024),
     ParamSpec("synchronous", False, "lock-step mode: the command answering a frame that is "
               "due for replanning waits for the new plan (for a lock-stepped sim only)",
               read_only=True),
@@ -29,16 +35,26 @@ PLANNER_PARAMETERS = (
     ParamSpec("goal", [1.2, 0.0, 0.0], "chair goal x (m), y (m), yaw (rad) in frame_id "
               "(gpc/set_goal changes it)"),
     ParamSpec("state_timeout", 0.3, "oldest mocap frame (s) a plan may start from; older: "
-              "hold"),
-    ParamSpec("joint_timeout", 0.5, "oldest joint_states (s) a plan may start from"),
+              "hold", low=0.01, high=5.0),
+    ParamSpec("joint_timeout", 0.5, "oldest joint_states (s) a plan may start from",
+              low=0.01, high=5.0),
     ParamSpec("max_jump", 0.5, "largest believable move of a body between two mocap frames "
-              "(m); larger: hold and re-initialise the estimate"),
+              "(m); larger: hold and re-initialise the estimate", low=0.01, high=10.0),
     ParamSpec("velocity_filter", 0.05, "time constant (s) of the low-pass on "
-              "finite-difference velocities"),
+              "finite-difference velocities", low=0.0, high=5.0),
+    ParamSpec("future_tolerance", 0.1, "seconds a message's stamp may be ahead of this "
+              "node's clock; later stamps are refused", low=0.0, high=1.0),
+    ParamSpec("plan_timeout", 3.0, "seconds the plan in force may age without a new plan "
+              "before the command becomes a hold (a stalled or failed planning thread)",
+              low=0.1, high=60.0),
     ParamSpec("visual_samples", 8, "best samples drawn in gpc/plan_markers and sent in "
-              "gpc/plan (0: none)"),
-    ParamSpec("diagnostics_rate", 1.0, "/diagnostics messages per second"),
-    ParamSpec("torso_body", "spot", "rigid-body name of Spot's torso in rigid_bodies"),
-    ParamSpec("chair_body", "chair", "rigid-body name of the chair in rigid_bodies"),
-    ParamSpec("frame_id", "map", "world frame of mocap, commands and markers"),
+              "gpc/plan (0: none)", low=0, high=1000),
+    ParamSpec("diagnostics_rate", 1.0, "/diagnostics messages per second", read_only=True,
+              low=0.1, high=100.0),
+    ParamSpec("torso_body", "spot", "rigid-body name of Spot's torso in rigid_bodies",
+              read_only=True),
+    ParamSpec("chair_body", "chair", "rigid-body name of the chair in rigid_bodies",
+              read_only=True),
+    ParamSpec("frame_id", "map", "world frame of mocap, commands and markers",
+              read_only=True),
 )

@@ -84,3 +84,50 @@ def test_a_signal_stops_every_node_and_still_writes_the_summary(tmp_path):
     assert set(summary["exit_codes"]) == {"gpc_sim", "spot_bridge", "gpc_planner"}
     assert all(code == 0 for code in summary["exit_codes"].values()), summary["exit_codes"]
     assert "interrupted: stopping the nodes" in out and "Traceback" not in out
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a container's init may not reap orphans at once)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] != "Z"
+
+
+def test_nodes_end_when_the_launcher_is_killed(tmp_path):
+    """SIGKILL leaves the launcher no chance to stop anybody: the nodes notice by themselves."""
+    params = params_with(tmp_path, rollouts=8, horizon=1.0)
+    run = tmp_path / "run"
+    proc = subprocess.Popen(launch_command(tmp_path, f"params_file:={params}"),
+                            env=ros_env(domain_id()), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT)
+    nodes: list[int] = []
+    try:
+        deadline = time.monotonic() + 120.0
+        while time.monotonic() < deadline:
+            nodes = _children(proc.pid)
+            log = run / "gpc_planner.log"
+            if len(nodes) == 3 and log.is_file() and "cem on spot_chair" in log.read_text():
+                break
+            time.sleep(0.2)
+        assert len(nodes) == 3, f"the launcher started {nodes}"
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 15.0
+        while any(_running(n) for n in nodes) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        alive = [n for n in nodes if _running(n)]
+        assert not alive, f"nodes {alive} outlived their launcher"
+        assert "launcher" in (run / "gpc_sim.log").read_text()
+    finally:
+        for n in nodes:
+            if _running(n):
+                os.kill(n, signal.SIGKILL)

@@ -12,6 +12,13 @@ then sees a live context and waits again, and a node with no timer of its own (t
 in real mode) waited forever: 8 of 60 SIGTERMs hung a timer-less node here. A no-op timer
 (``SHUTDOWN_CHECK_PERIOD``) bounds that wait, so a shutdown is noticed within a period.
 
+A node whose worker thread dies (the sim's loop, the planner's planning thread) must not
+live on as a node that answers nothing: ``stop_node`` logs why and ends it with a non-zero
+exit status, from any thread. A node started by ``gpc launch`` ends when the launcher does,
+however the launcher dies (SIGKILL included, which leaves no chance to signal anybody): the
+launcher names itself in ``GPC_LAUNCHER_PID`` and the node checks its parent at every
+``SHUTDOWN_CHECK_PERIOD``.
+
 The executor is ``PoolExecutor`` (``gpc_sim.ros.executor``): rclpy's MultiThreadedExecutor
 without its busy loop, which fought the pool's workers and the node's own threads (the
 planner's planning thread, the bridge's Spot loop) for the GIL, kept up to a core busy and
@@ -20,13 +27,34 @@ starved the node's callbacks.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable
 
+EXIT_FAILURE = 1
 EXIT_CONFIG = 2
 SHUTDOWN_CHECK_PERIOD = 0.2  # s: the longest the executor waits before it checks the context
+LAUNCHER_PID_ENV = "GPC_LAUNCHER_PID"  # set by gpc launch: end with it (module docstring)
+
+
+def stop_node(node, message: str, exit_code: int = EXIT_FAILURE) -> None:
+    """End ``node`` from any thread: log ``message`` and make ``run_node`` return
+    ``exit_code`` once the node's clean-up has run."""
+    import rclpy
+
+    if exit_code:
+        node.get_logger().fatal(message)
+    else:
+        node.get_logger().warning(message)
+    node.exit_code = exit_code
+    rclpy.try_shutdown(context=node.context)
+
+
+def _launcher_pid() -> int | None:
+    text = os.environ.get(LAUNCHER_PID_ENV, "")
+    return int(text) if text.isdigit() else None
 
 
 def run_node(make_node: Callable[[], object], args: list[str] | None = None) -> int:
@@ -52,6 +80,7 @@ def _no_keyboard_interrupt(signum: int, frame: object) -> None:
 
 def _run_node(make_node: Callable[[], object], args: list[str] | None) -> int:
     import rclpy
+    from rclpy.clock import Clock, ClockType
     from rclpy.executors import ExternalShutdownException
 
     from gpc_sim.errors import ConfigError
@@ -78,8 +107,16 @@ def _run_node(make_node: Callable[[], object], args: list[str] | None) -> int:
         if not rclpy.ok(context=node.context):
             return 0  # stopped while starting
         executor = None
+        launcher = _launcher_pid()
+
+        def check() -> None:  # the periodic wake-up of the module docstring
+            if launcher is not None and os.getppid() != launcher:
+                stop_node(node, f"the launcher (pid {launcher}) is gone: shutting down", 0)
+
         try:
-            node.create_timer(SHUTDOWN_CHECK_PERIOD, lambda: None)  # see the module docstring
+            # Wall clock: under use_sim_time a timer on ROS time stops with /clock.
+            node.create_timer(SHUTDOWN_CHECK_PERIOD, check,
+                              clock=Clock(clock_type=ClockType.STEADY_TIME))
             executor = PoolExecutor(num_threads=4)
             executor.add_node(node)
             executor.spin()
@@ -94,7 +131,7 @@ def _run_node(make_node: Callable[[], object], args: list[str] | None) -> int:
         finally:
             if executor is not None:
                 executor.shutdown(timeout_sec=1.0)
-        return 0
+        return getattr(node, "exit_code", 0)
     finally:
         if node is not None:
             stop = getattr(node, "shutdown", None)

@@ -42,14 +42,18 @@ from gpc_sim.mocap import MocapChannel, MocapConfig
 from gpc_sim.ros import qos, topics
 from gpc_sim.ros.convert import arrays_to_pose, to_seconds, to_stamp
 from gpc_sim.ros.parameters import declare
+from gpc_sim.ros.run import stop_node
 from gpc_sim.ros.sim_params import SIM_PARAMETERS
 from gpc_sim.spot.constants import COMMAND_DT
 from gpc_sim.spot.simulation import TORSO_BODY, ChairPushSimulation
 from gpc_sim.spot.world import CHAIR_BODY
+from gpc_sim.stamps import StampCheck, fresh_from
 from gpc_sim.tasks import make_task
 from mocap4r2_msgs.msg import RigidBodies, RigidBody
 
 RESEND_PERIOD = 0.5  # s of wall time between re-sends of an unanswered lock-step frame
+MAX_VALID_FOR = 2.0  # s: the longest a command keeps the simulated robot moving (the bridge's
+# valid_for range); a larger one would defeat the robot-side stop
 # What a record's ``commands`` rows hold: the applied LocomotionCommand, its stamp first.
 COMMAND_FIELDS = ("stamp", "vx", "vy", "yaw_rate", "valid_for",
                   *(f"arm_joint_{i}" for i in range(6)))
@@ -71,8 +75,6 @@ class SimNode(Node):
             rate=min(p["mocap_rate"], 1.0 / COMMAND_DT), position_noise=p["mocap_position_noise"],
             yaw_noise=p["mocap_yaw_noise"], latency=p["mocap_latency"],
             dropout=p["mocap_dropout"])
-        if p["realtime_factor"] <= 0.0:
-            raise ConfigError(f"realtime_factor must be > 0, got {p['realtime_factor']}")
         self.sim = ChairPushSimulation(make_task(p["task"], nthread=1), p["seed"], p["trial"])
         self.mocap = MocapChannel(self.mocap_config, seed=self._mocap_seed())
         self._names = {TORSO_BODY: p["torso_body"], CHAIR_BODY: p["chair_body"]}
@@ -80,6 +82,8 @@ class SimNode(Node):
         self._lock = threading.Condition()
         self._command: LocomotionCommand | None = None
         self._command_stamp = -math.inf
+        self._command_expiry = -math.inf
+        self._stamps = StampCheck()
         self._planner_seen = False  # a command that follows a plan arrived (lock-step start)
         self._answered = True  # the last lock-step wait was answered in time
         self.paused = bool(p["start_paused"])
@@ -119,11 +123,20 @@ class SimNode(Node):
         stamp = to_seconds(msg.header.stamp)
         velocity = (msg.vx, msg.vy, msg.yaw_rate, msg.valid_for)
         if not all(math.isfinite(v) for v in velocity) or msg.valid_for < 0.0:
-            self.get_logger().warn("refused a locomotion command with NaN/inf", once=True)
+            self.get_logger().warning("refused a locomotion command with NaN/inf", once=True)
             return
         with self._lock:
+            now = self.sim.time
+            problem = self._stamps.problem(stamp, now, "locomotion command")
+            if problem is not None:
+                self.get_logger().warning(problem, throttle_duration_sec=2.0)
+                return
             if stamp >= self._command_stamp:
                 self._command, self._command_stamp = msg, stamp
+                # The robot stops by itself valid_for after the command, counted as a real
+                # Spot counts it: from no later than its arrival, for at most MAX_VALID_FOR.
+                self._command_expiry = fresh_from(stamp, now) + min(msg.valid_for,
+                                                                    MAX_VALID_FOR)
             self._planner_seen = self._planner_seen or msg.plan_id > 0
             self._lock.notify_all()
 
@@ -160,7 +173,8 @@ class SimNode(Node):
         try:
             self._run()
         except Exception as err:  # noqa: BLE001 - a dead loop must say why, not vanish
-            self.get_logger().fatal(f"simulation loop stopped: {err}")
+            if self._running and rclpy.ok(context=self.context):
+                stop_node(self, f"simulation loop stopped: {type(err).__name__}: {err}")
 
     def _run(self) -> None:
         period = COMMAND_DT / self.p["realtime_factor"]
@@ -214,7 +228,7 @@ class SimNode(Node):
                 self.get_logger().info("lock-step: waiting for the planner's first plan")
                 if not self._wait(lambda: self._planner_seen,
                                   self.p["lockstep_start_timeout"]):
-                    self.get_logger().warn("lock-step: no plan arrived; starting without one")
+                    self.get_logger().warning("lock-step: no plan arrived; starting without one")
                     self._planner_seen = True
             if frame_stamp is None:
                 return
@@ -228,7 +242,7 @@ class SimNode(Node):
                 self.lockstep_timeouts += 1
                 self.sim.stop()
                 self._command = None
-                self.get_logger().warn(
+                self.get_logger().warning(
                     f"lock-step: no command answered the frame at {frame_stamp:.2f} s within "
                     f"{timeout:g} s; robot stopped ({self.lockstep_timeouts} so far)",
                     throttle_duration_sec=5.0)
@@ -259,8 +273,7 @@ class SimNode(Node):
         if msg is None:
             return np.full(len(COMMAND_FIELDS), np.nan)
         self.sim.command(np.array([msg.vx, msg.vy, msg.yaw_rate]),
-                         np.asarray(msg.arm_joints, dtype=np.float64),
-                         self._command_stamp + msg.valid_for)
+                         np.asarray(msg.arm_joints, dtype=np.float64), self._command_expiry)
         self._command = None  # applied once; the simulation holds it until it expires
         return np.array([self._command_stamp, msg.vx, msg.vy, msg.yaw_rate, msg.valid_for,
                          *msg.arm_joints], dtype=np.float64)

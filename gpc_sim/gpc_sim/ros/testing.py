@@ -133,6 +133,24 @@ class ProbeNode:
         finally:
             self.node.destroy_client(client)
 
+    def set_parameters(self, node: str, values: Mapping[str, object]) -> list:
+        """``ros2 param set`` on node ``node``: the SetParametersResult of each value."""
+        from rcl_interfaces.srv import SetParameters
+        from rclpy.parameter import Parameter
+
+        request = SetParameters.Request(parameters=[
+            Parameter(name, value=value).to_parameter_msg() for name, value in values.items()])
+        return list(self.call(SetParameters, f"/{node}/set_parameters", request).results)
+
+    def get_parameters(self, node: str, names: Sequence[str]) -> list:
+        """``ros2 param get`` on node ``node``: the values of ``names``, in order."""
+        from rcl_interfaces.srv import GetParameters
+        from rclpy.parameter import parameter_value_to_python
+
+        answer = self.call(GetParameters, f"/{node}/get_parameters",
+                           GetParameters.Request(names=list(names)))
+        return [parameter_value_to_python(v) for v in answer.values]
+
     def close(self) -> None:
         import rclpy
 

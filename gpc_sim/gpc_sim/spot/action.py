@@ -51,6 +51,9 @@ _ARM_HIGH = np.array([high for _, high in ARM_JOINT_LIMITS])
 # target that cannot upset the balance (the safe command's arm).
 SAFE_ARM_POSE = UNSTOWED_ARM_POSE[:N_TARGET_ARM]
 _GRIPPER = ARM.start + N_TARGET_ARM  # command index of the gripper target (f1x)
+# m (rad for yaw): the largest pose error the mapping looks at. The limits saturate from
+# 0.175 m; the bound only keeps a huge target from overflowing (1e308 - -1e308 = inf).
+MAX_POSE_ERROR = 1e6
 
 
 @dataclass(frozen=True)
@@ -141,11 +144,15 @@ def targets_to_command(
         pose = np.where(valid[..., None], pose, 0.0)
     yaw = pose[..., 2]
     cos, sin = np.cos(yaw), np.sin(yaw)
-    dx = (targets[..., 0] - pose[..., 0]) / config.tracking_time
-    dy = (targets[..., 1] - pose[..., 1]) / config.tracking_time
+    # Errors are bounded before any arithmetic can overflow: a finite but huge target
+    # (1e308) made inf - inf = NaN here. The limits saturate far below the bound anyway.
+    with np.errstate(over="ignore"):
+        error = np.clip(targets[..., :3] - pose, -MAX_POSE_ERROR, MAX_POSE_ERROR)
+    dx = error[..., 0] / config.tracking_time
+    dy = error[..., 1] / config.tracking_time
     vx = cos * dx + sin * dy  # rotation by -yaw: world -> body
     vy = -sin * dx + cos * dy
-    yaw_rate = wrap_angle(targets[..., 2] - yaw) / config.tracking_time
+    yaw_rate = wrap_angle(error[..., 2]) / config.tracking_time
     velocity = limit_velocity(np.stack([vx, vy, yaw_rate], axis=-1), config)
     arm = targets[..., TARGET_ARM]
     if not all_valid:

@@ -21,10 +21,13 @@ torso ends 2.5 mm apart after 1 s and 1.4 cm after 4 s; with the true previous o
 instead of the estimated one 4 mm, with the true velocities 2 mm. The policy's previous
 output is the largest of the errors, and small next to what the planner's sampling varies.
 
-Before a state is handed out it is checked: every number finite, frames not too old, no
-jump between frames larger than ``max_jump`` (a mocap swap or a glitch). A failed check
-gives the reason instead of a state, and the planner holds; after a jump the filter starts
-again from the new frame, so a real relocation costs a brief hold, not a lock-up.
+Before a state is handed out it is checked: every number finite, orientations that are
+rotations (``gpc_sim.pose_checks``, the bridge's check too), frames not too old and not from
+the future (``gpc_sim.stamps``: a stamp ahead of the clock by more than ``future_tolerance``
+is refused, so one glitch cannot make every later frame look older), no jump between frames
+larger than ``max_jump`` (a mocap swap or a glitch). A failed check gives the reason instead
+of a state, and the planner holds; after a jump the filter starts again from the new frame,
+so a real relocation costs a brief hold, not a lock-up.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gpc_sim.errors import ConfigError
+from gpc_sim.pose_checks import jump, pose_problem, unit_quat
 from gpc_sim.spot.constants import (
     ACTION_SCALE,
     CHAIR_QPOS_ADR,
@@ -49,6 +53,7 @@ from gpc_sim.spot.constants import (
     STANDING_LEG_POSE,
 )
 from gpc_sim.spot.task import SpotChairTask
+from gpc_sim.stamps import DEFAULT_FUTURE_TOLERANCE, StampCheck, age
 
 Pose = tuple[np.ndarray, np.ndarray]  # position (3,), orientation (w, x, y, z)
 _JOINT_INDEX = {name: i for i, name in enumerate(JOINT_NAMES)}
@@ -60,12 +65,13 @@ class EstimatorConfig:
     """velocity_filter: s, time constant of the low-pass on finite-difference velocities.
     max_jump: m, largest believable change of a body's position between two frames.
     timeout: s, oldest mocap frame a plan may start from. joint_timeout: s, the same for
-    joint states."""
+    joint states. future_tolerance: s, how far ahead of the clock a stamp may be."""
 
     velocity_filter: float = 0.05
     max_jump: float = 0.5
     timeout: float = 0.3
     joint_timeout: float = 0.5
+    future_tolerance: float = DEFAULT_FUTURE_TOLERANCE
 
     def __post_init__(self) -> None:
         for name in ("velocity_filter", "max_jump", "timeout", "joint_timeout"):
@@ -73,6 +79,7 @@ class EstimatorConfig:
             if not (math.isfinite(value) and value >= 0.0) or (name != "velocity_filter"
                                                                 and value == 0.0):
                 raise ConfigError(f"estimator {name} must be a positive number, got {value}")
+        StampCheck(self.future_tolerance)  # checks it
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,7 @@ class Estimate:
 
     state: np.ndarray | None
     stamp: float  # s, capture time of the mocap frame it is built on (NaN if none)
-    age: float  # s, now - stamp
+    age: float  # s, now - stamp, never negative (inf without a frame)
     problem: str | None = None
 
 
@@ -135,9 +142,18 @@ class SpotStateEstimator:
 
     def __init__(self, task: SpotChairTask, config: EstimatorConfig | None = None) -> None:
         self.task = task
-        self.config = config or EstimatorConfig()
+        self.configure(config or EstimatorConfig())
         self._caster_qpos = task.model.qpos0[CHAIR_QPOS_ADR + 7 :].copy()
         self.reset()
+
+    def configure(self, config: EstimatorConfig) -> None:
+        """Use ``config`` from the next measurement on (a node's live parameters)."""
+        self.config = config
+        self._stamps = StampCheck(config.future_tolerance)
+
+    def stamp_problem(self, stamp: float, now: float, what: str = "mocap frame") -> str | None:
+        """Why a message stamped ``stamp`` is not believed at ``now`` (``gpc_sim.stamps``)."""
+        return self._stamps.problem(stamp, now, what)
 
     def reset(self) -> None:
         """Forget every measurement (a new episode)."""
@@ -164,28 +180,28 @@ class SpotStateEstimator:
         """Capture time (s) of the last accepted mocap frame (NaN before the first)."""
         return self._stamp
 
-    def update_bodies(self, stamp: float, torso: Pose, chair: Pose) -> str | None:
-        """Take one mocap frame; returns a problem (and keeps the old estimate) or None."""
+    def update_bodies(self, stamp: float, torso: Pose, chair: Pose, *, now: float
+                      ) -> str | None:
+        """Take one mocap frame captured at ``stamp``, received at ``now`` (the receiver's
+        clock); returns a problem (and keeps the old estimate) or None."""
         torso_pos, torso_quat = (np.asarray(v, dtype=np.float64) for v in torso)
         chair_pos, chair_quat = (np.asarray(v, dtype=np.float64) for v in chair)
-        values = (torso_pos, torso_quat, chair_pos, chair_quat)
-        if not math.isfinite(stamp) or not all(np.all(np.isfinite(v)) for v in values):
-            return "mocap frame with NaN or inf"
-        if min(np.linalg.norm(torso_quat), np.linalg.norm(chair_quat)) < 0.5:
-            return "mocap frame with a degenerate orientation"
+        problem = (self._stamps.problem(stamp, now, "mocap frame")
+                   or pose_problem(torso_pos, torso_quat, "mocap torso pose")
+                   or pose_problem(chair_pos, chair_quat, "mocap chair pose"))
+        if problem is not None:
+            return problem
         if self._frames and stamp == self._stamp:
             return None  # the same frame again (a lock-stepped sim re-sends it): nothing new
         if self._frames and stamp < self._stamp:
             return f"mocap frame older than the last one ({stamp:.3f} < {self._stamp:.3f} s)"
-        torso_quat = torso_quat / np.linalg.norm(torso_quat)
-        chair_quat = chair_quat / np.linalg.norm(chair_quat)
+        torso_quat, chair_quat = unit_quat(torso_quat), unit_quat(chair_quat)
         dt = None if not self._frames else stamp - self._stamp
         if dt is not None:
-            jump = max(np.linalg.norm(torso_pos - self._torso.pos),
-                       np.linalg.norm(chair_pos - self._chair.pos))
-            if jump > self.config.max_jump:
+            moved = max(jump(torso_pos, self._torso.pos), jump(chair_pos, self._chair.pos))
+            if moved > self.config.max_jump:
                 self._reset_bodies()
-                self._problem = f"mocap jump of {jump:.2f} m between frames; re-initialising"
+                self._problem = f"mocap jump of {moved:.2f} m between frames; re-initialising"
                 dt = None
         tau = self.config.velocity_filter
         gain = 1.0 if dt is None or tau == 0.0 else dt / (tau + dt)
@@ -198,9 +214,13 @@ class SpotStateEstimator:
         return self._problem
 
     def update_joints(self, stamp: float, names: list[str] | tuple[str, ...],
-                      positions: np.ndarray, velocities: np.ndarray | None = None
-                      ) -> str | None:
-        """Take joint states by name (``JOINT_NAMES``; unknown names are ignored)."""
+                      positions: np.ndarray, velocities: np.ndarray | None = None, *,
+                      now: float) -> str | None:
+        """Take joint states by name (``JOINT_NAMES``; unknown names are ignored), measured
+        at ``stamp`` and received at ``now``."""
+        stamp_problem = self._stamps.problem(stamp, now, "joint_states")
+        if stamp_problem is not None:
+            return stamp_problem
         positions = np.asarray(positions, dtype=np.float64)
         if len(positions) != len(names):
             return f"joint_states with {len(names)} names but {len(positions)} positions"
@@ -227,19 +247,20 @@ class SpotStateEstimator:
 
     def estimate(self, now: float) -> Estimate:
         """The state at the last mocap frame, if it is fit to plan from at ``now``."""
-        age = now - self._stamp if self._frames else math.inf
+        frame_age = age(now, self._stamp) if self._frames else math.inf
+        joint_age = age(now, self._joint_stamp)
         problem = self._problem
         if not self._frames:
             problem = "no mocap frame yet"
-        elif age > self.config.timeout:
-            problem = f"stale mocap: last frame {age:.2f} s old"
+        elif frame_age > self.config.timeout:
+            problem = f"stale mocap: last frame {frame_age:.2f} s old"
         elif not self._arm_seen:
             problem = "no joint_states with the arm joints yet"
-        elif now - self._joint_stamp > self.config.joint_timeout:
-            problem = f"stale joint_states: {now - self._joint_stamp:.2f} s old"
+        elif joint_age > self.config.joint_timeout:
+            problem = f"stale joint_states: {joint_age:.2f} s old"
         if problem is not None:
-            return Estimate(None, self._stamp, age, problem)
-        return Estimate(self._state(), self._stamp, age)
+            return Estimate(None, self._stamp, frame_age, problem)
+        return Estimate(self._state(), self._stamp, frame_age)
 
     def _state(self) -> np.ndarray:
         layout = self.task.layout

@@ -19,7 +19,13 @@ import pytest
 rclpy = pytest.importorskip("rclpy")
 
 from gpc_sim.errors import ConfigError  # noqa: E402
-from gpc_sim.ros.run import EXIT_CONFIG, run_node  # noqa: E402
+from gpc_sim.ros.run import (  # noqa: E402
+    EXIT_CONFIG,
+    EXIT_FAILURE,
+    LAUNCHER_PID_ENV,
+    run_node,
+    stop_node,
+)
 
 ARGS = ["node", "--ros-args", "-p", "use_sim_time:=false"]
 
@@ -127,3 +133,46 @@ def test_a_sigint_after_the_spin_ended_does_not_interrupt_the_clean_up():
         pytest.fail("a KeyboardInterrupt escaped run_node's clean-up")
     assert result == 0 and _Node.shut
     assert signal.getsignal(signal.SIGINT) is before  # the caller's handler is back
+
+
+def test_a_worker_thread_that_dies_ends_the_node_with_a_failure(capfd):
+    """A node whose worker died must not live on answering nothing (the sim's loop, the
+    planner's thread): stop_node from that thread ends the spin with exit status 1."""
+    _Node.shut = False
+
+    def make():
+        node = _Node()
+        threading.Timer(0.3, stop_node, args=(node, "simulation loop stopped: boom")).start()
+        return node
+
+    assert run_node(make, ARGS) == EXIT_FAILURE
+    assert _Node.shut
+    assert "simulation loop stopped: boom" in capfd.readouterr().err
+
+
+def test_a_node_ends_when_its_launcher_is_gone(monkeypatch, capfd):
+    """gpc launch names itself in GPC_LAUNCHER_PID; a node whose parent is no longer that
+    process (the launcher died, even by SIGKILL) shuts down by itself."""
+    _Node.shut = False
+    monkeypatch.setenv(LAUNCHER_PID_ENV, str(os.getppid() + 100_000))  # not our parent
+
+    result: list[int] = []
+    runner = threading.Thread(target=lambda: result.append(run_node(_Node, ARGS)), daemon=True)
+    runner.start()
+    runner.join(timeout=10.0)
+    assert not runner.is_alive() and result == [0] and _Node.shut
+    assert "launcher" in capfd.readouterr().err
+
+
+def test_a_node_whose_launcher_is_alive_keeps_running(monkeypatch):
+    monkeypatch.setenv(LAUNCHER_PID_ENV, str(os.getppid()))
+    _Node.shut = False
+
+    def make():
+        node = _Node()
+        threading.Timer(1.0, rclpy.shutdown).start()
+        return node
+
+    start = time.monotonic()
+    assert run_node(make, ARGS) == 0
+    assert time.monotonic() - start >= 0.9  # ran until the shutdown, not ended early

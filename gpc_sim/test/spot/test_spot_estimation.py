@@ -15,9 +15,10 @@ def feed(est, sim, steps, every=1):
         sim.step()
         if k % every == 0:
             poses = sim.body_poses()
-            assert est.update_bodies(sim.time, poses[TORSO_BODY], poses[CHAIR_BODY]) is None
+            assert est.update_bodies(sim.time, poses[TORSO_BODY], poses[CHAIR_BODY],
+                                     now=sim.time) is None
             names, q, v = sim.joints()
-            est.update_joints(sim.time, names, q, v)
+            est.update_joints(sim.time, names, q, v, now=sim.time)
 
 
 @pytest.fixture
@@ -49,10 +50,10 @@ def test_a_single_frame_gives_a_state_at_rest(task):
     sim = ChairPushSimulation(task, 0, 0)
     est = SpotStateEstimator(task)
     poses = sim.body_poses()
-    est.update_bodies(0.0, poses[TORSO_BODY], poses[CHAIR_BODY])
+    est.update_bodies(0.0, poses[TORSO_BODY], poses[CHAIR_BODY], now=0.0)
     assert est.estimate(0.0).problem == "no joint_states with the arm joints yet"
     names, q, v = sim.joints()
-    est.update_joints(0.0, names, q, v)
+    est.update_joints(0.0, names, q, v, now=0.0)
     estimate = est.estimate(0.01)
     assert estimate.problem is None
     assert np.all(task.layout.qvel(estimate.state)[0:6] == 0.0)
@@ -64,33 +65,67 @@ def test_stale_nan_and_jumps_are_problems_not_states(task, walking):
     assert "stale mocap" in est.estimate(sim.time + config.timeout + 0.01).problem
     poses = sim.body_poses()
     bad = (np.array([math.nan, 0.0, 0.5]), poses[TORSO_BODY][1])
-    assert "NaN" in est.update_bodies(sim.time + 0.02, bad, poses[CHAIR_BODY])
+    assert "NaN" in est.update_bodies(sim.time + 0.02, bad, poses[CHAIR_BODY],
+                                     now=sim.time + 0.02)
     assert est.estimate(sim.time).problem is None  # the NaN frame changed nothing
     far = (poses[TORSO_BODY][0] + [2.0, 0.0, 0.0], poses[TORSO_BODY][1])
-    problem = est.update_bodies(sim.time + 0.02, far, poses[CHAIR_BODY])
+    problem = est.update_bodies(sim.time + 0.02, far, poses[CHAIR_BODY], now=sim.time + 0.02)
     assert "jump of 2.00 m" in problem
     assert "jump" in est.estimate(sim.time + 0.02).problem
     later = (far[0] + [0.01, 0.0, 0.0], far[1])
-    assert est.update_bodies(sim.time + 0.04, later, poses[CHAIR_BODY]) is None
+    assert est.update_bodies(sim.time + 0.04, later, poses[CHAIR_BODY],
+                             now=sim.time + 0.04) is None
     assert est.estimate(sim.time + 0.04).problem is None  # re-initialised from the new place
 
 
 def test_duplicate_frames_are_ignored_and_older_ones_refused(task, walking):
     sim, est = walking
     poses = sim.body_poses()
-    assert est.update_bodies(sim.time, poses[TORSO_BODY], poses[CHAIR_BODY]) is None
-    assert "older" in est.update_bodies(sim.time - 0.1, poses[TORSO_BODY], poses[CHAIR_BODY])
+    assert est.update_bodies(sim.time, poses[TORSO_BODY], poses[CHAIR_BODY],
+                             now=sim.time) is None
+    assert "older" in est.update_bodies(sim.time - 0.1, poses[TORSO_BODY], poses[CHAIR_BODY],
+                                       now=sim.time)
 
 
 def test_joint_states_are_checked(task, walking):
     sim, est = walking
     names, q, v = sim.joints()
-    assert "NaN" in est.update_joints(sim.time, names, np.full(19, math.nan), v)
-    assert "names" in est.update_joints(sim.time, names, q[:5], None)
+    assert "NaN" in est.update_joints(sim.time, names, np.full(19, math.nan), v, now=sim.time)
+    assert "names" in est.update_joints(sim.time, names, q[:5], None, now=sim.time)
     later = sim.time + EstimatorConfig().joint_timeout + 0.05
     poses = sim.body_poses()
-    assert est.update_bodies(later, poses[TORSO_BODY], poses[CHAIR_BODY]) is None
+    assert est.update_bodies(later, poses[TORSO_BODY], poses[CHAIR_BODY], now=later) is None
     assert "stale joint_states" in est.estimate(later).problem
+
+
+def test_stamps_from_the_future_are_refused_and_cannot_latch(task, walking):
+    sim, est = walking
+    poses = sim.body_poses()
+    tolerance = est.config.future_tolerance
+    ahead = sim.time + tolerance + 1.0
+    problem = est.update_bodies(ahead, poses[TORSO_BODY], poses[CHAIR_BODY], now=sim.time)
+    assert "in the future" in problem
+    # Refused: the next correctly stamped frame is taken (not "older than the last one").
+    sim.step()
+    poses = sim.body_poses()
+    assert est.update_bodies(sim.time, poses[TORSO_BODY], poses[CHAIR_BODY],
+                             now=sim.time) is None
+    names, q, v = sim.joints()
+    assert "in the future" in est.update_joints(ahead, names, q, v, now=sim.time)
+    assert est.update_joints(sim.time, names, q, v, now=sim.time) is None
+    # Within the tolerance a stamp is taken, and the age it reports is never negative.
+    early = sim.time + tolerance / 2
+    assert est.update_bodies(early, poses[TORSO_BODY], poses[CHAIR_BODY], now=sim.time) is None
+    estimate = est.estimate(sim.time)
+    assert estimate.problem is None and estimate.age == 0.0
+
+
+def test_a_zero_quaternion_is_a_lost_body_not_yaw_zero(task, walking):
+    sim, est = walking
+    poses = sim.body_poses()
+    lost = (poses[TORSO_BODY][0], np.zeros(4))
+    problem = est.update_bodies(sim.time + 0.02, lost, poses[CHAIR_BODY], now=sim.time + 0.02)
+    assert "degenerate orientation" in problem
 
 
 def test_body_angular_velocity_of_a_known_turn():
