@@ -32,6 +32,7 @@ and deadline misses. Services: ``gpc/set_goal``, ``gpc/reset``, ``gpc/enable``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 
@@ -52,6 +53,7 @@ from gpc_planner.online import NonFinitePlanError, OnlinePlanner
 from gpc_planner.planner import PlanResult
 from gpc_planner.ros import markers
 from gpc_planner.ros.planner_params import PLANNER_PARAMETERS
+from gpc_planner.scheduling import ReplanScheduler, SchedulerConfig
 from gpc_sim.errors import ConfigError
 from gpc_sim.ros import qos, topics
 from gpc_sim.ros.convert import clock_seconds, pose_to_arrays, to_seconds, to_stamp
@@ -88,12 +90,10 @@ class PlannerNode(Node):
         self.online = OnlinePlanner(planner, 1.0 / p["replan_rate"])
         self.estimator = SpotStateEstimator(self.task, _estimator_config(p))
 
-        self._lock = threading.Lock()  # estimator, plan in force, counters
+        self._lock = threading.Lock()  # estimator, plan in force, scheduler, counters
         self._wake = threading.Condition(self._lock)
-        self._due_stamp: float | None = None  # a frame the planning thread is to handle
-        self._planning_stamp = math.inf  # the frame the current (or last) plan started from
-        self._next_plan = -math.inf  # s: frames from here on are due for replanning
-        self._planning = False
+        self.schedule = ReplanScheduler(SchedulerConfig(
+            1.0 / p["replan_rate"], p["synchronous"], p["plan_timeout"]))
         self._running = True
         self.enabled = bool(p["enabled"])
         self.commands_sent = 0
@@ -148,7 +148,10 @@ class PlannerNode(Node):
                 self.task.goal[:] = goal
             if "enabled" in changes:
                 self.enabled = bool(changes["enabled"])
-                self._next_plan = -math.inf
+                self.schedule.plan_soon()
+            if "plan_timeout" in changes:
+                self.schedule.config = dataclasses.replace(
+                    self.schedule.config, plan_timeout=changes["plan_timeout"])
             self.p.update(changes)
         finally:
             self._lock.release()
@@ -184,39 +187,27 @@ class PlannerNode(Node):
             self.get_logger().warning(future, throttle_duration_sec=2.0)
             return
         with self._lock:
-            if self.p["synchronous"]:
-                # The sim sends a frame's joint states just before its mocap, on another
-                # topic: the two may cross. Waiting for them keeps a lock-stepped run exact.
-                self._joints_seen.wait_for(lambda: self.estimator.joint_stamp >= stamp - 1e-9,
-                                           timeout=JOINT_WAIT)
+            self._joints_seen.wait_for(lambda: not self.schedule.wait_for_joints(
+                stamp, self.estimator.joint_stamp), timeout=JOINT_WAIT)
             problem = self.estimator.update_bodies(stamp, pose_to_arrays(torso),
                                                    pose_to_arrays(chair), now=self._now())
-            busy = self._planning or self._due_stamp is not None
-            due = stamp >= self._next_plan - 1e-6 and not busy
-            if due:
-                self._due_stamp = self._planning_stamp = stamp
+            answer_at = self.schedule.on_frame(stamp, self._now())
+            if self.schedule.due is not None:
                 self._wake.notify()
-            # Synchronous: a frame at or after the one being planned from (a lock-stepped
-            # sim re-sends it while waiting) is answered by the new plan, not the old one.
-            answer_later = self.p["synchronous"] and (due or (
-                busy and stamp >= self._planning_stamp - 1e-9))
         if problem:
             self.get_logger().warning(problem, throttle_duration_sec=2.0)
-        if not answer_later:
-            # Synchronous: the answer is the plan read at the frame's own time. Read at "now",
-            # a late duplicate of the previous frame, taken after the clock had moved on,
-            # answered the next frame from the old plan (a lock-stepped run diverged so).
-            self._publish_command(stamp if self.p["synchronous"] else self._now())
+        if answer_at is not None:  # else the coming plan answers it (lock-step)
+            self._publish_command(answer_at)
 
     def _on_tick(self) -> None:
         """Without frames nothing would wake the planning thread: wake it to hold. A plan
         in force that has aged past ``plan_timeout`` is replaced by a hold here."""
         with self._lock:
             self._expire_stale_plan()
-            if not self._planning and self._due_stamp is None:
+            if not self.schedule.busy:
                 estimate = self.estimator.estimate(self._now())
-                if estimate.problem is not None or not self.enabled:
-                    self._due_stamp = self._planning_stamp = self.estimator.stamp
+                if self.schedule.on_tick(estimate.problem is not None or not self.enabled,
+                                         self.estimator.stamp):
                     self._wake.notify()
 
     # --- planning thread --------------------------------------------------------------
@@ -224,7 +215,7 @@ class PlannerNode(Node):
         """Hold when the plan in force is older than ``plan_timeout`` (lock held)."""
         now = self._now()
         age = self.online.plan_age(now)
-        if age <= self.p["plan_timeout"]:
+        if not self.schedule.plan_expired(age):
             return
         estimate = self.estimator.estimate(now)
         state = estimate.state if estimate.state is not None else (
@@ -246,16 +237,16 @@ class PlannerNode(Node):
     def _plan_forever(self) -> None:
         while True:
             with self._wake:
-                self._wake.wait_for(lambda: self._due_stamp is not None or not self._running)
+                self._wake.wait_for(lambda: self.schedule.due is not None or not self._running)
                 if not self._running:
                     return
-                self._due_stamp = None
-                self._planning = True
+                self.schedule.take()
                 now = self._now()
                 estimate = self.estimator.estimate(max(now, self.estimator.stamp))
                 enabled = self.enabled
+            planned_from = None
             try:
-                self._decide(estimate, enabled)
+                planned_from = self._decide(estimate, enabled)
             except Exception as err:  # noqa: BLE001 - report and hold, never die silently
                 if not (self._running and self.context.ok()):
                     return
@@ -267,24 +258,20 @@ class PlannerNode(Node):
                         err, NonFinitePlanError) else ("error", str(err)))
             finally:
                 with self._lock:
-                    self._planning = False
-            if self.p["synchronous"]:  # the answer to the frame planned from
-                self._publish_command(max(self._now(), estimate.stamp if math.isfinite(
-                    estimate.stamp) else -math.inf))
-            else:
-                self._publish_command(self._now())
+                    self.schedule.finish(planned_from)
+            self._publish_command(self.schedule.answer_time(self._now(), estimate.stamp))
             self._publish_status(estimate)
 
-    def _decide(self, estimate: Estimate, enabled: bool) -> None:
-        """Plan from ``estimate``, or hold, and say which in the status."""
+    def _decide(self, estimate: Estimate, enabled: bool) -> float | None:
+        """Plan from ``estimate``, or hold, and say which in the status; returns the stamp
+        of the state a plan put in force started from (None: held)."""
         if enabled and estimate.state is not None:
             result = self.online.plan(estimate.state, estimate.stamp)
             with self._lock:
                 self._last_valid = estimate
-                self._next_plan = estimate.stamp + self.online.replan_period
                 self._status = ("running", "")
             self._publish_plan(result, estimate)
-            return
+            return estimate.stamp
         reason = "disabled" if not enabled else f"holding: {estimate.problem}"
         with self._lock:
             self._status = (reason, "")
@@ -294,7 +281,7 @@ class PlannerNode(Node):
             if last is not None:
                 self.online.hold(last.state, estimate.stamp if math.isfinite(estimate.stamp)
                                  else last.stamp)
-            self._next_plan = -math.inf  # plan again as soon as the state allows
+        return None  # plan again as soon as the state allows
 
     # --- outputs ----------------------------------------------------------------------
     def _publish_command(self, time: float) -> None:
@@ -396,7 +383,7 @@ class PlannerNode(Node):
     def _wait_idle(self) -> None:
         """Hold the lock with no plan in progress (services change what planning reads)."""
         self._lock.acquire()
-        while self._planning:
+        while self.schedule.planning:
             self._lock.release()
             threading.Event().wait(0.005)
             self._lock.acquire()
@@ -423,7 +410,7 @@ class PlannerNode(Node):
             self.online.reset()
             self.estimator.reset()
             self.commands_sent = 0
-            self._next_plan = -math.inf
+            self.schedule.plan_soon()
             self._last_valid = None
             self._status = ("starting", "reset")
         finally:
