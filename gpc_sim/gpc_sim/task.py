@@ -8,6 +8,7 @@ world is a new subclass plus a registry entry (``gpc_sim.tasks``).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,17 +20,18 @@ from gpc_sim.rollout import StateLayout, diverged
 class Reflection:
     """A mirror symmetry of a task: a reflection of the world that maps the task onto itself.
 
-    Each array holds one sign per entry (+1 kept, -1 negated) of a qpos, qvel, observation
-    or control point. If the task has the symmetry, reflecting a state and a control
-    sequence gives the reflected trajectory, at the same cost and with the same success;
-    so a successful episode reflected is another successful episode, which doubles a
-    proposal model's training data for free (``gpc train --mirror``).
+    ``observation`` and ``action`` hold one sign per entry (+1 kept, -1 negated) of an
+    observation or a control point; ``state`` maps task states (..., n) to their mirror
+    images (signs, and for a robot with left and right limbs a permutation too). If the
+    task has the symmetry, reflecting a state and a control sequence gives the reflected
+    trajectory, at the same cost and with the same success; so a successful episode
+    reflected is another successful episode, which doubles a proposal model's training
+    data for free (``gpc train --mirror``).
     """
 
-    qpos: np.ndarray
-    qvel: np.ndarray
     observation: np.ndarray
     action: np.ndarray
+    state: Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass

@@ -174,9 +174,16 @@ class PushTask(Task):
         if not (symmetric and on_axis):
             return None
         signs = np.array([-1.0, 1.0, -1.0, 1.0, -1.0])  # pusher x, y, block x, y, yaw
-        return Reflection(qpos=signs, qvel=signs.copy(),
-                          observation=np.array([-1.0, 1.0, -1.0, 1.0, -1.0, 1.0]),
-                          action=np.array([-1.0, 1.0]))
+        layout = self.layout
+
+        def mirror_state(states: np.ndarray) -> np.ndarray:
+            out = np.array(states, dtype=np.float64)
+            layout.qpos(out)[...] *= signs
+            layout.qvel(out)[...] *= signs
+            return out
+
+        return Reflection(observation=np.array([-1.0, 1.0, -1.0, 1.0, -1.0, 1.0]),
+                          action=np.array([-1.0, 1.0]), state=mirror_state)
 
     def observation(self, state: np.ndarray) -> np.ndarray:
         """[pusher x, y, block x, y, sin yaw, cos yaw] in the world frame (m, -)."""
