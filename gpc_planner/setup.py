@@ -7,19 +7,16 @@ from setuptools import find_packages, setup
 
 package_name = "gpc_planner"
 
-# launch/ and config/ live at the repository root (shared by the whole stack) and are
-# installed by this package. Paths must be relative (setuptools refuses absolute ones) and
-# '../launch/x' works in both colcon modes: a plain build runs setup.py in this directory,
-# --symlink-install runs it in build/gpc_planner/ after symlinking build/launch/x to the
-# source file. The glob itself resolves this file's real path, since under
-# --symlink-install it is run through a symlink. New files there need a rebuild
-# (scripts/setup.sh) to be installed.
-_root = os.path.join(os.path.dirname(os.path.realpath(__file__)), "..")
+# launch/ and config/ belong to this package (a release of it alone carries them); new files
+# there need a rebuild (scripts/setup.sh) to be installed.
 
 
 def _files(pattern):
-    paths = glob.glob(os.path.join(_root, pattern))
-    return sorted(os.path.join("..", os.path.relpath(p, _root)) for p in paths if os.path.isfile(p))
+    here = os.path.dirname(os.path.realpath(__file__))
+    # Relative to this directory (setuptools refuses absolute paths); the glob resolves
+    # this file's real path, since under --symlink-install it runs through a symlink.
+    return sorted(os.path.relpath(p, here) for p in glob.glob(os.path.join(here, pattern))
+                  if os.path.isfile(p))
 
 
 setup(

@@ -119,7 +119,13 @@ fi
 export COLCON_DEFAULTS_FILE="$defaults"
 
 # --- 4. mocap4r2_msgs: build our stand-in only where no upstream package exists ----------
+# third_party/mocap4r2_msgs carries COLCON_IGNORE, so that a plain `colcon build` beside the
+# upstream package never overlays it (colcon ignores a marked folder even when named with
+# --paths). Where upstream is absent, colcon builds it from a mirror without the marker:
+# build/gpc_standin/mocap4r2_msgs, links to the stand-in's files (build/ itself is ignored).
 colcon_args=()
+standin_src="$ROOT/third_party/mocap4r2_msgs"
+standin_base="$ROOT/build/gpc_standin"
 upstream_mocap=""
 IFS=: read -r -a prefixes <<< "$upstream_prefixes"
 for prefix in "${prefixes[@]}"; do
@@ -135,13 +141,26 @@ if [ -z "$upstream_mocap" ]; then
 fi
 if [ -n "$upstream_mocap" ]; then
   log "upstream mocap4r2_msgs found ($upstream_mocap): not building third_party/mocap4r2_msgs"
-  # --packages-ignore, not --packages-skip: a skipped package is still a workspace package,
-  # and its dependents then look for it in install/ instead of the upstream prefix.
-  colcon_args+=(--packages-ignore mocap4r2_msgs)
-  # A stand-in left from an earlier build would shadow the upstream package.
-  rm -rf "$ROOT/build/mocap4r2_msgs" "$ROOT/install/mocap4r2_msgs"
+  # Nothing to pass colcon: COLCON_IGNORE keeps the stand-in out of the workspace, so the
+  # dependents find the upstream prefix (a --packages-skip'ed workspace package would make
+  # them look in install/ instead). A stand-in left from an earlier build would shadow the
+  # upstream package.
+  rm -rf "$ROOT/build/mocap4r2_msgs" "$ROOT/install/mocap4r2_msgs" "$standin_base"
 else
-  log "no upstream mocap4r2_msgs found: the workspace builds the stand-in in third_party/"
+  log "no upstream mocap4r2_msgs found: the workspace builds the stand-in of third_party/mocap4r2_msgs"
+  mkdir -p "$standin_base/mocap4r2_msgs"
+  [ -f "$ROOT/build/COLCON_IGNORE" ] || : > "$ROOT/build/COLCON_IGNORE"  # as colcon makes it
+  rm -f "$standin_base/mocap4r2_msgs/COLCON_IGNORE"
+  for item in "$standin_src"/*; do
+    [ "$(basename "$item")" = COLCON_IGNORE ] && continue
+    ln -sfn "$item" "$standin_base/mocap4r2_msgs/$(basename "$item")"
+  done
+  # A build configured from another source folder (the stand-in's old place) cannot be reused.
+  cache="$ROOT/build/mocap4r2_msgs/CMakeCache.txt"
+  if [ -f "$cache" ] && ! grep -q "$standin_base/mocap4r2_msgs" "$cache"; then
+    rm -rf "$ROOT/build/mocap4r2_msgs"
+  fi
+  colcon_args+=(--base-paths . "$standin_base")
 fi
 
 # --- 5. colcon build -------------------------------------------------------------------------
@@ -156,7 +175,7 @@ build_inputs() {
     -prune -o -type f \( -name package.xml -o -name setup.py -o -name setup.cfg \
     -o -name CMakeLists.txt -o -name '*.msg' -o -name '*.srv' -o -name '*.action' \
     -o -path '*/resource/*' \) -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
-  { find ./*/*/__init__.py ./launch ./config -maxdepth 1 2>/dev/null || true; } | LC_ALL=C sort
+  { find ./*/*/__init__.py ./gpc_*/launch ./gpc_*/config -maxdepth 1 2>/dev/null || true; } | LC_ALL=C sort
 }
 build_stamp="$ROOT/build/.gpc_build_inputs.sha256"
 build_hash="$(build_inputs | sha256sum | cut -d' ' -f1)"
@@ -166,6 +185,10 @@ if [ "${GPC_SETUP_FORCE:-0}" != 1 ] && [ -f "$ROOT/install/setup.bash" ] &&
 else
   log "building the workspace with colcon (first time: about 1 min)"
   rm -f "$build_stamp"
+  # Links of a symlink install whose source moved or went away (launch/ and config/ moved
+  # into gpc_planner/) dangle, and colcon then fails with "File exists": drop them.
+  [ -d "$ROOT/install" ] && find "$ROOT/install" -xtype l -delete
+  rm -rf "$ROOT/build/launch" "$ROOT/build/config"  # the old layout's links to them
   # setuptools >= 72 warns about tests_require, which colcon still reads for `colcon test`;
   # colcon warns that the venv prefix has no local_setup.* (expected: it is not a colcon
   # install). Both are noise, filtered; everything else of colcon's output is shown.

@@ -15,8 +15,15 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-from gpc_msgs.msg import HighLevelCommand, LocomotionCommand, Plan, PlannerStatus, SimStatus
-from gpc_msgs.srv import EnablePlanner, ResetPlanner, ResetSim, SetGoal
+from gpc_msgs.msg import (
+    BridgeStatus,
+    HighLevelCommand,
+    LocomotionCommand,
+    Plan,
+    PlannerStatus,
+    SimStatus,
+)
+from gpc_msgs.srv import ResetPlanner, ResetSim, SetGoal
 from mocap4r2_msgs.msg import Marker, RigidBodies, RigidBody
 
 # Exact binary fractions, so the test can compare with ==.
@@ -62,11 +69,23 @@ def make_sim_status():
     msg.paused, msg.finished = False, True
     msg.torso_x, msg.torso_y, msg.torso_yaw, msg.torso_height = -1.5, 0.25, 0.5, 0.48
     msg.chair_x, msg.chair_y, msg.chair_yaw, msg.chair_tilt = 1.0, 0.125, -0.25, 0.0625
+    msg.goal_x, msg.goal_y, msg.goal_yaw = 1.25, -0.5, 0.75
     msg.position_error, msg.yaw_error = 0.25, 0.125
     msg.start_position_error, msg.start_yaw_error = 3.0, 0.75
     msg.success, msg.success_time = True, 12.5
     msg.fallen, msg.tipped, msg.diverged = False, True, False
     msg.lockstep_timeouts = 2
+    return msg
+
+
+def make_bridge_status():
+    msg = BridgeStatus()
+    _stamp(msg.header, "map")
+    msg.mode, msg.robot = "real", "standing"
+    msg.following, msg.stop_cause = False, "planner_silent"
+    msg.message = "planner silent for 0.62 s (watchdog)"
+    msg.commands_sent, msg.rejected = 2**33 + 3, 7  # beyond 32 bits: checks uint64
+    msg.failed_connects = 2
     return msg
 
 
@@ -131,10 +150,11 @@ class Peer(Node):
             (self.create_publisher(RigidBodies, "rigid_bodies", RELIABLE), make_rigid_bodies()),
             (self.create_publisher(LocomotionCommand, "locomotion", RELIABLE), make_locomotion()),
             (self.create_publisher(SimStatus, "sim_status", RELIABLE), make_sim_status()),
+            (self.create_publisher(BridgeStatus, "bridge_status", RELIABLE),
+             make_bridge_status()),
         ]
         self.create_service(SetGoal, "set_goal", self._set_goal)
         self.create_service(ResetPlanner, "reset_planner", self._reset)
-        self.create_service(EnablePlanner, "enable_planner", self._enable)
         self.create_service(ResetSim, "reset_sim", self._reset_sim)
         self.create_timer(0.1, self._publish)
 
@@ -145,7 +165,7 @@ class Peer(Node):
     # Responses depend on the request, so the test sees the request arrive intact.
     def _set_goal(self, request, response):
         response.success = True
-        response.message = f"goal {request.x} {request.y} {request.yaw}"
+        response.message = f"goal {request.x} {request.y} {request.yaw} in {request.frame_id}"
         return response
 
     def _reset(self, request, response):
@@ -156,11 +176,6 @@ class Peer(Node):
     def _reset_sim(self, request, response):
         response.success = True
         response.message = f"trial {request.trial} of seed {request.seed}"
-        return response
-
-    def _enable(self, request, response):
-        response.success = True
-        response.message = "enabled" if request.enable else "disabled"
         return response
 
 

@@ -17,8 +17,15 @@ import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
-from gpc_msgs.msg import HighLevelCommand, LocomotionCommand, Plan, PlannerStatus, SimStatus
-from gpc_msgs.srv import EnablePlanner, ResetPlanner, ResetSim, SetGoal
+from gpc_msgs.msg import (
+    BridgeStatus,
+    HighLevelCommand,
+    LocomotionCommand,
+    Plan,
+    PlannerStatus,
+    SimStatus,
+)
+from gpc_msgs.srv import ResetPlanner, ResetSim, SetGoal
 from mocap4r2_msgs.msg import Marker, RigidBodies
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -27,13 +34,11 @@ import interface_peer as peer  # noqa: E402  (expected values, shared with the p
 TIMEOUT_S = 20.0
 PEER = Path(__file__).with_name("interface_peer.py")
 
-
 @pytest.fixture
 def domain_id():
     # Distinct per test run (pid-derived, 1..100), away from env.sh's default 42.
     did = os.getpid() % 100 + 1
     return did if did != 42 else 43
-
 
 @pytest.fixture
 def peer_process(domain_id):
@@ -59,7 +64,6 @@ def peer_process(domain_id):
         if proc.stdout is not None:
             proc.stdout.close()
 
-
 @pytest.fixture
 def node(domain_id, monkeypatch):
     monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
@@ -72,7 +76,6 @@ def node(domain_id, monkeypatch):
     finally:
         n.destroy_node()
         rclpy.shutdown(context=context)
-
 
 def _spin_until(node, done, what, proc):
     executor = SingleThreadedExecutor(context=node.context)
@@ -89,11 +92,9 @@ def _spin_until(node, done, what, proc):
         executor.remove_node(node)
         executor.shutdown()
 
-
 def _header_ok(header):
     assert (header.stamp.sec, header.stamp.nanosec) == peer.STAMP
     assert header.frame_id == "map"
-
 
 def test_messages_round_trip(node, peer_process):
     received = {}
@@ -104,11 +105,12 @@ def test_messages_round_trip(node, peer_process):
         (RigidBodies, "rigid_bodies"),
         (LocomotionCommand, "locomotion"),
         (SimStatus, "sim_status"),
+        (BridgeStatus, "bridge_status"),
     ):
         node.create_subscription(
             msg_type, topic, lambda m, t=topic: received.setdefault(t, m), peer.RELIABLE
         )
-    _spin_until(node, lambda: len(received) == 6, "all six topics", peer_process)
+    _spin_until(node, lambda: len(received) == 7, "all seven topics", peer_process)
 
     cmd = received["command"]
     _header_ok(cmd.header)
@@ -123,12 +125,13 @@ def test_messages_round_trip(node, peer_process):
         12, 0.5, -0.25, 0.125, 0.3125)
     assert list(loco.arm_joints) == peer.ARM
 
-    sim = received["sim_status"]
-    _header_ok(sim.header)
-    expected = peer.make_sim_status()
-    for field in expected.get_fields_and_field_types():
-        if field != "header":
-            assert getattr(sim, field) == getattr(expected, field), field
+    for topic, make in (("sim_status", peer.make_sim_status),
+                        ("bridge_status", peer.make_bridge_status)):
+        got, expected = received[topic], make()
+        _header_ok(got.header)
+        for field in expected.get_fields_and_field_types():
+            if field != "header":
+                assert getattr(got, field) == getattr(expected, field), (topic, field)
 
     status = received["status"]
     _header_ok(status.header)
@@ -169,7 +172,6 @@ def test_messages_round_trip(node, peer_process):
     )
     assert (marker.translation.x, marker.translation.z) == (-2.5, 0.125)
 
-
 def _call(node, proc, srv_type, name, request):
     client = node.create_client(srv_type, name, qos_profile=peer.RELIABLE)
     _spin_until(node, client.service_is_ready, f"service {name}", proc)
@@ -178,10 +180,10 @@ def _call(node, proc, srv_type, name, request):
     node.destroy_client(client)
     return future.result()
 
-
 def test_services_round_trip(node, peer_process):
-    res = _call(node, peer_process, SetGoal, "set_goal", SetGoal.Request(x=2.5, y=-1.0, yaw=0.5))
-    assert (res.success, res.message) == (True, "goal 2.5 -1.0 0.5")
+    request = SetGoal.Request(frame_id="map", x=2.5, y=-1.0, yaw=0.5)
+    res = _call(node, peer_process, SetGoal, "set_goal", request)
+    assert (res.success, res.message) == (True, "goal 2.5 -1.0 0.5 in map")
 
     res = _call(node, peer_process, ResetPlanner, "reset_planner", ResetPlanner.Request(seed=7))
     assert (res.success, res.message) == (True, "seed 7")
@@ -190,8 +192,3 @@ def test_services_round_trip(node, peer_process):
 
     res = _call(node, peer_process, ResetSim, "reset_sim", ResetSim.Request(seed=5, trial=9))
     assert (res.success, res.message) == (True, "trial 9 of seed 5")
-
-    for enable, text in ((False, "disabled"), (True, "enabled")):
-        request = EnablePlanner.Request(enable=enable)
-        res = _call(node, peer_process, EnablePlanner, "enable_planner", request)
-        assert (res.success, res.message) == (True, text)

@@ -10,24 +10,37 @@ loop on the same world and commands (null, with ``judo_note``, where
 ``mujoco_extensions`` cannot run). All are medians over interleaved repeats,
 so slow drift of the machine affects them alike. Spot results also name the
 engine's lane loop (``engine``: "native", the compiled one, or "numpy"),
-which ``engine=`` can pin.
+which ``engine=`` can pin, and the world (``spot.worlds``) the engine runs:
+``engine_ms``, ``physics_ms`` and ``ratio`` are that world's, while ``judo_ms``
+and ``physics_ref_ms`` (bare physics) always run the original world, the fixed
+yardstick a cheaper world is measured against.
+
+``bench_physics`` profiles a physics step of a Spot world (MuJoCo's stage
+timers, solver work, contacts by kind) and ``bench_fidelity`` compares a world's
+rollouts with the original's on the same command sequences (docs/SPOT_PHYSICS.md).
 """
 
 from __future__ import annotations
 
 import statistics
 import time
+from dataclasses import asdict
 
 import mujoco
 import numpy as np
 from mujoco import rollout as mj_rollout
 
 from gpc_planner.methods import build_planner
+from gpc_planner.planner import SamplingPlanner
 from gpc_sim.errors import ConfigError
 from gpc_sim.spot.bench import JudoRollout, PhysicsOnly, applied_inputs, judo_unavailable
-from gpc_sim.spot.constants import SUBSTEPS
+from gpc_sim.spot.fidelity import approach, compare_worlds
+from gpc_sim.spot.physics_profile import profile_physics
 from gpc_sim.spot.rollout import SpotRolloutEngine
-from gpc_sim.task import initial_state_rng
+from gpc_sim.spot.task import SpotChairTask
+from gpc_sim.spot.world import build_chair_world, convert_state
+from gpc_sim.spot.worlds import DEFAULT_WORLD, SpotWorld, spot_world
+from gpc_sim.task import Task, initial_state_rng
 from gpc_sim.tasks import make_task
 
 ENGINES = ("native", "numpy")  # Spot's lane loops (SpotRolloutEngine.native)
@@ -54,9 +67,37 @@ def interleaved_medians(fns: list, repeats: int) -> list[float]:
     return [statistics.median(t) for t in times]
 
 
+def _make_task(task_name: str, nthread: int | None, horizon: float,
+               world: str | SpotWorld | None) -> Task:
+    """The task at ``horizon``; ``world`` (a Spot preset, or a SpotWorld) for Spot tasks only."""
+    if world is None:
+        return make_task(task_name, nthread=nthread, horizon=horizon)
+    task = make_task(task_name, nthread=nthread, horizon=horizon,
+                     **({"world": world} if _is_spot(task_name) else {}))
+    if not isinstance(task, SpotChairTask):
+        raise ConfigError(f"{task_name} has one world; --world is for Spot tasks")
+    return task
+
+
+def _is_spot(task_name: str) -> bool:
+    from gpc_sim.tasks import TASKS
+
+    return task_name in TASKS and issubclass(TASKS[task_name][0], SpotChairTask)
+
+
+def first_sample(task: Task, state: np.ndarray, method: str, rollouts: int, horizon: float,
+                 rng: np.random.Generator) -> tuple[SamplingPlanner, np.ndarray]:
+    """A planner of ``method`` and the knots (N, K, m) of its first sample from ``state``:
+    the batch a planning step rolls out first (``planner.spline.interpolate`` them)."""
+    planner = build_planner(task, method, rng, horizon, rollouts)
+    opt = planner.optimizer
+    opt.reset(np.broadcast_to(task.nominal_action(state), opt.mean.shape))
+    return planner, opt.sample(0)
+
+
 def bench_rollout(task_name: str, rollouts: int = 32, horizon: float = 3.0, repeats: int = 20,
                   method: str = "cem", seed: int = 0, nthread: int | None = None,
-                  engine: str | None = None) -> dict:
+                  engine: str | None = None, world: str | SpotWorld | None = None) -> dict:
     """Time engine vs bare physics (and judo's engine, for Spot) vs a planning iteration.
 
     The batch is one optimizer sample of ``rollouts`` control sequences. The baselines
@@ -65,8 +106,9 @@ def bench_rollout(task_name: str, rollouts: int = 32, horizon: float = 3.0, repe
     the actuator targets and commands the engine derived from them (``_spot_baselines``).
     ``engine``: Spot's lane loop, "native" or "numpy" (None: the engine's default, the
     compiled loop where it builds); other tasks have one engine and take None only.
+    ``world``: the Spot world the engine runs (None: the task's, "original").
     """
-    task = make_task(task_name, nthread=nthread, horizon=horizon)
+    task = _make_task(task_name, nthread, horizon, world)
     spot = isinstance(task.engine, SpotRolloutEngine)  # type: ignore[attr-defined]
     if engine is not None:
         if not spot:
@@ -75,10 +117,8 @@ def bench_rollout(task_name: str, rollouts: int = 32, horizon: float = 3.0, repe
             raise ConfigError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
         task.engine.native = engine == "native"  # type: ignore[attr-defined]
     state = task.sample_initial_state(initial_state_rng(seed, 0))
-    planner = build_planner(task, method, np.random.default_rng(seed), horizon, rollouts)
-    opt = planner.optimizer
-    opt.reset(np.broadcast_to(task.nominal_action(state), opt.mean.shape))
-    knots = opt.sample(0)
+    planner, knots = first_sample(task, state, method, rollouts, horizon,
+                                  np.random.default_rng(seed))
     controls = planner.spline.interpolate(knots)
 
     def engine() -> None:
@@ -114,6 +154,10 @@ def bench_rollout(task_name: str, rollouts: int = 32, horizon: float = 3.0, repe
     for name, ms in measured.items():
         if name != "physics":
             result[f"{name}_ms"] = round(ms, 3)
+    if spot:
+        result.setdefault("physics_ref_ms", result["physics_ms"])
+        if "judo_ms" in result:  # the issue's yardstick: how much faster than judo
+            result["judo_over_engine"] = round(result["judo_ms"] / e, 4)
     return result | figures
 
 
@@ -134,27 +178,50 @@ def _actuator_baselines(task, state: np.ndarray, controls: np.ndarray):
     return {"physics": physics}, {}, pool.close
 
 
-def _spot_baselines(task, state: np.ndarray, targets: np.ndarray):
+def _spot_baselines(task: SpotChairTask, state: np.ndarray, targets: np.ndarray):
     """Spot: bare physics of the actuator targets the engine applied, and judo's engine.
 
     One engine run recovers the per-step commands and actuator targets
-    (``spot.bench.applied_inputs``). ``physics`` replays the targets open-loop for the same
-    ``SUBSTEPS`` physics steps per command on the engine's thread count; ``judo`` runs
-    judo's compiled rollout (ONNX policy in the loop) on the same world with the same
-    commands, or is reported as null with the reason when it cannot run here.
+    (``spot.bench.applied_inputs``). ``physics`` replays the targets open-loop for the
+    world's physics steps per command on the engine's thread count; ``judo`` runs judo's
+    compiled rollout (ONNX policy in the loop) with the same commands, or is reported as
+    null with the reason when it cannot run here.
+
+    judo and ``physics_ref`` always run the original world: in another world (``task.world``)
+    the same targets are rolled out once more in the original (its own engine, same policy
+    and lane loop) to recover that world's commands and actuator targets, so that the
+    yardsticks do the original's physical work. In the original world ``physics_ref`` is
+    ``physics`` itself (one measurement, reported twice).
     """
     engine = task.engine
-    states = engine.rollout_batch(state, targets).copy()
-    commands, ctrl = applied_inputs(engine, state, targets, states)
     physics_only = PhysicsOnly(task.model, engine.nthread)
-    physics_only.prepare(state, ctrl)
+    physics_only.prepare(state, applied_inputs(engine, state, targets,
+                                               engine.rollout_batch(state, targets).copy())[1])
     baselines = {"physics": physics_only.run}
-    figures: dict = {"physics_steps": int(targets.shape[1] * SUBSTEPS)}
+    closers = [physics_only.close]
+    figures: dict = {"world": task.world.name,
+                     "physics_steps": int(targets.shape[1] * engine.substeps)}
+    if task.world == spot_world(DEFAULT_WORLD):
+        ref_engine, ref_state = engine, state
+    else:
+        ref_model = build_chair_world(DEFAULT_WORLD)
+        ref_engine = SpotRolloutEngine(ref_model, engine.nthread, engine.policy,
+                                       engine.action_config, native=engine.native)
+        ref_state = convert_state(state, task.model, ref_model)
+        closers.append(ref_engine.close)
+    commands, ctrl = applied_inputs(ref_engine, ref_state, targets,
+                                    ref_engine.rollout_batch(ref_state, targets).copy())
+    if ref_engine is not engine:
+        physics_ref = PhysicsOnly(ref_engine.model, engine.nthread)
+        physics_ref.prepare(ref_state, ctrl)
+        baselines["physics_ref"] = physics_ref.run
+        closers.append(physics_ref.close)
     reason = judo_unavailable()
     if reason is None:
-        judo = JudoRollout(task.model, targets.shape[0])
-        start = np.concatenate([engine.layout.qpos(state), engine.layout.qvel(state)])
-        prev = engine.layout.prev_out(state)
+        judo = JudoRollout(ref_engine.model, targets.shape[0])
+        layout = ref_engine.layout
+        start = np.concatenate([layout.qpos(ref_state), layout.qvel(ref_state)])
+        prev = layout.prev_out(ref_state)
 
         def judo_rollout() -> None:
             judo.rollout(start, commands, prev)
@@ -164,7 +231,82 @@ def _spot_baselines(task, state: np.ndarray, targets: np.ndarray):
     else:
         figures["judo_ms"] = None
         figures["judo_note"] = reason
-    return baselines, figures, physics_only.close
+
+    def close() -> None:
+        for closer in closers:
+            closer()
+
+    return baselines, figures, close
+
+
+# Starts of the physics profile and the fidelity comparison: trials of probe seeds, never
+# seed 0's (the evaluation's), so that choosing a world does not tune it to the test set.
+PROBE_SEEDS = (1, 2, 3)
+PROBE_TRIALS = 4
+FIDELITY_LEAD_IN = 3.0  # s of walking at the chair before the compared batch (pushing it)
+
+
+def _spot_task(task_name: str, world: str | SpotWorld, nthread: int | None,
+               horizon: float) -> SpotChairTask:
+    if not _is_spot(task_name):
+        raise ConfigError(f"{task_name} is not a Spot task: this benchmark is for Spot worlds")
+    return make_task(task_name, nthread=nthread, horizon=horizon, world=world)  # type: ignore[return-value]
+
+
+def _probe_batch(task: SpotChairTask, seed: int, trial: int, rollouts: int,
+                 horizon: float, lead_in: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Trial ``trial`` of seed ``seed``'s start, after ``lead_in`` s of walking at the chair
+    (``spot.fidelity.approach``), and CEM's first batch of targets from there (the planner
+    seeded by the same pair): fixed command sequences, the kind CEM ranks."""
+    state = approach(task, task.sample_initial_state(initial_state_rng(seed, trial)), lead_in)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, trial, 18]))
+    planner, knots = first_sample(task, state, "cem", rollouts, horizon, rng)
+    return state, planner.spline.interpolate(knots)
+
+
+def bench_physics(task_name: str, world: str | SpotWorld = DEFAULT_WORLD, rollouts: int = 32,
+                  horizon: float = 4.0, seed: int = PROBE_SEEDS[0], trial: int = 0,
+                  lead_in: float = FIDELITY_LEAD_IN, nthread: int | None = None) -> dict:
+    """Where a physics step of a Spot ``world`` goes (``spot.physics_profile``).
+
+    The workload is the planner's: CEM's first batch of ``rollouts`` target sequences
+    from trial ``trial`` of ``seed`` after ``lead_in`` s of walking at the chair (as
+    ``bench_fidelity``'s), rolled out once by the engine (policy in the loop) to get the
+    actuator targets, which are then replayed step by step with MuJoCo's timers.
+    """
+    task = _spot_task(task_name, world, nthread, horizon)
+    state, targets = _probe_batch(task, seed, trial, rollouts, horizon, lead_in)
+    engine = task.engine
+    _, ctrl = applied_inputs(engine, state, targets, engine.rollout_batch(state, targets).copy())
+    profile = profile_physics(task.model, engine.layout.physics(state), ctrl)
+    return {"task": task_name, "world": task.world.name, "settings": asdict(task.world),
+            "rollouts": rollouts, "horizon_s": horizon, "seed": seed, "trial": trial,
+            "lead_in_s": lead_in} | profile
+
+
+def bench_fidelity(task_name: str, world: str | SpotWorld, reference: str | SpotWorld =
+                   DEFAULT_WORLD, rollouts: int = 32, horizon: float = 4.0,
+                   seeds: tuple[int, ...] = PROBE_SEEDS, trials: int = PROBE_TRIALS,
+                   lead_in: float = FIDELITY_LEAD_IN, nthread: int | None = None) -> dict:
+    """Trajectories and rankings of ``world`` against ``reference`` (``spot.fidelity``),
+    with the rollout time of each world over the same batches.
+
+    Batches: CEM's first ``rollouts`` target sequences from trials 0..``trials``-1 of each
+    seed in ``seeds``, each after ``lead_in`` s of walking at the chair (``_probe_batch``,
+    in the reference world): 0 compares walking from the sampler's starts, the default 3 s
+    pushing the chair.
+    """
+    ref_task = _spot_task(task_name, reference, nthread, horizon)
+    task = _spot_task(task_name, world, nthread, horizon)
+    starts, batches = [], []
+    for seed in seeds:
+        for trial in range(trials):
+            state, targets = _probe_batch(ref_task, seed, trial, rollouts, horizon, lead_in)
+            starts.append(state)
+            batches.append(targets)
+    result = compare_worlds(ref_task, task, starts, batches)
+    return {"task": task_name, **result, "settings": asdict(task.world), "seeds": list(seeds),
+            "trials_per_seed": trials, "lead_in_s": lead_in, "threads": task.engine.nthread}
 
 
 class _PreDrawn:

@@ -8,14 +8,32 @@ the same YAML file, so the two cannot drift (a test runs the launch file against
 
 Launch arguments are strings, as ``ros2 launch`` hands them over; an empty string means
 "as in the parameter file".
+
+How the graph ends is part of the description too, so that both launchers end it alike: any
+node that exits ends the launch (the sim exits by itself at the end of ``duration``:
+``exit_on_finish``), and each node is given ``sigterm_timeout`` seconds after SIGINT to exit
+before SIGTERM, then ``sigkill_timeout`` more before SIGKILL: longer than its worst clean
+shutdown (the bridge hands a real Spot back: ``bridge_params.WORST_SHUTDOWN``). Bring-up is
+safe on a robot: the planner starts disabled (``gpc/enable``) and the bridge moves nothing
+until told (``spot/power_on``, ``spot/stand``); in simulation the one command runs it all.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from gpc_sim.errors import ConfigError
 from gpc_sim.ros.sim_params import SIM_PARAMETERS
+from gpc_spot_bridge.bridge_params import WORST_SHUTDOWN as BRIDGE_WORST_SHUTDOWN
+
+#: Worst clean shutdown (s) of each node, from SIGINT to its exit. The planner joins its
+#: planning thread (a 4 s plan on a loaded machine; at most 10 s); the sim joins its loop
+#: (at most 5 s) and writes the record; rviz2 is ros2 launch's default.
+WORST_SHUTDOWN = {"gpc_sim": 6.0, "spot_bridge": BRIDGE_WORST_SHUTDOWN, "gpc_planner": 10.5,
+                  "rviz2": 3.0}
+STOP_MARGIN = 3.0  # s a node gets beyond its worst clean shutdown before SIGTERM
+SIGKILL_TIMEOUT = 10.0  # s after SIGTERM before SIGKILL (SIGTERM ends a node as SIGINT does)
 
 
 @dataclass(frozen=True)
@@ -37,6 +55,16 @@ class NodeLaunch:
     name: str
     parameters: dict = field(default_factory=dict)
     arguments: tuple[str, ...] = ()
+
+    @property
+    def sigterm_timeout(self) -> float:
+        """Seconds after SIGINT before SIGTERM: longer than its worst clean shutdown."""
+        return float(math.ceil(WORST_SHUTDOWN.get(self.name, 3.0) + STOP_MARGIN))
+
+    @property
+    def sigkill_timeout(self) -> float:
+        """Seconds after SIGTERM before SIGKILL."""
+        return SIGKILL_TIMEOUT
 
 
 SPOT_PUSH_ARGUMENTS = (
@@ -111,13 +139,15 @@ def spot_push_nodes(args: dict[str, str], rviz_config: str = "") -> list[NodeLau
         raise ConfigError("lockstep:=true needs the simulation (use_sim:=true)")
     sim_time = use_sim if args["use_sim_time"] == "" else parse_bool("use_sim_time",
                                                                      args["use_sim_time"])
-    planner = {"use_sim_time": sim_time, "synchronous": lockstep}
+    # On a robot the planner starts disabled: it drives only after gpc/enable.
+    planner = {"use_sim_time": sim_time, "synchronous": lockstep, "enabled": use_sim}
     for key in ("method", "model"):
         if args[key] != "":
             planner[key] = args[key]
     nodes = []
     if use_sim:
-        sim = {"use_sim_time": False, "lockstep": lockstep}  # the sim is the clock
+        # The sim is the clock; at the end of a duration it exits, and the launch with it.
+        sim = {"use_sim_time": False, "lockstep": lockstep, "exit_on_finish": True}
         for key in ("seed", "trial", "duration"):
             if args[key] != "":
                 sim[key] = _sim_number(key, args[key])

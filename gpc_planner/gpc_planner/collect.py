@@ -29,6 +29,8 @@ setting): the collection then continues with the next episode ids.
 from __future__ import annotations
 
 import re
+import zipfile
+import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -36,18 +38,25 @@ from pathlib import Path
 
 import numpy as np
 
-from gpc_planner.atomic import JsonlLog, write_atomic, write_json_atomic
+from gpc_planner.atomic import JsonlLog, warn, write_atomic, write_json_atomic
 from gpc_planner.episode import run_episode
 from gpc_planner.methods import build_planner
-from gpc_planner.planner import task_spline
+from gpc_planner.outputs import check_output_dir, exclusive_output
+from gpc_planner.planner import check_planning_sizes, task_spline
 from gpc_planner.workers import TaskJob, TaskJobSetup, run_jobs
 from gpc_sim.errors import ConfigError
+from gpc_sim.limits import check_at_most, check_parallel, check_seed
 from gpc_sim.task import Task, initial_state_rng
 from gpc_sim.tasks import make_task
 
 DATASET_FORMAT_VERSION = 1
 COLLECT_SEED_OFFSET = 1_000_000  # initial states: initial_state_rng(seed + offset, episode)
 EPISODE_FILE = re.compile(r"^ep_(\d{6,})\.npz$")
+MAX_EPISODES = 1_000_000
+MAX_EPISODE_STEPS = 10_000_000  # as gpc eval's
+# What training reads from meta.json (``proposals.train.model_info``, ``load_dataset``).
+TRAINING_META_KEYS = ("task", "observation_names", "knot_shape", "knot_times", "interpolation",
+                      "action_low", "action_high")
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,27 @@ class CollectSpec:
 
             s["proposal_sha256"] = file_digest(self.proposal)
         return s
+
+
+def check_collect_spec(spec: CollectSpec) -> None:
+    """ConfigError naming the first setting of ``spec`` no collection can run with (before
+    any work; rollouts, horizon and the flow's settings are checked with the planner)."""
+    if not _is_int(spec.episodes) or spec.episodes < 1:
+        raise ConfigError(f"episodes must be a positive integer, got {spec.episodes!r}")
+    check_at_most(spec.episodes, MAX_EPISODES, "episodes",
+                  "every episode is a file and a line of the folder's listing")
+    check_seed(spec.seed)
+    if not _is_int(spec.iterations) or spec.iterations < 1:
+        raise ConfigError(f"iterations must be a positive integer, got {spec.iterations!r}")
+    if spec.max_steps is not None:
+        if not _is_int(spec.max_steps) or spec.max_steps < 1:
+            raise ConfigError(f"max_steps must be a positive integer, got {spec.max_steps!r}")
+        check_at_most(spec.max_steps, MAX_EPISODE_STEPS, "max_steps",
+                      "an episode keeps a record per replanning step")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass
@@ -186,8 +216,44 @@ def finished_episodes(out: str | Path) -> tuple[set[int], set[int]]:
     out = Path(out)
     ok = {int(m.group(1)) for p in (out / "episodes").glob("ep_*.npz")
           if (m := EPISODE_FILE.match(p.name))}
-    failed = {int(r["episode"]) for r in JsonlLog(out / "failed.jsonl").read() if "episode" in r}
+    failed = {r["episode"] for r in failed_records(out)}
     return ok, failed - ok
+
+
+def failed_records(out: str | Path) -> list[dict]:
+    """The valid lines of ``OUT/failed.jsonl`` (a dict with an integer episode >= 0).
+
+    Others (torn by a crash, edited by hand) are skipped with one warning line: their
+    episodes then count as not run, and a resumed collection runs them again.
+    """
+    path = Path(out) / "failed.jsonl"
+    lines, not_json = JsonlLog(path).read_numbered()
+    good, bad = [], list(not_json)
+    for number, record in lines:
+        if isinstance(record, dict) and _is_int(record.get("episode")) and record["episode"] >= 0:
+            good.append(record)
+        else:
+            bad.append(number)
+    if bad:
+        shown = ", ".join(map(str, sorted(bad)[:8])) + (" ..." if len(bad) > 8 else "")
+        warn(f"{path}: skipped {len(bad)} invalid line{'s' * (len(bad) > 1)} (line "
+             f"{shown}: not a record of a failed episode); their episodes will run again")
+    return good
+
+
+def read_episode(path: str | Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Arrays ``keys`` of an episode file; a truncated, corrupt or incomplete one is a
+    ConfigError naming it (numpy and zipfile raise half a dozen unrelated types)."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: np.asarray(f[k]) for k in keys}
+    except KeyError as err:
+        raise ConfigError(f"{path} is not an episode file of gpc collect (no array "
+                          f"{err.args[0] if err.args else '?'}); delete it") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        why = (str(err).splitlines() or [""])[0][:120] or type(err).__name__
+        raise ConfigError(f"{path} is not a readable episode file (truncated or corrupt: "
+                          f"{why}); delete it and rerun gpc collect to redo the episode") from None
 
 
 def check_or_write_meta(out: Path, meta: dict) -> None:
@@ -214,8 +280,10 @@ def read_meta(out: str | Path) -> dict:
         raise ConfigError(f"{path} not found: not a gpc collect folder")
     try:
         meta = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ConfigError(f"{path} is not valid JSON: {err}") from None
+    except (OSError, ValueError) as err:  # ValueError: not JSON, or not text at all
+        raise ConfigError(f"{path} is not valid JSON: {str(err)[:200]}") from None
+    if not isinstance(meta, dict):
+        raise ConfigError(f"{path} is not a gpc collect meta.json (not a JSON object)")
     if meta.get("format_version") != DATASET_FORMAT_VERSION:
         raise ConfigError(f"{path} has dataset format {meta.get('format_version')}; "
                           f"this gpc reads {DATASET_FORMAT_VERSION}")
@@ -227,17 +295,30 @@ def _episode_job(job: TaskJob, episode: int) -> dict:
 
 
 def collect(spec: CollectSpec, out: str | Path, workers: int = 1, progress: bool = True) -> dict:
-    """Run (or resume) a collection into ``out``; returns ``collection_stats(out)``."""
-    if spec.episodes < 1:
-        raise ConfigError("--episodes must be at least 1")
-    out = Path(out)
+    """Run (or resume) a collection into ``out``; returns ``collection_stats(out)``.
+
+    Settings, the output folder and its lock (``OUT/collect.lock``: one run writes a
+    folder at a time) are checked before the first episode.
+    """
+    check_collect_spec(spec)
+    check_parallel(workers, "workers")
+    out = check_output_dir(out, "dataset folder")
     task = make_task(spec.task, nthread=1)
-    horizon = spec.horizon
     # Build once up front so that bad settings or a bad model fail before any work.
-    build_planner(task, spec.method, np.random.default_rng(0), horizon, spec.rollouts,
-                  model=spec.proposal, flow_steps=spec.flow_steps, flow_noise=spec.flow_noise,
-                  iterations=spec.iterations)
-    check_or_write_meta(out, dataset_meta(task, spec, horizon))
+    planner = build_planner(task, spec.method, np.random.default_rng(0), spec.horizon,
+                            spec.rollouts, model=spec.proposal, flow_steps=spec.flow_steps,
+                            flow_noise=spec.flow_noise, iterations=spec.iterations)
+    if workers > 1:  # each worker process plans with a batch of its own
+        check_planning_sizes(task, planner.optimizer.config.num_rollouts, spec.horizon,
+                             processes=workers)
+    task.sample_initial_state(initial_state_rng(spec.seed + COLLECT_SEED_OFFSET, 0))
+    with exclusive_output(out, out / "collect.lock"):
+        return _collect(spec, task, out, workers, progress)
+
+
+def _collect(spec: CollectSpec, task: Task, out: Path, workers: int, progress: bool) -> dict:
+    """The run of ``collect`` once everything is checked (and ``out`` is locked)."""
+    check_or_write_meta(out, dataset_meta(task, spec, spec.horizon))
     ok, failed = finished_episodes(out)
     todo = [e for e in range(spec.episodes) if e not in ok and e not in failed]
     failed_log = JsonlLog(out / "failed.jsonl")
@@ -274,14 +355,15 @@ def collection_stats(out: str | Path) -> dict:
     ok, failed = finished_episodes(out)
     samples, ratios = 0, []
     for e in sorted(ok):
-        with np.load(episode_path(out, e)) as f:
-            samples += len(f["obs"])
-            r = f["cem_sample_ratio"]
-            if np.isfinite(r).any():
-                ratios.append(float(np.nanmean(r)))
-    for r in JsonlLog(out / "failed.jsonl").read():
-        if r.get("episode") in failed and r.get("cem_sample_ratio") is not None:
-            ratios.append(float(r["cem_sample_ratio"]))
+        arrays = read_episode(episode_path(out, e), ("obs", "cem_sample_ratio"))
+        samples += len(arrays["obs"])
+        r = arrays["cem_sample_ratio"]
+        if np.isfinite(r).any():
+            ratios.append(float(np.nanmean(r)))
+    for r in failed_records(out):
+        ratio = r.get("cem_sample_ratio")
+        if r["episode"] in failed and isinstance(ratio, int | float):
+            ratios.append(float(ratio))
     n = len(ok) + len(failed)
     return {
         "episodes": n,
@@ -303,6 +385,7 @@ def load_dataset(dirs: str | Path | list[str | Path]) -> Dataset:
     if not dirs:
         raise ConfigError("no data folder given")
     obs, hist, knots, episode = [], [], [], []
+    nonfinite: list[tuple[Path, dict[str, int]]] = []
     first: dict | None = None
     keys = ("task_family", "observation_names", "knot_shape", "knot_times", "interpolation")
     n_episodes = 0
@@ -313,20 +396,49 @@ def load_dataset(dirs: str | Path | list[str | Path]) -> Dataset:
         elif any(meta.get(k) != first.get(k) for k in keys):
             raise ConfigError(f"{d} does not match {dirs[0]} (task family, observations or "
                               "control parametrisation differ)")
+        missing = [k for k in TRAINING_META_KEYS if k not in meta]
+        if missing:
+            raise ConfigError(f"{Path(d) / 'meta.json'} lacks {', '.join(missing)}")
         ok, _ = finished_episodes(d)
         for e in sorted(ok):
             path = episode_path(d, e)
-            try:
-                with np.load(path) as f:
-                    obs.append(f["obs"])
-                    hist.append(f["hist"])
-                    knots.append(f["knots"])
-            except (OSError, ValueError, KeyError) as err:
-                raise ConfigError(f"{path} is not a readable episode file: {err}") from None
+            arrays = read_episode(path, ("obs", "hist", "knots"))
+            check_episode_shapes(path, arrays, meta)
+            counts = {k: int(v.size - np.count_nonzero(np.isfinite(v))) for k, v in arrays.items()}
+            if any(counts.values()):
+                nonfinite.append((path, counts))
+            obs.append(arrays["obs"])
+            hist.append(arrays["hist"])
+            knots.append(arrays["knots"])
             episode.append(np.full(len(obs[-1]), e))
             n_episodes += 1
     assert first is not None
+    if nonfinite:
+        raise ConfigError(_nonfinite_message(nonfinite))
     if not obs:
         raise ConfigError(f"no successful episodes in {', '.join(map(str, dirs))}")
     return Dataset(np.concatenate(obs), np.concatenate(hist), np.concatenate(knots),
                    np.concatenate(episode), first, [str(d) for d in dirs], n_episodes)
+
+
+def check_episode_shapes(path: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
+    """ConfigError unless an episode's arrays have the layout its folder's meta.json says:
+    (T, d) observations and history, (T, K, m) knots, all floats."""
+    steps = len(arrays["obs"]) if arrays["obs"].ndim else 0
+    d = len(meta["observation_names"])
+    expected = {"obs": (steps, d), "hist": (steps, d), "knots": (steps, *meta["knot_shape"])}
+    for name, shape in expected.items():
+        a = arrays[name]
+        if a.shape != tuple(shape) or not np.issubdtype(a.dtype, np.floating):
+            raise ConfigError(f"{path}: {name} is {a.dtype} {a.shape}, expected float "
+                              f"{tuple(shape)} (meta.json)")
+
+
+def _nonfinite_message(found: list[tuple[Path, dict[str, int]]]) -> str:
+    """One line naming the files and arrays with NaN or inf values, with their counts."""
+    total = sum(sum(c.values()) for _, c in found)
+    shown = "; ".join(f"{path}: " + ", ".join(f"{k} {n}" for k, n in counts.items() if n)
+                      for path, counts in found[:3])
+    more = f"; and {len(found) - 3} more files" if len(found) > 3 else ""
+    return (f"the data holds {total} non-finite values (NaN or inf), which would train a "
+            f"NaN model: {shown}{more}; delete those episode files")

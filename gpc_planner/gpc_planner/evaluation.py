@@ -15,19 +15,24 @@ import json
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
-from gpc_planner.atomic import EVAL_JOURNAL_SUFFIX, JsonlLog, write_json_atomic
+from gpc_planner.atomic import EVAL_JOURNAL_SUFFIX, JsonlLog, warn, write_json_atomic
 from gpc_planner.episode import run_episode
+from gpc_planner.eval_journal import read_journal, trial_records
 from gpc_planner.methods import GPC_METHODS, build_planner, resolve_model_path
+from gpc_planner.outputs import check_output_file, exclusive_output
+from gpc_planner.planner import check_planning_sizes
 from gpc_planner.stats import mean_std, wilson_interval
 from gpc_planner.workers import TaskJob, TaskJobSetup, run_jobs
 from gpc_sim.errors import ConfigError
+from gpc_sim.limits import check_at_most, check_parallel, check_seed
+from gpc_sim.spot.worlds import DEFAULT_WORLD
 from gpc_sim.task import Task, initial_state_rng
-from gpc_sim.tasks import make_task
+from gpc_sim.tasks import TASKS, make_task
 
 
 @dataclass(frozen=True)
@@ -45,15 +50,28 @@ class EvalSpec:
     model: tuple[str, ...] | None = None  # proposal model file(s) of the GPC methods
     flow_steps: int = 10  # Euler steps when sampling the proposal model
     flow_noise: float = 1.0  # std of the flow's initial noise (1: the paper's)
+    # Spot tasks: the world preset of the rollouts and of the simulated robot (plant_world
+    # None: the same as world); resolved to names for tasks with worlds, None for others.
+    world: str | None = None
+    plant_world: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.model, str):  # one file given as a plain string
             object.__setattr__(self, "model", (self.model,))
         if self.model is not None and len(self.model) == 0:
             object.__setattr__(self, "model", None)
+        if _has_worlds(self.task):
+            world = self.world or DEFAULT_WORLD
+            object.__setattr__(self, "world", world)
+            object.__setattr__(self, "plant_world", self.plant_world or world)
 
     def task_overrides(self) -> dict:
-        return {"shape": self.shape} if self.shape else {}
+        overrides: dict = {"shape": self.shape} if self.shape else {}
+        if self.world is not None:
+            overrides["world"] = self.world
+        if self.plant_world is not None:
+            overrides["plant_world"] = self.plant_world
+        return overrides
 
     def uses_model(self) -> bool:
         return self.method in GPC_METHODS
@@ -78,8 +96,13 @@ class EvalSpec:
         Model fields appear only for the GPC methods (so journals of classical
         methods written before they existed still resume), with the model
         file's digest, so a retrained model at the same path is not mixed in.
+        World fields likewise appear only when a world other than the original
+        is simulated (rollouts or plant), so a run never resumes in other physics.
         """
         spec = asdict(self)
+        if (spec["world"], spec["plant_world"]) in ((None, None), (DEFAULT_WORLD, DEFAULT_WORLD)):
+            spec.pop("world")
+            spec.pop("plant_world")
         if not self.uses_model():
             spec.pop("model")
             spec.pop("flow_steps")
@@ -88,6 +111,13 @@ class EvalSpec:
         digests = [file_digest(p) for p in self.model_paths(task_name)]
         # As it reads back from the journal (tuples become lists).
         return json.loads(json.dumps({"spec": spec, "model_sha256": digests}))
+
+
+def _has_worlds(task_name: str) -> bool:
+    """Whether the task's config has world presets (the Spot tasks)."""
+    if task_name not in TASKS:
+        return False
+    return "world" in {f.name for f in fields(TASKS[task_name][1]())}
 
 
 def file_digest(path: str | Path) -> str:
@@ -177,10 +207,35 @@ def summarize(spec: EvalSpec, records: list[dict], header: dict | None = None) -
     }
 
 
-def finished_trials(lines: list[dict], trials: int) -> list[dict]:
-    """The trial records of a journal's lines (after its header) that belong to a run of
-    ``trials``: what a resume keeps and what a report of an unfinished run counts."""
-    return [r for r in lines[1:] if isinstance(r, dict) and "trial" in r and r["trial"] < trials]
+MAX_TRIALS = 1_000_000  # every trial's record is held in memory and written in one JSON
+MAX_EPISODE_STEPS = 10_000_000  # 28 h of Push-T time; a plan time is kept per replanning
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_spec(spec: EvalSpec) -> None:
+    """ConfigError naming the first setting of ``spec`` that no evaluation can run with.
+
+    Checked before any work (and on a journal's header), so that an absurd size is a line
+    now, not a MemoryError or a hang later. Rollouts, horizon and the flow's settings are
+    checked where the planner is built (``methods.build_planner``).
+    """
+    if not _is_int(spec.trials) or spec.trials < 1:
+        raise ConfigError(f"trials must be a positive integer, got {spec.trials!r}")
+    check_at_most(spec.trials, MAX_TRIALS, "trials",
+                  "every trial's record is kept in memory and in one JSON file")
+    check_seed(spec.seed)
+    if spec.max_steps is not None:
+        if not _is_int(spec.max_steps) or spec.max_steps < 1:
+            raise ConfigError(f"max_steps must be a positive integer, got {spec.max_steps!r}")
+        check_at_most(spec.max_steps, MAX_EPISODE_STEPS, "max_steps",
+                      "an episode keeps a record per replanning step")
+    if spec.rollouts is not None and not _is_int(spec.rollouts):
+        raise ConfigError(f"rollouts must be an integer, got {spec.rollouts!r}")
+    if spec.horizon is not None and not isinstance(spec.horizon, int | float):
+        raise ConfigError(f"horizon must be a number of seconds, got {spec.horizon!r}")
 
 
 def summarize_journal(path: str | Path) -> dict:
@@ -194,8 +249,8 @@ def summarize_journal(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: no such file")
-    lines = JsonlLog(path).read()
-    spec_fields = lines[0].get("spec") if lines and isinstance(lines[0], dict) else None
+    head, lines, not_json = read_journal(path)
+    spec_fields = head.get("spec") if isinstance(head, dict) else None
     if not isinstance(spec_fields, dict):
         raise ConfigError(f"{path}: not a gpc eval journal (no header line)")
     fields = {k: v for k, v in spec_fields.items() if k in EvalSpec.__dataclass_fields__}
@@ -203,12 +258,16 @@ def summarize_journal(path: str | Path) -> dict:
         fields["model"] = tuple(fields["model"])
     try:
         spec = EvalSpec(**fields)
-    except TypeError as err:
+        check_spec(spec)
+    except (TypeError, ConfigError) as err:
         raise ConfigError(f"{path}: not a gpc eval journal ({err})") from None
-    records = finished_trials(lines, spec.trials)
-    if not records:
+    found = trial_records(lines, not_json, spec.trials)
+    note = found.describe(path, spec.trials)
+    if note is not None:
+        warn(note)
+    if not found.records:
         raise ConfigError(f"{path}: no finished trial yet")
-    summary = summarize(spec, records, lines[0])
+    summary = summarize(spec, found.records, head)  # type: ignore[arg-type]
     summary.update(in_progress=True, trials_planned=spec.trials)
     return summary
 
@@ -227,15 +286,35 @@ def per_model_summary(spec: EvalSpec, records: list[dict]) -> list[dict]:
 
 def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
              progress: bool = True) -> dict:
-    """Run (or resume) an evaluation; returns the summary and writes it to ``out``."""
-    if spec.trials < 1:
-        raise ConfigError("--trials must be at least 1")
+    """Run (or resume) an evaluation; returns the summary and writes it to ``out``.
+
+    Whatever can be checked is checked before the first trial: the settings, that ``out``
+    can be written, and that no other run is writing it (``out``.lock is held to the end).
+    """
+    check_spec(spec)
+    check_parallel(workers, "workers")
+    if out is not None:
+        check_output_file(out, "evaluation output")
     # Build once up front so that a bad task, method or shape fails before any work.
     task = make_task(spec.task, nthread=1, **spec.task_overrides())
     for model in spec.model or (None,):
-        build_planner(task, spec.method, np.random.default_rng(0), spec.horizon, spec.rollouts,
-                      model=model, flow_steps=spec.flow_steps, flow_noise=spec.flow_noise)
+        planner = build_planner(task, spec.method, np.random.default_rng(0), spec.horizon,
+                                spec.rollouts, model=model, flow_steps=spec.flow_steps,
+                                flow_noise=spec.flow_noise)
+    if workers > 1:  # each worker process plans with a batch of its own
+        check_planning_sizes(task, planner.optimizer.config.num_rollouts, spec.horizon,
+                             processes=workers)
+    task.sample_initial_state(initial_state_rng(spec.seed, 0))  # a shape that cannot spawn
     header = spec.header(task.name)
+    if out is None:
+        return _evaluate(spec, header, workers, None, progress)
+    with exclusive_output(out, f"{out}.lock"):
+        return _evaluate(spec, header, workers, out, progress)
+
+
+def _evaluate(spec: EvalSpec, header: dict, workers: int, out: str | Path | None,
+              progress: bool) -> dict:
+    """The run of ``evaluate`` once everything is checked (and ``out`` is locked)."""
     finished = _finished_summary(out, header)
     if finished is not None:
         print(f"gpc eval: {out} already holds this evaluation (same settings and models); "
@@ -244,13 +323,17 @@ def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
     journal = JsonlLog(f"{out}{EVAL_JOURNAL_SUFFIX}") if out else None
     records: list[dict] = []
     if journal is not None:
-        lines = journal.read()
-        if lines and lines[0] != header:
-            raise ConfigError(f"{journal.path} belongs to a different evaluation; "
-                              "delete it or choose another --out")
-        if not lines:
+        head, lines, not_json = read_journal(journal.path)
+        if head is None and not lines and not not_json:
             journal.append(header)
-        records = finished_trials(lines, spec.trials)
+        elif head != header:
+            raise ConfigError(f"{journal.path} belongs to a different evaluation; "
+                              "delete it or write the evaluation elsewhere")
+        found = trial_records(lines, not_json, spec.trials)
+        note = found.describe(journal.path, spec.trials)
+        if note is not None:
+            warn(note)
+        records = found.records
     done = {r["trial"] for r in records}
     todo = [t for t in range(spec.trials) if t not in done]
     bar = _progress_bar(spec, len(done), progress)

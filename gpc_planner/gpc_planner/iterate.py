@@ -24,9 +24,11 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from gpc_planner.atomic import write_json_atomic
-from gpc_planner.collect import CollectSpec, collect, load_dataset
-from gpc_planner.evaluation import EvalSpec
+from gpc_planner.collect import CollectSpec, check_collect_spec, collect, load_dataset
+from gpc_planner.evaluation import EvalSpec, check_spec
+from gpc_planner.outputs import check_output_dir, exclusive_output
 from gpc_sim.errors import ConfigError
+from gpc_sim.limits import check_parallel
 
 
 def iterate(spec: CollectSpec, iterations: int, config, out: str | Path, workers: int = 1,
@@ -36,9 +38,23 @@ def iterate(spec: CollectSpec, iterations: int, config, out: str | Path, workers
     ``evaluation`` is the ``gpc eval`` spec each round's model is evaluated
     with (its ``model`` is replaced by the round's); None skips evaluation.
     """
+    from gpc_planner.proposals.train import check_train_config
+
+    check_collect_spec(spec)  # every round's settings, before round 0's collection
+    check_train_config(config)
+    check_parallel(workers, "workers")
+    if evaluation is not None:
+        check_spec(evaluation)
+    out = check_output_dir(out, "iteration folder")
+    with exclusive_output(out, out / "iterate.lock"):
+        return _iterate(spec, iterations, config, out, workers, progress, evaluation)
+
+
+def _iterate(spec: CollectSpec, iterations: int, config, out: Path, workers: int,
+             progress: bool, evaluation: EvalSpec | None) -> dict:
+    """The rounds of ``iterate`` once ``out`` is checked and locked."""
     from gpc_planner.proposals.train import train
 
-    out = Path(out)
     rows: list[dict] = []
     data_dirs: list[Path] = []
     model: Path | None = None

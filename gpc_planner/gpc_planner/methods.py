@@ -16,7 +16,12 @@ import numpy as np
 
 from gpc_planner.control import ControlSpline
 from gpc_planner.optimizers import OPTIMIZERS
-from gpc_planner.planner import SamplingPlanner, make_planner, task_spline
+from gpc_planner.planner import (
+    SamplingPlanner,
+    check_planning_sizes,
+    make_planner,
+    task_spline,
+)
 from gpc_sim.errors import ConfigError
 from gpc_sim.task import Task
 
@@ -67,6 +72,19 @@ def load_model_for(task: Task, path: str, spline: ControlSpline):
     return model.window(spline.knot_times)
 
 
+def _rollouts_of(method: str, num_rollouts: int | None, overrides: dict) -> int:
+    """The batch size ``method`` will plan with: the argument, an override, or its default."""
+    if num_rollouts is not None:
+        return num_rollouts
+    if "num_rollouts" in overrides:
+        return int(overrides["num_rollouts"])  # type: ignore[call-overload]
+    if method in OPTIMIZERS:
+        return OPTIMIZERS[method][1]().num_rollouts
+    from gpc_planner.optimizers.gpc import GPC_OPTIMIZERS
+
+    return GPC_OPTIMIZERS[method][1]().num_rollouts
+
+
 def build_planner(task: Task, method: str, rng: np.random.Generator,
                   horizon: float | None = None, num_rollouts: int | None = None,
                   model: str | None = None, flow_steps: int = 10, flow_noise: float = 1.0,
@@ -79,17 +97,18 @@ def build_planner(task: Task, method: str, rng: np.random.Generator,
     """
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
-    if horizon is not None and horizon <= 0:
-        raise ConfigError("--horizon must be positive")
+    if horizon is not None and not (math.isfinite(horizon) and horizon > 0):
+        raise ConfigError(f"horizon must be a positive number of seconds, got {horizon}")
     if num_rollouts is not None and num_rollouts < 2:
-        raise ConfigError("--rollouts must be at least 2")
+        raise ConfigError(f"rollouts must be at least 2, got {num_rollouts}")
+    check_planning_sizes(task, _rollouts_of(method, num_rollouts, overrides), horizon)
     if method not in GPC_METHODS:
         return make_planner(task, method, rng, horizon=horizon, num_rollouts=num_rollouts,
                             **overrides)
     if flow_steps < 1:
-        raise ConfigError("--flow-steps must be at least 1")
+        raise ConfigError(f"flow_steps must be at least 1, got {flow_steps}")
     if not (math.isfinite(flow_noise) and flow_noise > 0.0):
-        raise ConfigError(f"--flow-noise must be a positive number, got {flow_noise}")
+        raise ConfigError(f"flow_noise must be a positive number, got {flow_noise}")
     from gpc_planner.optimizers.gpc import make_gpc_optimizer
 
     spline = task_spline(task, horizon)

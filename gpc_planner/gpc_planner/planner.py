@@ -14,6 +14,8 @@ import numpy as np
 
 from gpc_planner.control import ControlSpline
 from gpc_planner.optimizers import Optimizer, make_optimizer
+from gpc_sim.errors import ConfigError
+from gpc_sim.limits import require_memory
 from gpc_sim.task import Task
 
 
@@ -109,6 +111,31 @@ def task_spline(task: Task, horizon: float | None = None) -> ControlSpline:
     """The task's control parametrisation (knots, interpolation, dt) over ``horizon``."""
     cfg = task.config
     return ControlSpline(horizon or cfg.horizon, cfg.num_knots, task.dt, cfg.interpolation)
+
+
+def rollout_batch_bytes(task: Task, num_rollouts: int, num_steps: int) -> int:
+    """Bytes of one planning iteration's batch: the states of every rollout step and the
+    controls (twice: interpolated, and the contiguous copy handed to the engine)."""
+    state_size = task.layout.size if task.layout is not None else len(task.observation_names)
+    return 8 * num_rollouts * num_steps * (state_size + 2 * task.action_dim)
+
+
+def check_planning_sizes(task: Task, num_rollouts: int, horizon: float | None = None,
+                         processes: int = 1) -> None:
+    """ConfigError when a horizon or a batch cannot work, before anything is allocated.
+
+    A horizon shorter than one control step has no step to plan; a batch larger than the
+    machine's memory hangs in swap or dies (``--rollouts 100000000``, ``--horizon 1e9``).
+    ``processes``: how many planners run at once (evaluation workers), each with a batch.
+    """
+    horizon = task.config.horizon if horizon is None else horizon
+    if not horizon >= task.dt:
+        raise ConfigError(f"horizon must be at least one control step ({task.dt:g} s), "
+                          f"got {horizon:g} s")
+    steps = int(round(horizon / task.dt))
+    each = "" if processes == 1 else f" in each of {processes} processes"
+    require_memory(processes * rollout_batch_bytes(task, num_rollouts, steps),
+                   f"a planning batch of {num_rollouts} rollouts x {steps} steps{each}")
 
 
 def make_planner(task: Task, method: str, rng: np.random.Generator,

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from gpc_planner.atomic import EVAL_JOURNAL_SUFFIX
+from gpc_planner.outputs import check_output_file
 from gpc_sim.errors import ConfigError
 
 REQUIRED = ("task", "method", "trials", "success_rate", "ci_low", "ci_high")
@@ -26,18 +27,61 @@ def load_results(paths: list[str]) -> list[dict]:
             data["_path"] = str(p)
             results.append(data)
             continue
-        try:
-            data = json.loads(Path(p).read_text())
-        except FileNotFoundError:
-            raise ConfigError(f"{p}: no such file") from None
-        except json.JSONDecodeError as err:
-            raise ConfigError(f"{p}: not valid JSON ({err.msg}, line {err.lineno})") from None
-        missing = [k for k in REQUIRED if not isinstance(data, dict) or k not in data]
+        data = _read_json(Path(p))
+        if not isinstance(data, dict):
+            raise ConfigError(f"{p}: not a gpc eval result (a JSON {type(data).__name__}, not "
+                              "an object)")
+        missing = [k for k in REQUIRED if k not in data]
         if missing:
             raise ConfigError(f"{p}: not a gpc eval result (missing {', '.join(missing)})")
+        problem = result_problem(data)
+        if problem is not None:
+            raise ConfigError(f"{p}: not a gpc eval result ({problem})")
         data["_path"] = str(p)
         results.append(data)
     return results
+
+
+def _read_json(path: Path) -> object:
+    """The JSON value in ``path``; whatever is wrong with the file is a ConfigError naming it."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{path}: not valid JSON ({err.msg}, line {err.lineno})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid JSON (not a text file)") from None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read ({err.strerror})") from None
+
+
+NUMBER = (int, float)
+# The fields the table and the plot format, with the types they need (None: "-").
+FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "task": (str,), "method": (str,), "trials": (int,), "success_rate": NUMBER,
+    "ci_low": NUMBER, "ci_high": NUMBER, "steps_mean": (*NUMBER, type(None)),
+    "steps_std": (*NUMBER, type(None)), "cem_sample_ratio_mean": (*NUMBER, type(None)),
+    "cem_sample_ratio_std": (*NUMBER, type(None)), "plan_time_ms_median": (*NUMBER, type(None)),
+    "trial_time_s_mean": (*NUMBER, type(None)), "settings": (dict,),
+}
+
+
+def result_problem(result: dict) -> str | None:
+    """Which field of an evaluation result has a type the report cannot show, in words."""
+    for key, types in FIELD_TYPES.items():
+        if key in result and (not isinstance(result[key], types)
+                              or (isinstance(result[key], bool) and bool not in types)):
+            return f"{key} is {result[key]!r}"
+    if result.get("cem_sample_ratio_mean") is not None and not isinstance(
+            result.get("cem_sample_ratio_std"), NUMBER):
+        return "cem_sample_ratio_std is missing"
+    if result.get("steps_mean") is not None and not isinstance(result.get("steps_std"), NUMBER):
+        return "steps_std is missing"
+    horizon = result.get("settings", {}).get("horizon")
+    if horizon is not None and not isinstance(horizon, NUMBER):
+        return f"settings.horizon is {horizon!r}"
+    return None
 
 
 METHOD_NAMES = {"cem": "CEM", "mppi": "MPPI", "dial": "DIAL-MPC", "ps": "PS",
@@ -101,8 +145,7 @@ def plot_success(results: list[dict], path: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = check_output_file(path, "plot")
     names = [f"{r['task']}: {label(r)}" for r in results]
     rates = [r["success_rate"] for r in results]
     err = [[r["success_rate"] - r["ci_low"] for r in results],

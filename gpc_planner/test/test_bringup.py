@@ -4,6 +4,7 @@ import pytest
 
 from gpc_planner.bringup import SPOT_PUSH_ARGUMENTS, resolve_arguments, spot_push_nodes
 from gpc_sim.errors import ConfigError
+from gpc_spot_bridge.bridge_params import WORST_SHUTDOWN
 
 
 def nodes(**given):
@@ -15,23 +16,41 @@ def test_default_graph_is_sim_bridge_planner_and_rviz():
     assert list(graph) == ["gpc_sim", "spot_bridge", "gpc_planner", "rviz2"]
     assert (graph["gpc_sim"].package, graph["gpc_sim"].executable) == ("gpc_sim", "sim_node")
     assert graph["spot_bridge"].parameters == {"use_sim_time": True, "mode": "sim"}
-    assert graph["gpc_planner"].parameters == {"use_sim_time": True, "synchronous": False}
-    assert graph["gpc_sim"].parameters == {"use_sim_time": False, "lockstep": False}
+    # Simulation: one command runs it all (the planner enabled, the sim ends the launch).
+    assert graph["gpc_planner"].parameters == {"use_sim_time": True, "synchronous": False,
+                                               "enabled": True}
+    assert graph["gpc_sim"].parameters == {"use_sim_time": False, "lockstep": False,
+                                           "exit_on_finish": True}
     assert graph["rviz2"].arguments == ("-d", "r.rviz")
 
 
 def test_lockstep_reaches_the_sim_and_the_planner_and_empty_means_the_yaml():
     graph = nodes(lockstep="true", method="gpc_cem", seed="3", trial="4", duration="60")
-    assert graph["gpc_sim"].parameters == {"use_sim_time": False, "lockstep": True, "seed": 3,
-                                           "trial": 4, "duration": 60.0}
+    assert graph["gpc_sim"].parameters == {"use_sim_time": False, "lockstep": True,
+                                           "exit_on_finish": True, "seed": 3, "trial": 4,
+                                           "duration": 60.0}
     assert graph["gpc_planner"].parameters == {"use_sim_time": True, "synchronous": True,
-                                               "method": "gpc_cem"}
+                                               "enabled": True, "method": "gpc_cem"}
 
 
 def test_real_robot_graph_has_no_sim_and_a_real_bridge():
     graph = nodes(use_sim="false", rviz="false")
     assert list(graph) == ["spot_bridge", "gpc_planner"]
+    # Nothing about the robot's lease, power or stance: the bridge's defaults are the safe
+    # ones (a free lease only; power on and stand when told).
     assert graph["spot_bridge"].parameters == {"use_sim_time": False, "mode": "real"}
+    assert graph["gpc_planner"].parameters["enabled"] is False  # drives after gpc/enable
+
+
+@pytest.mark.parametrize("given", [{}, {"use_sim": "false", "rviz": "false"}])
+def test_every_node_gets_longer_than_its_worst_clean_shutdown(given):
+    graph = nodes(**given)
+    bridge = graph["spot_bridge"]
+    assert bridge.sigterm_timeout > WORST_SHUTDOWN  # a real Spot sits down meanwhile
+    assert bridge.sigkill_timeout >= 5.0
+    assert graph["gpc_planner"].sigterm_timeout > 10.0  # it joins its planning thread
+    for node in graph.values():
+        assert node.sigterm_timeout >= 5.0  # never shorter than ros2 launch's default
 
 
 @pytest.mark.parametrize("given,match", [

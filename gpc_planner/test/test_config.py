@@ -9,7 +9,7 @@ from gpc_planner.ros.planner_params import PLANNER_PARAMETERS
 from gpc_sim.ros.sim_params import SIM_PARAMETERS
 from gpc_spot_bridge.bridge_params import BRIDGE_PARAMETERS
 
-CONFIG = Path(__file__).resolve().parents[2] / "config" / "spot_push.yaml"
+CONFIG = Path(__file__).resolve().parents[1] / "config" / "spot_push.yaml"
 NODES = {"gpc_planner": PLANNER_PARAMETERS, "spot_bridge": BRIDGE_PARAMETERS,
          "gpc_sim": SIM_PARAMETERS}
 
@@ -55,3 +55,15 @@ def test_parameter_types_are_checked():
     assert spec.check(1.0) is None
     assert "integer" in spec.check(1)
     assert "expected float" in spec.check("1.0")
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_every_rate_has_a_positive_finite_range(node):
+    """A rate of 0 divides by zero in a timer or a worker thread (status_rate:=0.0 once
+    killed the sim's loop): every rate is refused at 0 and at inf by its range."""
+    rates = [spec for spec in NODES[node]  # frequencies (max_yaw_rate is a speed limit)
+             if spec.name.endswith("rate") and not spec.name.startswith("max_")]
+    assert rates
+    for spec in rates:
+        assert spec.low is not None and spec.low > 0.0 and spec.high is not None, spec.name
+        assert "outside" in spec.check(0.0) and "finite" in spec.check(float("inf"))

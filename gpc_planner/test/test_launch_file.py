@@ -2,10 +2,12 @@
 
 ``launch``/``launch_ros`` are not installable here, so the launch file runs against
 stand-ins that record what it declares and creates (the same names and call signatures as
-the real API: LaunchDescription, DeclareLaunchArgument, OpaqueFunction, LaunchConfiguration
-.perform, launch_ros.actions.Node, get_package_share_directory). Its nodes are then compared
-with the processes the launcher would start: package, executable, name, namespace, extra
-arguments, parameter files and overrides, in order.
+the real API: LaunchDescription, DeclareLaunchArgument, OpaqueFunction, Shutdown,
+LaunchConfiguration.perform, launch_ros.actions.Node, get_package_share_directory). Its
+nodes are then compared with the processes the launcher would start: package, executable,
+name, namespace, extra arguments, parameter files and overrides, in order; and it must end
+as the launcher does: any node's exit shuts the launch down (the sim exits at the end of its
+duration), and each node gets longer than its worst clean shutdown before SIGTERM/SIGKILL.
 """
 
 import importlib.util
@@ -15,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from gpc_planner.bringup import SPOT_PUSH_ARGUMENTS
+from gpc_planner.bringup import SPOT_PUSH_ARGUMENTS, WORST_SHUTDOWN
 from gpc_planner.ros.launcher import node_command, overrides_document, plan_spot_push
 
-LAUNCH_FILE = Path(__file__).resolve().parents[2] / "launch" / "spot_push.launch.py"
+LAUNCH_FILE = Path(__file__).resolve().parents[1] / "launch" / "spot_push.launch.py"
 
 
 class _Entity:
@@ -42,6 +44,7 @@ def _stand_ins(share: str) -> dict[str, types.ModuleType]:
     modules["launch"].LaunchDescription = type("LaunchDescription", (_Entity,), {})
     modules["launch.actions"].DeclareLaunchArgument = type("DeclareLaunchArgument", (_Entity,), {})
     modules["launch.actions"].OpaqueFunction = type("OpaqueFunction", (_Entity,), {})
+    modules["launch.actions"].Shutdown = type("Shutdown", (_Entity,), {})
     modules["launch.substitutions"].LaunchConfiguration = LaunchConfiguration
     modules["launch_ros.actions"].Node = type("Node", (_Entity,), {})
     modules["ament_index_python.packages"].get_package_share_directory = (
@@ -109,3 +112,41 @@ def test_launch_file_and_launcher_start_the_same_nodes(launch_file, given, tmp_p
         assert overrides[f"/**/{node.name}"]["ros__parameters"] == node.parameters
         if args["namespace"]:
             assert f"__ns:=/{args['namespace']}" in cmd
+
+
+@pytest.mark.parametrize("given", [{}, {"use_sim": "false", "rviz": "false"},
+                                   {"lockstep": "true", "duration": "60"}])
+def test_any_node_that_exits_shuts_the_launch_down(launch_file, given):
+    """What a launch service does when a process exits: run its on_exit actions. Every node
+    has one, and it is a Shutdown (a node left up alone is no graph at all)."""
+    _, launched = launched_nodes(launch_file, given)
+    for kwargs in launched:
+        actions = kwargs["on_exit"]
+        assert [type(a).__name__ for a in actions] == ["Shutdown"], kwargs["name"]
+        assert kwargs["name"] in actions[0].kwargs["reason"]
+
+
+def test_the_sims_end_of_duration_ends_the_launch(launch_file):
+    """`ros2 launch ... duration:=60` used to run forever: the sim stopped stepping but never
+    exited. Now it exits (exit_on_finish) and its exit shuts the launch down."""
+    _, launched = launched_nodes(launch_file, {"duration": "60"})
+    (sim,) = [k for k in launched if k["name"] == "gpc_sim"]
+    overrides = sim["parameters"][-1]
+    assert overrides["duration"] == 60.0 and overrides["exit_on_finish"] is True
+    assert type(sim["on_exit"][0]).__name__ == "Shutdown"
+
+
+@pytest.mark.parametrize("given", [{}, {"use_sim": "false", "rviz": "false"}])
+def test_each_node_gets_longer_than_its_worst_clean_shutdown(launch_file, given):
+    """ros2 launch sends SIGTERM 5 s after SIGINT and SIGKILL 5 s later by default; the
+    bridge's clean shutdown (a real Spot sat down, powered off, e-stop and lease returned)
+    may take longer, so the launch file sets both timeouts per node."""
+    _, launched = launched_nodes(launch_file, given)
+    args, _, nodes = plan_spot_push(given)
+    for kwargs, node in zip(launched, nodes, strict=True):
+        sigterm, sigkill = float(kwargs["sigterm_timeout"]), float(kwargs["sigkill_timeout"])
+        assert sigterm == node.sigterm_timeout and sigkill == node.sigkill_timeout
+        assert sigterm > WORST_SHUTDOWN[node.name], node.name
+        assert sigterm >= 5.0 and sigkill >= 5.0  # never shorter than ros2 launch's defaults
+    (bridge,) = [k for k in launched if k["name"] == "spot_bridge"]
+    assert float(bridge["sigterm_timeout"]) > WORST_SHUTDOWN["spot_bridge"] > 15.0

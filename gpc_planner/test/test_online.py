@@ -47,6 +47,24 @@ def test_a_plan_longer_than_the_period_is_a_deadline_miss(task):
     assert stats.count == 3 and 0.0 < stats.median_ms <= stats.p95_ms <= stats.max_ms
 
 
+
+def test_deadlines_are_counted_against_the_given_clock(task):
+    """Lock-step: the sim's clock stands still while it waits for a plan, so no plan is late
+    however long it takes in wall time; a clock that runs past the period while planning is a
+    miss however fast the plan was."""
+    state = task.sample_initial_state(initial_state_rng(0, 1))
+    still = OnlinePlanner(make_planner(task, "cem", np.random.default_rng(0)), 1e-9,
+                          clock=lambda: 7.0)
+    ticks = iter(np.arange(0.0, 100.0, 0.3))  # each reading 0.3 s later than the last
+    late = OnlinePlanner(make_planner(task, "cem", np.random.default_rng(0)), 0.2,
+                         clock=lambda: float(next(ticks)))
+    for k in range(3):
+        still.plan(state, 0.1 * k)
+        late.plan(state, 0.1 * k)
+    assert (still.iterations, still.deadline_misses) == (3, 0)
+    assert (late.iterations, late.deadline_misses) == (3, 3)
+    assert still.stats().median_ms > 0.0  # plan times stay wall times
+
 def test_between_plans_the_previous_plan_is_executed_time_shifted(task):
     online = planner(task, 0.1)
     state = task.sample_initial_state(initial_state_rng(0, 2))

@@ -8,12 +8,18 @@ nothing large; the engine adds only the control copy on top of bare physics.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import mujoco
 import numpy as np
 from mujoco import rollout as mj_rollout
+
+from gpc_sim.limits import available_cores
+from gpc_sim.mujoco_log import route_mujoco_warnings
+
+# Every MuJoCo user (tasks, plants, engines) imports this module: from here on MuJoCo's
+# warnings go to logging (stderr), not into the stdout that --json output shares.
+route_mujoco_warnings()
 
 STATE_SPEC = mujoco.mjtState.mjSTATE_FULLPHYSICS
 
@@ -71,10 +77,7 @@ def set_state(model: mujoco.MjModel, data: mujoco.MjData, state: np.ndarray) -> 
 
 def default_threads() -> int:
     """Threads for rollouts: the cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return max(1, os.cpu_count() or 1)
+    return available_cores()
 
 
 class RolloutEngine:

@@ -8,12 +8,42 @@ world is a new subclass plus a registry entry (``gpc_sim.tasks``).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
+from gpc_sim.errors import ConfigError
 from gpc_sim.rollout import StateLayout, diverged
+
+T = TypeVar("T")
+SAMPLING_ATTEMPTS = 10_000  # rejection-sampling draws before a sampler gives up
+
+
+class SamplingError(ConfigError):
+    """A rejection sampler found no acceptable draw: the settings make it (nearly) impossible."""
+
+
+def sample_until(draw: Callable[[], T], reject: Callable[[T], str | None], what: str,
+                 attempts: int = SAMPLING_ATTEMPTS) -> T:
+    """The first of ``draw()``'s results that ``reject`` accepts (returns None for).
+
+    ``reject`` returns why a draw is refused, in words. A sampler that can never succeed
+    (a block too large for the pusher ever to be clear of it) would loop forever: after
+    ``attempts`` draws this raises a SamplingError naming what was sampled and the most
+    common reasons, so the settings get fixed instead of a run hanging.
+    """
+    reasons: Counter[str] = Counter()
+    for _ in range(attempts):
+        candidate = draw()
+        why = reject(candidate)
+        if why is None:
+            return candidate
+        reasons[why] += 1
+    common = "; ".join(f"{why} ({n} times)" for why, n in reasons.most_common(2))
+    raise SamplingError(f"could not sample a valid {what} in {attempts} attempts: {common}")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import fields, replace
 
 from gpc_sim.errors import ConfigError
+from gpc_sim.limits import check_parallel
 from gpc_sim.push.task import PushTask, PushTaskConfig
 from gpc_sim.spot.task import SpotChairConfig, SpotChairTask
 from gpc_sim.task import Task, TaskConfig
@@ -20,7 +21,13 @@ TASKS: dict[str, tuple[type[Task], Callable[[], TaskConfig]]] = {
 
 
 def make_task(name: str, nthread: int | None = None, **overrides: object) -> Task:
-    """Build task ``name``; ``overrides`` replace fields of its default config."""
+    """Build task ``name``; ``overrides`` replace fields of its default config.
+
+    ``nthread`` (rollout threads; None: the cores available) is bounded like worker
+    processes: a thread pool of a hundred thousand never starts, it hangs.
+    """
+    if nthread is not None:
+        check_parallel(nthread, "rollout threads")
     if name not in TASKS:
         raise ConfigError(f"unknown task {name!r}; known: {', '.join(TASKS)}")
     cls, default = TASKS[name]

@@ -5,13 +5,20 @@ subscribes ``gpc/command`` and ``rigid_bodies`` (the torso's pose), and
 
 * ``mode: sim`` publishes ``spot/locomotion_command`` for the sim node, once per incoming
   pose or target (a lock-stepped sim waits for the answer to its frame) and at ``rate``;
-* ``mode: real`` drives a Spot through bosdyn-client (``SpotClient``): on a thread of its
-  own, connect (login with ``BOSDYN_CLIENT_USERNAME``/``BOSDYN_CLIENT_PASSWORD`` from the
-  environment, time sync, lease, e-stop endpoint, power on, stand), then a synchronized
-  velocity + arm command at ``rate`` (>= 10 Hz) with a short validity; a lost connection is
-  logged and retried with exponential backoff, never a crash; the robot's joint states are
-  published on ``joint_states`` for the planner (``publish_joint_states``); at shutdown
-  stop, sit, power off, and return the lease.
+* ``mode: real`` drives a Spot through bosdyn-client (``RealRobot``, ``SpotClient``): on a
+  thread of its own, connect (login with ``BOSDYN_CLIENT_USERNAME``/``BOSDYN_CLIENT_PASSWORD``
+  from the environment, time sync, the body lease if it is free, an e-stop endpoint) and
+  nothing more: the robot moves only after the services ``spot/power_on`` and ``spot/stand``
+  (std_srvs/Trigger, as spot_ros2's), and then follows the planner with a synchronized
+  velocity + arm command at ``rate`` (>= 10 Hz) with a short validity; ``spot/sit`` and
+  ``spot/power_off`` go back down. A held lease is taken only with ``take_lease``. A lost
+  connection is logged and retried with exponential backoff, never a crash; the robot's
+  joint states are published on ``joint_states`` as spot_ros2 publishes them (its names,
+  the robot's acquisition time in this computer's clock); at shutdown stop, sit, power off,
+  and return the lease, within ``SHUTDOWN_BUDGET``.
+
+Status: ``spot/status`` (gpc_msgs/BridgeStatus) and ``/diagnostics``, at
+``diagnostics_rate`` and at every change (the robot's state, a stop and its cause).
 
 With no fresh target (``command_timeout``: the planner died) or pose (``pose_timeout``), or
 with a pose that fails the estimator's checks, the command is a stop: zero velocity, arm
@@ -27,10 +34,15 @@ import math
 import threading
 
 import numpy as np
+from builtin_interfaces.msg import Time
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
+from std_srvs.srv import Trigger
 
-from gpc_msgs.msg import HighLevelCommand, LocomotionCommand
+from gpc_msgs.msg import BridgeStatus, HighLevelCommand, LocomotionCommand
 from gpc_sim.errors import ConfigError
 from gpc_sim.ros import qos, topics
 from gpc_sim.ros.convert import clock_seconds, pose_to_arrays, to_seconds, to_stamp
@@ -41,6 +53,8 @@ from gpc_spot_bridge.command_bridge import BridgeConfig, BridgeOutput, CommandBr
 from mocap4r2_msgs.msg import RigidBodies
 
 MODES = ("sim", "real")
+STEPS = {"power_on": topics.SPOT_POWER_ON, "stand": topics.SPOT_STAND,
+         "sit": topics.SPOT_SIT, "power_off": topics.SPOT_POWER_OFF}
 
 
 class BridgeNode(Node):
@@ -59,26 +73,56 @@ class BridgeNode(Node):
         self._timer = None
         self._lock = threading.Lock()
         self._stop_cause: str | None = None
+        self._last_out: BridgeOutput | None = None
+        self._reported: tuple | None = None  # what the last status said (robot, cause)
         self.sent = 0
         self.create_subscription(HighLevelCommand, topics.COMMAND, self._on_command, qos.STREAM)
-        self.create_subscription(RigidBodies, topics.RIGID_BODIES, self._on_bodies, qos.STREAM)
+        self.create_subscription(RigidBodies, topics.RIGID_BODIES, self._on_bodies,
+                                 qos.SENSOR_DATA)
+        self.status_pub = self.create_publisher(BridgeStatus, topics.BRIDGE_STATUS, qos.RELIABLE)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, topics.DIAGNOSTICS,
+                                                     qos.RELIABLE)
         self.robot = None
         if p["mode"] == "sim":
             self.locomotion_pub = self.create_publisher(LocomotionCommand,
                                                         topics.LOCOMOTION_COMMAND, qos.STREAM)
             self._timer = self.create_timer(1.0 / p["rate"], self._publish)
         else:
-            from gpc_spot_bridge.real_robot import RealRobot
-
-            publish = None
-            if p["publish_joint_states"]:
-                self.joints_pub = self.create_publisher(JointState, topics.JOINT_STATES,
-                                                        qos.STREAM)
-                publish = self._publish_joints
-            self.robot = RealRobot(self, p, self._output, publish)
+            self._start_real(p)
+        # Wall clock: a status under sim time would stop with /clock.
+        self.create_timer(1.0 / p["diagnostics_rate"], self._publish_status,
+                          clock=Clock(clock_type=ClockType.STEADY_TIME))
         self.get_logger().info(
             f"mode {p['mode']}: watchdog {p['command_timeout']:g} s, limits "
             f"{p['max_vx']:g} / {p['max_vy']:g} m/s, {p['max_yaw_rate']:g} rad/s")
+        if self.robot is not None:
+            self.robot.start()
+
+    def _start_real(self, p: dict) -> None:
+        """Real mode: the robot's thread, its joint states and the bring-up services."""
+        from gpc_spot_bridge.real_robot import RealRobot
+
+        publish = None
+        if p["publish_joint_states"]:
+            # A driver's sensor data: reliable (REP 2003; consumers subscribe best effort).
+            self.joints_pub = self.create_publisher(JointState, topics.JOINT_STATES,
+                                                    qos.DRIVER)
+            publish = self._publish_joints
+        self.robot = RealRobot(self, p, self._output, publish, self._status_if_changed)
+        steps = MutuallyExclusiveCallbackGroup()  # seconds each: not in the inputs' group
+        for step, name in STEPS.items():
+            self.create_service(Trigger, name, lambda request, response, step=step:
+                                self._on_step(step, response), callback_group=steps)
+
+    def _on_step(self, step: str, response: Trigger.Response) -> Trigger.Response:
+        """A bring-up service: power_on, stand, sit or power_off."""
+        response.success, response.message = self.robot.step(step)
+        # Two call sites: rclpy refuses one call site that changes severity between calls.
+        if response.success:
+            self.get_logger().info(f"{step}: {response.message}")
+        else:
+            self.get_logger().error(f"{step}: {response.message}")
+        return response
 
     def _apply_parameters(self, changes: dict[str, Value]) -> None:
         """Put live parameters into effect (``parameters.declare``); ConfigError refuses."""
@@ -130,12 +174,14 @@ class BridgeNode(Node):
         """The command for now, logging when the robot starts or stops following."""
         with self._lock:
             out = self.bridge.output(self._now())
+        self._last_out = out
         if out.cause != self._stop_cause:  # once per change, not at every tick
             if out.cause is not None:
                 self.get_logger().warning(f"robot stopped: {out.stopped}")
             else:
                 self.get_logger().info("following the planner")
             self._stop_cause = out.cause
+            self._status_if_changed()
         return out
 
     def _publish(self) -> None:
@@ -149,10 +195,58 @@ class BridgeNode(Node):
         self.sent += 1
 
     def _publish_joints(self, names: list[str], positions: list[float],
-                        velocities: list[float]) -> None:
+                        velocities: list[float], stamp_ns: int) -> None:
+        """The robot's joints as spot_ros2 publishes them: stamped with the time they were
+        measured (the robot's clock turned into this computer's), not their arrival."""
         msg = JointState(name=names, position=positions, velocity=velocities)
-        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.header.stamp = Time(sec=stamp_ns // 1_000_000_000, nanosec=stamp_ns % 1_000_000_000)
         self.joints_pub.publish(msg)
+
+    # --- status -------------------------------------------------------------------------
+    def _robot_state(self) -> str:
+        return "simulated" if self.robot is None else self.robot.state
+
+    def _status_if_changed(self) -> None:
+        """Publish the status at once when the robot's state or the stop's cause changed."""
+        if (self._robot_state(), self._stop_cause) != self._reported:
+            self._publish_status()
+
+    def _publish_status(self) -> None:
+        """``spot/status`` and ``/diagnostics`` (a timer, and at every change)."""
+        robot, cause = self._robot_state(), self._stop_cause
+        self._reported = (robot, cause)
+        out = self._last_out
+        following = out is not None and out.cause is None and robot in ("simulated", "standing")
+        msg = BridgeStatus(mode=self.p["mode"], robot=robot, following=following,
+                           stop_cause=cause or "", commands_sent=self._sent(),
+                           rejected=self.bridge.rejected)
+        msg.message = (out.stopped or "") if out is not None else "no command yet"
+        if self.robot is not None:
+            msg.failed_connects = self.robot.reconnector.attempts
+            if robot == "disconnected" and self.robot.reconnector.last_error:
+                msg.message = self.robot.reconnector.last_error
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self.status_pub.publish(msg)
+        self.diagnostics_pub.publish(self._diagnostics(msg))
+
+    def _sent(self) -> int:
+        return self.sent if self.robot is None else self.robot.sent
+
+    def _diagnostics(self, status: BridgeStatus) -> DiagnosticArray:
+        level = DiagnosticStatus.OK if status.following else DiagnosticStatus.WARN
+        if status.robot == "disconnected" and status.failed_connects:
+            level = DiagnosticStatus.ERROR
+        values = {"mode": status.mode, "robot": status.robot, "following": status.following,
+                  "stop_cause": status.stop_cause, "commands_sent": status.commands_sent,
+                  "rejected": status.rejected, "failed_connects": status.failed_connects}
+        text = "following the planner" if status.following else (
+            f"robot {status.robot}" + (f": {status.message}" if status.message else ""))
+        diag = DiagnosticStatus(level=level, name=f"{self.get_name()}: robot",
+                                hardware_id=f"spot ({status.mode})", message=text,
+                                values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])
+        array = DiagnosticArray(status=[diag])
+        array.header = status.header
+        return array
 
     def shutdown(self) -> None:
         if self.robot is not None:

@@ -2,9 +2,23 @@
 
 Live (``ros2 param set`` takes effect at once): the rate, the watchdog's timeouts, the
 command validity, the mapping's tracking time and limits, the stamp tolerance, the jump
-limit. Everything else is read-only: it shapes the connection or the node's wiring."""
+limit. Everything else is read-only: it shapes the connection or the node's wiring.
+
+The shutdown bounds live here too (plain numbers, no SDK import): the launchers give the
+bridge longer than ``WORST_SHUTDOWN`` to exit before they send SIGTERM or SIGKILL."""
 
 from gpc_sim.ros.parameters import ParamSpec
+
+#: s, each connection step's limit (login, time sync, lease, power on, stand ...).
+CONNECT_TIMEOUT = 10.0
+#: s, the longest the bridge takes to hand a real Spot back once its clean-up starts (stop,
+#: sit, safe power off, e-stop deregistration, lease return; each request's timeout is cut
+#: to what is left).
+SHUTDOWN_BUDGET = 15.0
+#: s, the worst clean shutdown from the signal to the exit: a bring-up step or connection
+#: step in flight finishes first (up to CONNECT_TIMEOUT), then the hand-back, then tearing
+#: the node down.
+WORST_SHUTDOWN = CONNECT_TIMEOUT + SHUTDOWN_BUDGET + 2.0
 
 BRIDGE_PARAMETERS = (
     ParamSpec("mode", "sim", "sim: publish spot/locomotion_command for the sim node; real: "
@@ -36,13 +50,25 @@ BRIDGE_PARAMETERS = (
               "BOSDYN_CLIENT_PASSWORD", read_only=True),
     ParamSpec("arm_move_time", 0.3, "real mode: seconds the arm is given to reach a target",
               read_only=True, low=0.05, high=10.0),
+    ParamSpec("take_lease", False, "real mode: if another client (the operator's tablet) "
+              "holds the body lease, take it from them; false: wait until it is free",
+              read_only=True),
+    ParamSpec("auto_power_on", False, "real mode: power the motors on once connected "
+              "(false: wait for the spot/power_on service)", read_only=True),
+    ParamSpec("auto_stand", False, "real mode: power on and stand up once connected, then "
+              "follow the planner (false: wait for spot/stand)", read_only=True),
     ParamSpec("resume_after_loss", False, "real mode: after a lost connection, power the "
-              "robot on, stand it up and follow the planner again by itself (false: the "
-              "bridge reports the loss and refuses to power on; restart it to take control)",
+              "robot on and stand it up again by itself if it was standing (false: the "
+              "bridge reconnects with the motors off; spot/power_on and spot/stand again)",
               read_only=True),
     ParamSpec("publish_joint_states", True, "real mode: publish the robot's joint states on "
-              "joint_states (the planner needs them; false if another driver does)",
+              "joint_states, as spot_ros2 does (the planner needs them; false if the "
+              "spot_ros2 driver runs too)", read_only=True),
+    ParamSpec("joint_prefix", "", "real mode: prefix of the published joint names, "
+              "spot_ros2's '<spot_name>/' (the names are spot_ros2's: front_left_hip_x ...)",
               read_only=True),
+    ParamSpec("diagnostics_rate", 1.0, "spot/status and /diagnostics messages per second "
+              "(wall clock; also one at each change)", read_only=True, low=0.1, high=100.0),
     ParamSpec("torso_body", "spot", "rigid-body name of Spot's torso in rigid_bodies",
               read_only=True),
     ParamSpec("frame_id", "map", "world frame of rigid_bodies and of the planner's targets",

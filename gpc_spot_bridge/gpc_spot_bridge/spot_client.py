@@ -1,11 +1,23 @@
 """Spot SDK client for the bridge's ``real`` mode (bosdyn-client; no ROS in here).
 
-The bridge node owns one :class:`SpotClient`: ``connect()`` takes control of the robot
-(authenticate, time sync, body lease, e-stop endpoint, power on, stand), ``send()`` streams
-body-frame velocity (+ optional arm joint) commands, ``shutdown()`` hands the robot back
-sitting and powered off. Every SDK or gRPC failure surfaces as :class:`SpotConnectionError`
-with a one-line message meant for an operator, and a failed command marks the client
-disconnected so the node can reconnect with a :class:`Reconnector` (exponential backoff).
+The bridge node owns one :class:`SpotClient`. Bring-up is in explicit steps, as spot_ros2's
+and nav2's are, so that starting the bridge never moves or takes a robot by itself:
+
+* ``connect()``: authenticate, time sync, the body lease if it is free (taken from another
+  holder, such as the operator's tablet, only with ``take_lease``), an e-stop endpoint.
+  Motors stay as they are (off) unless ``power_on`` / ``stand_on_connect`` say otherwise;
+* ``power_on()``, then ``stand()``: only then does ``send()`` stream body-frame velocity
+  (+ optional arm joint) commands; ``sit()`` and ``power_off()`` go back down;
+* ``shutdown()`` hands the robot back sitting and powered off, within a deadline.
+
+Every SDK or gRPC failure surfaces as :class:`SpotConnectionError` with a one-line message
+meant for an operator; a failed command marks the client disconnected so the node can
+reconnect with a :class:`Reconnector` (exponential backoff). A command while the robot is
+not standing is :class:`SpotNotReadyError` (nothing is sent).
+
+Joint states come out as spot_ros2 publishes them: its joint names (``front_left_hip_x``,
+with an optional prefix) and the robot's acquisition time turned into this computer's clock
+with the time-sync clock skew (robot time = local time + skew).
 
 Safety relies on the robot, not on this process staying alive: each velocity command carries
 an end time ``velocity_validity`` seconds ahead (the robot stops by itself when commands stop
@@ -42,8 +54,15 @@ from bosdyn.client import power as bd_power
 from bosdyn.client import time_sync as bd_time_sync
 from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive
 from bosdyn.client.lease import LeaseClient, LeaseKeepAlive, ResourceAlreadyClaimedError
-from bosdyn.client.robot_command import RobotCommandBuilder, RobotCommandClient, blocking_stand
+from bosdyn.client.robot_command import (
+    RobotCommandBuilder,
+    RobotCommandClient,
+    blocking_sit,
+    blocking_stand,
+)
 from bosdyn.client.robot_state import RobotStateClient
+
+from gpc_sim.spot.estimation import SPOT_ROS2_JOINT_NAMES
 
 _LOG = logging.getLogger(__name__)
 
@@ -55,6 +74,8 @@ ARM_JOINTS = ("sh0", "sh1", "el0", "el1", "wr0", "wr1")
 
 #: If the bridge stops checking in for this long, the robot's e-stop settles and cuts power.
 ESTOP_TIMEOUT = 9.0
+#: Seconds below which a release step is not tried before a shutdown deadline.
+MIN_RPC_TIME = 0.2
 
 
 def joint_name(sdk_name: str) -> str:
@@ -63,12 +84,25 @@ def joint_name(sdk_name: str) -> str:
     return sdk_name.replace("arm0.", "arm_").replace(".", "_")
 
 
+def ros2_joint_name(sdk_name: str, prefix: str = "") -> str:
+    """spot_ros2's name of one of Spot's joints: ``fl.hx`` -> ``front_left_hip_x``,
+    ``arm0.sh0`` -> ``arm_sh0``, after ``prefix`` (spot_ros2's ``<spot_name>/``); a joint
+    spot_ros2 does not know keeps the project's name."""
+    name = joint_name(sdk_name)
+    return prefix + SPOT_ROS2_JOINT_NAMES.get(name, name)
+
+
 class SpotConfigError(ValueError):
     """A setting or the environment is wrong; nothing was sent to the robot."""
 
 
 class SpotConnectionError(RuntimeError):
     """Talking to Spot failed; the message says what and where, without needing a traceback."""
+
+
+class SpotNotReadyError(RuntimeError):
+    """The robot is not in the state a request needs (not standing, not powered): nothing was
+    sent; the message says which bring-up step is missing."""
 
 
 def _positive(name: str, value: object) -> None:
@@ -94,14 +128,17 @@ class SpotClientConfig:
     connect_timeout: float = 10.0
     #: RPC limit for each streamed command: a stalled link must not block the caller's loop.
     command_timeout: float = 1.0
-    #: Acquire the body lease; if another client holds it, take it (True) or fail (False).
-    take_lease: bool = True
-    stand_on_connect: bool = True
-    #: Power the motors on when connecting. False: connect only to a robot whose motors are
-    #: on. Note that registering the e-stop endpoint seeds it with a stop (the SDK's
-    #: ``EstopEndpoint.register``), so a reconnect always finds the motors cut by our own
-    #: endpoint: False then means "do not take the robot back after a lost link".
-    power_on: bool = True
+    #: Acquire the body lease when it is free; if another client (the operator's tablet)
+    #: holds it: take it from them (True) or fail and let the caller retry (False).
+    take_lease: bool = False
+    #: Stand up when connecting (needs ``power_on``); False: wait for ``stand()``.
+    stand_on_connect: bool = False
+    #: Power the motors on when connecting; False: wait for ``power_on()``. Registering the
+    #: e-stop endpoint seeds it with a stop (the SDK's ``EstopEndpoint.register``), so a
+    #: reconnect always finds the motors cut by our own endpoint.
+    power_on: bool = False
+    #: Prefix of the joint names of ``joint_states`` (spot_ros2's ``<spot_name>/``).
+    joint_prefix: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.hostname, str) or not self.hostname.strip():
@@ -119,6 +156,10 @@ class SpotClientConfig:
         for name in ("take_lease", "stand_on_connect", "power_on"):
             if not isinstance(getattr(self, name), bool):
                 raise SpotConfigError(f"{name} must be true or false")
+        if self.stand_on_connect and not self.power_on:
+            raise SpotConfigError("stand_on_connect needs power_on (a robot stands on motors)")
+        if not isinstance(self.joint_prefix, str):
+            raise SpotConfigError("joint_prefix must be a string")
 
     @property
     def address(self) -> str:
@@ -205,6 +246,7 @@ class _Session:
     estop_config_id: str | None = None
     estop_keepalive: Any = None
     powered: bool = False
+    standing: bool = False
     command_client: Any = None
     state_client: Any = None
     timesync_endpoint: Any = None
@@ -231,11 +273,14 @@ class SpotClient:
         self._username = username
         self._password = password
         self._sdk_factory = sdk_factory or _default_sdk_factory
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # connect and shutdown
+        self._motion = threading.Lock()  # commands and the bring-up steps, one at a time
+        self._closing = threading.Event()  # shutdown began: a connect in progress gives up
         self._session: _Session | None = None
         # After another client took the lease from us, do not take it back on reconnect:
         # acquire only, so the bridge resumes once they return it but never fights them.
         self._lease_lost = False
+        self._deadline: float | None = None  # of a shutdown (``abort``)
 
     def __repr__(self) -> str:  # no password here
         state = "connected" if self.connected else "disconnected"
@@ -250,39 +295,67 @@ class SpotClient:
         return self._session is not None
 
     @property
+    def powered(self) -> bool:
+        s = self._session
+        return s is not None and s.powered
+
+    @property
+    def standing(self) -> bool:
+        """Connected, powered and standing: the only state in which ``send()`` sends."""
+        s = self._session
+        return s is not None and s.standing
+
+    @property
+    def state(self) -> str:
+        """``disconnected``, ``connected`` (lease and e-stop held, motors off), ``powered``
+        or ``standing``: where the bring-up is."""
+        s = self._session
+        if s is None:
+            return "disconnected"
+        return "standing" if s.standing else "powered" if s.powered else "connected"
+
+    @property
     def has_arm(self) -> bool | None:
         """Whether the connected robot reports an arm (None when not connected)."""
         s = self._session
         return None if s is None else s.has_arm
 
     # -- connect -----------------------------------------------------------------------------
-    def connect(self, power_on: bool | None = None) -> None:
-        """Take control of Spot; on failure release what was taken and raise.
+    def connect(self, power_on: bool | None = None, stand: bool | None = None) -> None:
+        """Connect to Spot and hold its lease and an e-stop endpoint; on failure release what
+        was taken and raise.
 
-        ``power_on`` overrides the config's for this connection (a reconnect after a lost
-        link that must not power the robot on again). Idempotent: returns at once when
-        already connected.
+        ``power_on`` and ``stand`` override the config's ``power_on`` / ``stand_on_connect``
+        for this connection (a reconnect that restores a robot that was standing before the
+        link dropped). Idempotent: returns at once when already connected.
         """
         with self._lock:
             if self._session is not None:
                 return
+            if self._closing.is_set():
+                raise SpotConnectionError("not connecting: the client is shutting down")
             s = _Session()
             step = "setup"
+            powered = self._config.power_on if power_on is None else power_on
+            stand = self._config.stand_on_connect if stand is None else stand
             try:
-                allow = self._config.power_on if power_on is None else power_on
-                for name, action in self._connect_steps(s, allow):
+                for name, action in self._connect_steps(s, powered, stand and powered):
+                    if self._closing.is_set():
+                        raise SpotConnectionError("shutting down")
                     step = name
                     action()
             except Exception as exc:  # noqa: BLE001 (SDK errors have no common base)
                 reachable = not isinstance(exc, RpcError)
-                problems = self._release(s, reachable=reachable, graceful=s.powered)
+                problems = self._release(s, reachable=reachable, graceful=s.powered,
+                                         deadline=self._deadline)
                 for p in problems:
                     _LOG.warning("Spot connect cleanup: %s", p)
                 raise SpotConnectionError(self._describe(step, exc)) from exc
             self._session = s
-            _LOG.info("connected to Spot at %s (arm: %s)", self._config.address, s.has_arm)
+            _LOG.info("connected to Spot at %s (arm: %s, %s)", self._config.address,
+                      s.has_arm, self.state)
 
-    def _connect_steps(self, s: _Session, allow_power_on: bool
+    def _connect_steps(self, s: _Session, power_on: bool, stand: bool
                        ) -> list[tuple[str, Callable[[], None]]]:
         c = self._config
         t = c.connect_timeout
@@ -325,24 +398,10 @@ class SpotClient:
                 raise SpotConnectionError("the e-stop check-in failed: our endpoint still "
                                           "asserts a stop")
 
-        def power_on() -> None:
-            if allow_power_on:
-                s.robot.power_on(timeout_sec=t, update_frequency=4.0, timeout=t)
-            elif not s.robot.is_powered_on(timeout=t):
-                raise SpotConnectionError(
-                    "Spot's motors are off (registering our e-stop endpoint again cuts them, "
-                    "as an e-stop or the robot's own timeout does) and powering on again "
-                    "after a lost connection is not allowed (resume_after_loss: false): "
-                    "restart the bridge to take control")
-            s.powered = True
-            s.has_arm = bool(s.robot.has_arm(timeout=t))
-
-        def command_client() -> None:
+        def clients() -> None:
             s.command_client = s.robot.ensure_client(RobotCommandClient.default_service_name)
             s.state_client = s.robot.ensure_client(RobotStateClient.default_service_name)
-
-        def stand() -> None:
-            blocking_stand(s.command_client, timeout_sec=t, update_frequency=4.0)
+            s.has_arm = bool(s.robot.has_arm(timeout=t))
 
         steps = [
             ("SDK setup", create),
@@ -351,12 +410,71 @@ class SpotClient:
             ("time sync", time_sync),
             ("body lease", lease),
             ("e-stop registration", estop),
-            ("power on", power_on),
-            ("command client", command_client),
+            ("command client", clients),
         ]
-        if c.stand_on_connect:
-            steps.append(("stand", stand))
+        if power_on:
+            steps.append(("power on", lambda: self._power_on(s)))
+        if stand:
+            steps.append(("stand", lambda: self._stand(s)))
         return steps
+
+    # -- bring-up steps ------------------------------------------------------------------------
+    def power_on(self) -> None:
+        """Power the motors on (the robot stays sitting). Raises SpotNotReadyError when not
+        connected, SpotConnectionError when the robot refuses (an e-stop) or the link fails."""
+        self._step("power on", self._power_on, need="connected")
+
+    def stand(self) -> None:
+        """Stand up; from now on ``send()`` sends. Needs the motors on (``power_on``)."""
+        self._step("stand", self._stand, need="powered")
+
+    def sit(self) -> None:
+        """Stop streaming and sit down (motors stay on)."""
+        self._step("sit", self._sit, need="powered")
+
+    def power_off(self) -> None:
+        """Stop streaming, sit and power the motors off safely."""
+        self._step("power off", self._power_off, need="connected")
+
+    def _step(self, what: str, action: Callable[[_Session], None], need: str) -> None:
+        """Run one bring-up step on the session, after the commands in flight."""
+        with self._motion:
+            s = self._session
+            if s is None:
+                raise SpotNotReadyError(f"{what}: not connected to Spot at "
+                                        f"{self._config.address}")
+            if need == "powered" and not s.powered:
+                raise SpotNotReadyError(f"{what}: the motors are off (power on first)")
+            try:
+                action(s)
+            except Exception as exc:  # noqa: BLE001
+                message = self._describe(what, exc)
+                if isinstance(exc, (RpcError, LeaseUseError, bd_lease.Error)):
+                    self._drop(s, exc)  # the link or the lease is gone: reconnect
+                raise SpotConnectionError(message) from exc
+
+    def _power_on(self, s: _Session) -> None:
+        t = self._config.connect_timeout
+        s.robot.power_on(timeout_sec=t, update_frequency=4.0, timeout=t)
+        s.powered = True
+
+    def _stand(self, s: _Session) -> None:
+        blocking_stand(s.command_client, timeout_sec=self._config.connect_timeout,
+                       update_frequency=4.0)
+        s.standing = True
+
+    def _sit(self, s: _Session) -> None:
+        s.standing = False  # no velocity command after this one: it would stand it up
+        blocking_sit(s.command_client, timeout_sec=self._config.connect_timeout,
+                     update_frequency=4.0)
+
+    def _power_off(self, s: _Session) -> None:
+        s.standing = False
+        if s.powered:
+            t = self._config.connect_timeout
+            s.robot.power_off(cut_immediately=False, timeout_sec=t, update_frequency=4.0,
+                              timeout=t)
+        s.powered = False
 
     # -- commands ----------------------------------------------------------------------------
     def set_velocity_validity(self, seconds: float) -> None:
@@ -372,12 +490,13 @@ class SpotClient:
         """
         v = (_finite("vx", vx), _finite("vy", vy), _finite("yaw_rate", yaw_rate))
         targets = None if arm is None else _arm_targets(arm)
-        s = self._require_session()
         cmd = RobotCommandBuilder.synchro_velocity_command(v_x=v[0], v_y=v[1], v_rot=v[2])
         if targets is not None:
             cmd = RobotCommandBuilder.build_synchro_command(cmd, self._arm_command(targets))
-        self._command(s, "velocity command", cmd,
-                      end_time_secs=time.time() + self._config.velocity_validity)
+        with self._motion:  # never between a sit and its end: it would stand the robot up
+            s = self._require_standing("velocity command")
+            self._command(s, "velocity command", cmd,
+                          end_time_secs=time.time() + self._config.velocity_validity)
 
     def send_velocity(self, vx: float, vy: float, yaw_rate: float) -> None:
         """Velocity only (see :meth:`send`)."""
@@ -387,17 +506,21 @@ class SpotClient:
         """Arm joint targets (rad) in the order sh0, sh1, el0, el1, wr0, wr1, reached in
         ``arm_move_time`` s; the legs keep their current command."""
         targets = _arm_targets(joints)
-        s = self._require_session()
-        self._command(s, "arm command", self._arm_command(targets))
+        with self._motion:
+            s = self._require_standing("arm command")
+            self._command(s, "arm command", self._arm_command(targets))
 
     def stop(self) -> None:
         """Stop with minimal motion (walking -> standing)."""
-        s = self._require_session()
-        self._command(s, "stop command", RobotCommandBuilder.stop_command())
+        with self._motion:
+            s = self._require_standing("stop command")
+            self._command(s, "stop command", RobotCommandBuilder.stop_command())
 
-    def joint_states(self) -> tuple[list[str], list[float], list[float]]:
-        """Spot's joint names (the project's: ``fl_hx`` ... ``arm_f1x``), positions (rad) and
-        velocities (rad/s), read from the robot state: the planner's ``joint_states``."""
+    def joint_states(self) -> tuple[list[str], list[float], list[float], int]:
+        """Spot's joints as spot_ros2 publishes them: names (``front_left_hip_x`` ...
+        ``arm_f1x``, after ``joint_prefix``), positions (rad), velocities (rad/s), and when
+        they were measured: the robot's acquisition time in this computer's clock (integer
+        ns since the epoch; robot time - the time-sync clock skew)."""
         s = self._require_session()
         try:
             state = s.state_client.get_robot_state(timeout=self._config.command_timeout)
@@ -405,9 +528,25 @@ class SpotClient:
             message = self._describe("robot state", exc)
             self._drop(s, exc)
             raise SpotConnectionError(message) from exc
-        joints = state.kinematic_state.joint_states
-        return ([joint_name(j.name) for j in joints], [j.position.value for j in joints],
-                [j.velocity.value for j in joints])
+        kinematic = state.kinematic_state
+        joints = kinematic.joint_states
+        prefix = self._config.joint_prefix
+        return ([ros2_joint_name(j.name, prefix) for j in joints],
+                [j.position.value for j in joints], [j.velocity.value for j in joints],
+                self._local_ns(s, kinematic.acquisition_timestamp))
+
+    @staticmethod
+    def _local_ns(s: _Session, robot_stamp: Any) -> int:
+        """A robot-clock timestamp in this computer's clock (ns); now if the robot gave none
+        or time sync has no estimate (it was established at connect)."""
+        robot_ns = robot_stamp.seconds * 1_000_000_000 + robot_stamp.nanos
+        try:
+            skew = s.timesync_endpoint.clock_skew
+        except Exception:  # noqa: BLE001 - NotEstablishedError: use the arrival time
+            return time.time_ns()
+        if robot_ns == 0:
+            return time.time_ns()
+        return robot_ns - (skew.seconds * 1_000_000_000 + skew.nanos)
 
     def _arm_command(self, targets: list[float]) -> Any:
         return RobotCommandBuilder.arm_joint_move_helper(
@@ -417,6 +556,13 @@ class SpotClient:
         s = self._session
         if s is None:
             raise SpotConnectionError(f"not connected to Spot at {self._config.address}")
+        return s
+
+    def _require_standing(self, what: str) -> _Session:
+        s = self._require_session()
+        if not s.standing:
+            raise SpotNotReadyError(f"{what} not sent: Spot is {self.state}, not standing "
+                                    "(power on and stand first)")
         return s
 
     def _command(self, s: _Session, what: str, cmd: Any,
@@ -446,42 +592,68 @@ class SpotClient:
             _LOG.warning("Spot disconnect cleanup: %s", p)
 
     # -- shutdown ----------------------------------------------------------------------------
-    def shutdown(self) -> list[str]:
-        """Hand the robot back: stop, sit, safe power off, e-stop and lease released.
+    def abort(self, deadline: float | None = None) -> None:
+        """Shutting down: a connect in progress gives up at its next step, and releases what
+        it took by ``deadline`` (``time.monotonic()``); no new connect starts."""
+        self._deadline = deadline
+        self._closing.set()
+
+    def shutdown(self, deadline: float | None = None) -> list[str]:
+        """Hand the robot back: stop, sit, safe power off, e-stop and lease released, each
+        request's timeout cut so that all is done by ``deadline`` (``time.monotonic()``;
+        None: no limit); what is left at the deadline is skipped and reported.
 
         Best effort and never raises; returns the problems met (empty when all went well).
-        Idempotent: a second call (or one while disconnected) returns []. What was done is
+        Final: the client connects no more. Idempotent: a second call (or one while
+        disconnected) returns []. What was done is
         in ``released`` (None when there was no session to release), for the operator's log.
         """
         try:
-            with self._lock:
+            self.abort(deadline)
+            wait = -1 if deadline is None else max(0.0, deadline - time.monotonic())
+            if not self._lock.acquire(timeout=wait):
+                return ["a connection attempt still holds the client at the deadline: "
+                        "nothing released (the robot's e-stop timeout cuts power)"]
+            try:
                 s, self._session = self._session, None
+            finally:
+                self._lock.release()
             if s is None:
                 self.released = None
                 return []
-            problems = self._release(s, reachable=True, graceful=True)
+            problems = self._release(s, reachable=True, graceful=True, deadline=deadline)
             _LOG.info("Spot at %s released%s", self._config.address,
                       f" with {len(problems)} problem(s)" if problems else "")
             return problems
         except Exception as exc:  # noqa: BLE001 (never raise from shutdown)
             return [f"shutdown failed: {type(exc).__name__}: {exc}"]
 
-    def _release(self, s: _Session, reachable: bool, graceful: bool) -> list[str]:
+    def _release(self, s: _Session, reachable: bool, graceful: bool,
+                 deadline: float | None = None) -> list[str]:
         """Undo a session in the safe order; RPC steps are skipped once Spot is unreachable
-        (each would wait for its timeout), noted as problems if it became so on the way."""
+        (each would wait for its timeout), noted as problems if it became so on the way, and
+        each RPC's timeout is cut to what is left before ``deadline``."""
         problems: list[str] = []
         done: list[str] = []
         self.released = done
-        t = self._config.connect_timeout
         state = {"reachable": reachable}
 
-        def rpc(what: str, fn: Callable[[], object]) -> None:
+        def left(limit: float) -> float:
+            if deadline is None:
+                return limit
+            return min(limit, deadline - time.monotonic())
+
+        def rpc(what: str, fn: Callable[[float], object], limit: float) -> None:
             if not state["reachable"]:
                 if reachable:
                     problems.append(f"{what}: skipped, Spot unreachable")
                 return
+            timeout = left(limit)
+            if timeout < MIN_RPC_TIME:
+                problems.append(f"{what}: skipped, shutdown deadline reached")
+                return
             try:
-                fn()
+                fn(timeout)
                 done.append(what)
             except Exception as exc:  # noqa: BLE001
                 if isinstance(exc, RpcError):
@@ -498,22 +670,24 @@ class SpotClient:
             # Close the channels first: background check-ins blocked in an RPC return at once.
             local("closing channels", s.robot.shutdown)
         cc = s.command_client
+        t, ct = self._config.connect_timeout, self._config.command_timeout
+        s.standing = False
         if graceful and s.powered and cc is not None:
-            ct = self._config.command_timeout
-            rpc("stop", lambda: cc.robot_command(RobotCommandBuilder.stop_command(), timeout=ct))
-            rpc("sit", lambda: cc.robot_command(RobotCommandBuilder.synchro_sit_command(),
-                                                timeout=ct))
-            rpc("power off", lambda: s.robot.power_off(cut_immediately=False, timeout_sec=t,
-                                                       update_frequency=4.0, timeout=t))
+            rpc("stop", lambda x: cc.robot_command(RobotCommandBuilder.stop_command(),
+                                                   timeout=x), ct)
+            rpc("sit", lambda x: cc.robot_command(RobotCommandBuilder.synchro_sit_command(),
+                                                  timeout=x), ct)
+            rpc("power off", lambda x: s.robot.power_off(
+                cut_immediately=False, timeout_sec=x, update_frequency=4.0, timeout=x), t)
         if s.estop_keepalive is not None:
             local("e-stop keepalive", s.estop_keepalive.shutdown)
         if s.estop_endpoint is not None:
-            rpc("e-stop deregistration", lambda: s.estop_client.deregister(
-                s.estop_config_id, s.estop_endpoint, timeout=t))
+            rpc("e-stop deregistration", lambda x: s.estop_client.deregister(
+                s.estop_config_id, s.estop_endpoint, timeout=x), t)
         if s.lease_keepalive is not None:
             local("lease keepalive", s.lease_keepalive.shutdown)
         if s.lease is not None:
-            rpc("lease return", lambda: s.lease_client.return_lease(s.lease, timeout=t))
+            rpc("lease return", lambda x: s.lease_client.return_lease(s.lease, timeout=x), t)
         if s.sdk is not None:
             local("time sync", s.sdk.clear_robots)  # stops time sync and token refresh
         if s.robot is not None:
@@ -532,7 +706,7 @@ class SpotClient:
         if isinstance(exc, ResourceAlreadyClaimedError):
             owner = getattr(getattr(exc.response, "lease_owner", None), "client_name", "")
             why = ("it took the lease from the bridge; release it there" if self._lease_lost
-                   else "take_lease is false")
+                   else "release it there (or set take_lease to take it)")
             return (f"lease is held by another client{f' ({owner})' if owner else ''} "
                     f"on {where}: {why}")
         if isinstance(exc, (LeaseUseError, bd_lease.Error)):

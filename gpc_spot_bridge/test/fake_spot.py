@@ -101,8 +101,8 @@ def make_test_ca(tmp_path: Path) -> FakeSpotTLS:
     return FakeSpotTLS(ca_pem, cert, key)
 
 
-def _ts_now(ts: Any) -> None:
-    ts.FromNanoseconds(time.time_ns())
+def _ts_now(ts: Any, skew: float = 0.0) -> None:
+    ts.FromNanoseconds(time.time_ns() + round(skew * 1e9))
 
 
 def _ts_secs(ts: Any) -> float:
@@ -116,7 +116,10 @@ class FakeSpot:
     client holds the body lease, so AcquireLease answers RESOURCE_ALREADY_CLAIMED and the
     commands of anyone else get a lease_use_result OLDER; ``take_lease_as(name)`` also makes
     the lease newer, as a real take does, so a client's wallet notices), ``other_estop``
-    (another e-stop endpoint asserts a stop: power on answers ESTOPPED), ``has_arm``.
+    (another e-stop endpoint asserts a stop: power on answers ESTOPPED), ``has_arm``,
+    ``clock_skew`` (s: the robot's clock runs this far ahead of ours; time sync reports it,
+    robot-state stamps and command end times are in the robot's clock), ``stuck_motors``
+    (a safe power off is accepted but the motors never go off: the slowest clean shutdown).
     """
 
     def __init__(self, tls: FakeSpotTLS, username: str = "user", password: str = "secret",
@@ -142,6 +145,8 @@ class FakeSpot:
         self.lease_sequence = 0
         self.estop_level = estop_pb2.ESTOP_LEVEL_CUT  # e-stopped until an endpoint checks in
         self.other_estop = False
+        self.clock_skew = 0.0
+        self.stuck_motors = False
         self.estop_endpoints: dict[str, estop_pb2.EstopEndpoint] = {}
         self._commands: dict[int, str] = {}
 
@@ -352,8 +357,8 @@ class _TimeSync(_Servicer, time_sync_service_pb2_grpc.TimeSyncServiceServicer):
         self.fake.record("time_sync")
         resp = time_sync_pb2.TimeSyncUpdateResponse(
             clock_identifier=request.clock_identifier or "fake-spot-clock")
-        resp.state.status = time_sync_pb2.TimeSyncState.STATUS_OK  # same clock: skew 0
-        resp.state.best_estimate.clock_skew.FromNanoseconds(0)
+        resp.state.status = time_sync_pb2.TimeSyncState.STATUS_OK
+        resp.state.best_estimate.clock_skew.FromNanoseconds(round(self.fake.clock_skew * 1e9))
         resp.state.best_estimate.round_trip_time.FromNanoseconds(100_000)
         _ts_now(resp.state.measurement_time)
         return self.fake.header(request, resp, t)
@@ -518,7 +523,8 @@ class _RobotState(_Servicer, robot_state_service_pb2_grpc.RobotStateServiceServi
         f.check_token(context)
         resp = robot_state_pb2.RobotStateResponse()
         ps = resp.robot_state.power_state
-        _ts_now(ps.timestamp)
+        _ts_now(ps.timestamp, f.clock_skew)
+        _ts_now(resp.robot_state.kinematic_state.acquisition_timestamp, f.clock_skew)
         ps.motor_power_state = (robot_state_pb2.PowerState.STATE_ON if f.motors_on
                                 else robot_state_pb2.PowerState.STATE_OFF)
         if f.has_arm:
@@ -551,7 +557,8 @@ class _RobotCommand(_Servicer, robot_command_service_pb2_grpc.RobotCommandServic
                 f.record("stop")
             elif fb.HasField("safe_power_off_request"):
                 kind = "power_off"
-                f.motors_on = False  # the SDK then polls robot-state for motors off
+                # The SDK then polls robot-state for motors off (until its timeout).
+                f.motors_on = f.stuck_motors
                 f.record("power_off", safe=True)
         sync = cmd.synchronized_command
         if sync.HasField("mobility_command"):

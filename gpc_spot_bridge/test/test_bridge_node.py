@@ -1,23 +1,29 @@
 """The bridge node over DDS: its watchdog stops the robot when the planner dies, and in real
 mode it drives a fake Spot (a real gRPC server with TLS from a test CA on 127.0.0.1) through
-the unmodified bosdyn-client, re-sending at >= 10 Hz, surviving a lost link, and handing the
-robot back (stop, sit, power off, lease returned) when it is stopped."""
+the unmodified bosdyn-client: it starts without taking a held lease or powering anything
+on, drives only after the explicit bring-up steps (spot/power_on, spot/stand), re-sends at
+>= 10 Hz, survives a lost link, publishes joint states as spot_ros2 does, and hands the
+robot back (stop, sit, power off, lease returned) within the launchers' timeouts."""
 
 import math
 import re
 import signal
+import time
 
 import numpy as np
 import pytest
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from fake_spot import FakeSpot, make_test_ca
 from sensor_msgs.msg import JointState
+from std_srvs.srv import Trigger
 
-from gpc_msgs.msg import HighLevelCommand, LocomotionCommand
+from gpc_msgs.msg import BridgeStatus, HighLevelCommand, LocomotionCommand
+from gpc_planner.bringup import resolve_arguments, spot_push_nodes
 from gpc_sim.ros import qos, topics
 from gpc_sim.ros.convert import clock_seconds, to_seconds, to_stamp, yaw_quaternion
 from gpc_sim.ros.testing import NodeProcess, ProbeNode, RobotStream, domain_id, mocap_frame
 from gpc_sim.spot.action import SAFE_ARM_POSE, targets_to_command
-from gpc_sim.spot.constants import JOINT_NAMES
+from gpc_sim.spot.estimation import SPOT_ROS2_JOINT_NAMES
 from gpc_sim.spot.simulation import TORSO_BODY, ChairPushSimulation
 from gpc_sim.spot.world import CHAIR_BODY
 from gpc_sim.tasks import make_task
@@ -56,13 +62,21 @@ def test_watchdog_stops_the_robot_when_the_planner_dies(tmp_path):
             NodeProcess("gpc_spot_bridge", "spot_bridge", "spot_bridge", {}, tmp_path,
                         domain) as bridge, \
             NodeProcess("gpc_planner", "planner_node", "gpc_planner",
-                        {"rollouts": 8, "horizon": 1.0, "threads": 1}, tmp_path,
+                        {"rollouts": 8, "horizon": 1.0, "threads": 1, "enabled": True}, tmp_path,
                         domain) as planner:
         out: list[tuple[float, LocomotionCommand]] = []  # (arrival, message)
         probe.node.create_subscription(LocomotionCommand, topics.LOCOMOTION_COMMAND,
                                        lambda m: out.append((wall(probe), m)), qos.STREAM)
+        statuses: list[BridgeStatus] = []
+        diagnostics: list[DiagnosticArray] = []
+        probe.node.create_subscription(BridgeStatus, topics.BRIDGE_STATUS, statuses.append,
+                                       qos.RELIABLE)
+        probe.node.create_subscription(DiagnosticArray, topics.DIAGNOSTICS, diagnostics.append,
+                                       qos.RELIABLE)
         probe.spin_until(lambda: out and out[-1][1].plan_id >= 2, 60.0,
                          "commands that follow the planner")
+        probe.spin_until(lambda: statuses and statuses[-1].following, 5.0, "status: following")
+        assert (statuses[-1].mode, statuses[-1].robot) == ("sim", "simulated")
         planner.stop(signal.SIGKILL)  # dies without a word
         killed = wall(probe)
         out.clear()
@@ -81,6 +95,14 @@ def test_watchdog_stops_the_robot_when_the_planner_dies(tmp_path):
         assert bridge.alive()
         # The stop is logged once, not at every one of the 20 ticks a second since.
         assert bridge.output().count("planner silent") == 1
+        # ... and reported at once: spot/status and /diagnostics (a WARN with the reason).
+        probe.spin_until(lambda: statuses[-1].stop_cause == "planner_silent", 5.0,
+                         "status: stopped")
+        assert not statuses[-1].following and statuses[-1].commands_sent > 0
+        bridge_diag = [d.status[0] for d in diagnostics if d.status[0].name.startswith(
+            "spot_bridge")]
+        assert bridge_diag[-1].level == DiagnosticStatus.WARN
+        assert "planner silent" in bridge_diag[-1].message
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +114,8 @@ def test_real_mode_drives_a_fake_spot_and_hands_it_back(tmp_path, tls):
     domain = domain_id()
     with FakeSpot(tls) as fake, ProbeNode(domain) as probe:
         params = {"mode": "real", "hostname": "127.0.0.1", "port": fake.port,
-                  "ca_cert": fake.ca_cert, "rate": 20.0, "resume_after_loss": True}
+                  "ca_cert": fake.ca_cert, "rate": 20.0, "resume_after_loss": True,
+                  "auto_stand": True}
         env = {"BOSDYN_CLIENT_USERNAME": "user", "BOSDYN_CLIENT_PASSWORD": "secret"}
         with NodeProcess("gpc_spot_bridge", "spot_bridge", "spot_bridge", params, tmp_path,
                          domain, env=env) as bridge:
@@ -128,9 +151,11 @@ def test_real_mode_drives_a_fake_spot_and_hands_it_back(tmp_path, tls):
                                   f"intervals {np.round(intervals, 3).tolist()}")
             moving = [v for _, v in sends if v["vx"] != 0.0]
             probe.spin_until(lambda: joints, 10.0, "the robot's joint states")
-            assert list(joints[-1].name) == list(JOINT_NAMES)  # the sim's names
+            # spot_ros2's names, stamped when the robot measured them (not in the future).
+            assert list(joints[-1].name) == list(SPOT_ROS2_JOINT_NAMES.values())
             np.testing.assert_allclose(joints[-1].position,
-                                       [0.1 * (i + 1) for i in range(len(JOINT_NAMES))])
+                                       [0.1 * (i + 1) for i in range(len(joints[-1].name))])
+            assert to_seconds(joints[-1].header.stamp) <= wall(probe) + 0.01
             expected = targets_to_command(np.array(TARGET), np.array(POSE))
             v = moving[-1]
             assert (v["vx"], v["vy"], v["yaw_rate"]) == pytest.approx(tuple(expected[0:3]))
@@ -160,21 +185,111 @@ def test_real_mode_by_default_does_not_take_the_robot_back_after_a_lost_link(tmp
     domain = domain_id()
     with FakeSpot(tls) as fake, ProbeNode(domain) as probe:
         params = {"mode": "real", "hostname": "127.0.0.1", "port": fake.port,
-                  "ca_cert": fake.ca_cert}
+                  "ca_cert": fake.ca_cert, "auto_stand": True}
         env = {"BOSDYN_CLIENT_USERNAME": "user", "BOSDYN_CLIENT_PASSWORD": "secret"}
         with NodeProcess("gpc_spot_bridge", "spot_bridge", "spot_bridge", params, tmp_path,
                          domain, env=env) as bridge:
-            probe.spin_until(lambda: "standing and leased" in bridge.output()
+            probe.spin_until(lambda: "held, standing" in bridge.output()
                              and fake.of("velocity"), 60.0, "the first connection")
             fake.stop()
             probe.spin_until(lambda: "lost Spot" in bridge.output(), 10.0, "a lost link")
             fake.clear_events()
             fake.start()
-            probe.spin_until(lambda: "motors are off" in bridge.output(), 20.0,
-                             "the refusal to power on")
+            probe.spin_until(lambda: "held, connected" in bridge.output(), 20.0,
+                             "a reconnect with the motors off")
+            probe.spin_for(1.0)
             assert "power_on" not in fake.kinds() and "stand" not in fake.kinds()
-            assert not fake.motors_on and bridge.alive()
+            assert not fake.motors_on and not fake.of("velocity") and bridge.alive()
             assert bridge.stop(signal.SIGTERM) == 0
+
+
+REAL = {"BOSDYN_CLIENT_USERNAME": "user", "BOSDYN_CLIENT_PASSWORD": "secret"}
+
+
+def bridge_stop_timeouts() -> tuple[float, float]:
+    """What both launchers give the bridge after SIGINT before SIGTERM, then SIGKILL."""
+    graph = spot_push_nodes(resolve_arguments({"use_sim": "false", "rviz": "false"}))
+    (bridge,) = [n for n in graph if n.name == "spot_bridge"]
+    return bridge.sigterm_timeout, bridge.sigkill_timeout
+
+
+def stop_timed(bridge: NodeProcess) -> tuple[int, float]:
+    """SIGINT (what a launcher sends first); the exit code and the seconds it took."""
+    start = time.monotonic()
+    code = bridge.stop(signal.SIGINT, timeout=60.0)
+    return code, time.monotonic() - start
+
+
+def test_real_mode_takes_no_held_lease_and_moves_only_after_the_bring_up_steps(tmp_path,
+                                                                             tls):
+    """The operator's tablet holds the lease when the bridge starts: the bridge waits for it
+    (never takes it), then holds the lease with the motors off; targets from the planner
+    move nothing until spot/power_on and spot/stand; SIGINT then hands the robot back within
+    the launchers' timeout."""
+    domain = domain_id()
+    with FakeSpot(tls) as fake, ProbeNode(domain) as probe:
+        fake.lease_holder = "tablet"
+        params = {"mode": "real", "hostname": "127.0.0.1", "port": fake.port,
+                  "ca_cert": fake.ca_cert}
+        statuses: list[BridgeStatus] = []
+        probe.node.create_subscription(BridgeStatus, topics.BRIDGE_STATUS, statuses.append,
+                                       qos.RELIABLE)
+        with NodeProcess("gpc_spot_bridge", "spot_bridge", "spot_bridge", params, tmp_path,
+                         domain, env=REAL) as bridge:
+            planner = Planner(probe)
+            probe.spin_until(lambda: "held by another client (tablet)" in bridge.output(),
+                             60.0, "the refusal of a held lease", every=planner.publish)
+            assert fake.lease_holder == "tablet" and "lease_take" not in fake.kinds()
+            fake.take_lease_as(None)  # the operator releases it
+            probe.spin_until(lambda: "lease_acquire" in fake.kinds(), 30.0, "a free lease",
+                             every=planner.publish)
+            probe.spin_until(lambda: statuses and statuses[-1].robot == "connected", 10.0,
+                             "status: connected", every=planner.publish)
+            probe.spin_for(1.0)  # the planner's targets arrive; nothing may move
+            assert "power_on" not in fake.kinds() and not fake.of("velocity")
+            assert not fake.motors_on and not statuses[-1].following
+
+            refused = probe.call(Trigger, topics.SPOT_STAND, Trigger.Request())
+            assert not refused.success and "motors are off" in refused.message
+            assert probe.call(Trigger, topics.SPOT_POWER_ON, Trigger.Request()).success
+            assert fake.motors_on and "stand" not in fake.kinds()
+            probe.spin_for(0.5)
+            assert not fake.of("velocity")  # powered, sitting: still no command
+            stood = probe.call(Trigger, topics.SPOT_STAND, Trigger.Request())
+            assert stood.success and "standing" in stood.message
+            probe.spin_until(lambda: any(v["vx"] > 0.0 for v in fake.of("velocity")), 10.0,
+                             "the robot following the planner", every=planner.publish)
+            probe.spin_until(lambda: statuses[-1].following, 5.0, "status: following",
+                             every=planner.publish)
+            assert fake.kinds().index("stand") < fake.kinds().index("velocity")
+
+            code, took = stop_timed(bridge)
+        sigterm, _ = bridge_stop_timeouts()
+        print(f"bridge clean shutdown, robot standing: {took:.1f} s")
+        assert code == 0 and took < sigterm, f"exit {code} after {took:.1f} s"
+        kinds = fake.kinds()
+        assert kinds.index("sit") < kinds.index("power_off") < kinds.index("lease_return")
+        assert fake.lease_holder is None and not fake.motors_on
+        assert "Traceback" not in bridge.output()
+
+
+def test_the_slowest_clean_shutdown_ends_within_the_launch_timeouts(tmp_path, tls):
+    """A robot that accepts the safe power off but never finishes it: the bridge's clean-up
+    waits for it only as long as its budget allows, still returns the lease, and exits
+    before a launcher would send SIGTERM."""
+    domain = domain_id()
+    with FakeSpot(tls) as fake, ProbeNode(domain) as probe:
+        params = {"mode": "real", "hostname": "127.0.0.1", "port": fake.port,
+                  "ca_cert": fake.ca_cert, "auto_stand": True}
+        with NodeProcess("gpc_spot_bridge", "spot_bridge", "spot_bridge", params, tmp_path,
+                         domain, env=REAL) as bridge:
+            probe.spin_until(lambda: fake.of("velocity"), 60.0, "a standing robot")
+            fake.stuck_motors = True
+            code, took = stop_timed(bridge)
+        sigterm, _ = bridge_stop_timeouts()
+        print(f"bridge clean shutdown with a robot that never powers off: {took:.1f} s")
+        assert code == 0 and took < sigterm, f"exit {code} after {took:.1f} s"
+        assert "power off" in bridge.output() and "lease_return" in fake.kinds()
 
 
 class Planner:

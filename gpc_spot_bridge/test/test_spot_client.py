@@ -1,4 +1,7 @@
-"""SpotClient against a fake Spot: the real bosdyn SDK over real TLS on 127.0.0.1."""
+"""SpotClient against a fake Spot: the real bosdyn SDK over real TLS on 127.0.0.1.
+
+Bring-up is explicit: connecting takes a free lease and an e-stop endpoint and nothing else;
+the robot powers on, stands and takes commands only after ``power_on()`` and ``stand()``."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import pytest
 from bosdyn.api import estop_pb2
 from fake_spot import FakeSpot, make_test_ca
 
+from gpc_sim.spot.estimation import SPOT_ROS2_JOINT_NAMES
 from gpc_spot_bridge.spot_client import (
     PASSWORD_ENV,
     USERNAME_ENV,
@@ -18,6 +22,7 @@ from gpc_spot_bridge.spot_client import (
     SpotClientConfig,
     SpotConfigError,
     SpotConnectionError,
+    SpotNotReadyError,
     credentials_from_env,
 )
 
@@ -51,11 +56,17 @@ def make_client(fake):
         c.shutdown()
 
 
+def stood_up(client: SpotClient) -> SpotClient:
+    client.connect()
+    client.power_on()
+    client.stand()
+    return client
+
+
 @pytest.fixture
 def client(make_client):
-    c = make_client()
-    c.connect()
-    return c
+    """A client whose robot stands: it takes commands."""
+    return stood_up(make_client())
 
 
 def _in_order(kinds: list[str], expected: list[str]) -> bool:
@@ -64,17 +75,51 @@ def _in_order(kinds: list[str], expected: list[str]) -> bool:
     return all(k in it for k in expected)
 
 
-def test_connect_takes_control(fake, client):
-    assert client.connected and client.has_arm is True
+def test_connect_takes_a_free_lease_and_moves_nothing(fake, make_client):
+    client = make_client()
+    client.connect()
+    assert client.connected and client.has_arm is True and client.state == "connected"
     kinds = fake.kinds()
-    assert _in_order(kinds, ["auth", "time_sync", "lease_acquire", "estop_register",
-                             "power_on", "stand"]), kinds
+    assert _in_order(kinds, ["auth", "time_sync", "lease_acquire", "estop_register"]), kinds
+    assert "power_on" not in kinds and "stand" not in kinds and not fake.motors_on
     assert fake.lease_holder and fake.lease_holder.startswith("gpc_spot_bridge")
     assert fake.of("estop_register")[0]["name"] == "gpc_spot_bridge"
-    assert fake.estop_level == estop_pb2.ESTOP_LEVEL_NONE and fake.motors_on
+    assert fake.estop_level == estop_pb2.ESTOP_LEVEL_NONE
     client.connect()  # idempotent
     assert len(fake.of("auth")) == 1
     assert "secret" not in repr(client)
+
+
+def test_the_robot_moves_only_after_power_on_and_stand(fake, make_client):
+    client = make_client()
+    client.connect()
+    with pytest.raises(SpotNotReadyError, match="not standing"):
+        client.send_velocity(0.3, 0.0, 0.0)
+    with pytest.raises(SpotNotReadyError, match="motors are off"):
+        client.stand()
+    client.power_on()
+    assert fake.motors_on and client.state == "powered"
+    with pytest.raises(SpotNotReadyError):
+        client.send_velocity(0.3, 0.0, 0.0)
+    assert fake.of("velocity") == []
+    client.stand()
+    assert client.state == "standing"
+    client.send_velocity(0.3, 0.0, 0.0)
+    assert _in_order(fake.kinds(), ["power_on", "stand", "velocity"])
+    client.sit()  # back down: no more commands (one would stand it up again)
+    assert client.state == "powered" and fake.kinds()[-1] == "sit"
+    with pytest.raises(SpotNotReadyError):
+        client.send_velocity(0.3, 0.0, 0.0)
+    client.power_off()
+    assert client.state == "connected" and not fake.motors_on
+    assert fake.lease_holder is not None  # still ours until shutdown
+
+
+def test_auto_power_on_and_stand_when_asked_for(fake, make_client):
+    client = make_client(power_on=True, stand_on_connect=True)
+    client.connect()
+    assert client.state == "standing"
+    assert _in_order(fake.kinds(), ["lease_acquire", "power_on", "stand"])
 
 
 def test_password_stays_out_of_debug_logs(fake, make_client, caplog):
@@ -97,8 +142,7 @@ def test_velocity_reaches_robot_with_end_time(fake, client):
 
 
 def test_arm_and_combined_command(fake, make_client):
-    client = make_client(arm_move_time=0.5)
-    client.connect()
+    client = stood_up(make_client(arm_move_time=0.5))
     client.send_arm([0.1, -0.2, 0.3, -0.4, 0.5, -0.6])
     (arm,) = fake.of("arm")
     assert arm["joints"] == pytest.approx([0.1, -0.2, 0.3, -0.4, 0.5, -0.6])
@@ -121,6 +165,33 @@ def test_bad_numbers_never_reach_robot(fake, client, call):
     with pytest.raises(ValueError):
         call(client)
     assert fake.kinds() == before and client.connected
+
+
+def test_joint_states_are_spot_ros2s_names_stamped_in_our_clock(fake, make_client):
+    """spot_ros2's names (with its robot-name prefix) and the robot's acquisition time moved
+    into this computer's clock by the time-sync skew: a robot 100 s ahead of us stamps its
+    joints 100 s "in the future", which every receiver would refuse."""
+    fake.clock_skew = 100.0
+    client = make_client(joint_prefix="spot1/")
+    client.connect()  # the joints are read before the robot is powered (the planner waits)
+    before = time.time_ns()
+    names, positions, velocities, stamp = client.joint_states()
+    after = time.time_ns()
+    assert names[0] == "spot1/front_left_hip_x" and names[-1] == "spot1/arm_f1x"
+    assert [n.removeprefix("spot1/") for n in names] == list(SPOT_ROS2_JOINT_NAMES.values())
+    assert positions == pytest.approx([0.1 * (i + 1) for i in range(19)])
+    assert velocities == [0.0] * 19
+    assert before - 50_000_000 <= stamp <= after  # not 100 s ahead
+
+
+def test_shutdown_keeps_its_deadline_when_the_robot_does_not_power_off(fake, client):
+    fake.stuck_motors = True  # a safe power off the robot never finishes
+    start = time.monotonic()
+    problems = client.shutdown(deadline=start + 2.0)
+    took = time.monotonic() - start
+    assert took < 2.5, f"shutdown took {took:.1f} s against a 2 s deadline"
+    assert any("power off" in p for p in problems), problems
+    assert client.released[:2] == ["stop", "sit"] and not client.connected
 
 
 def test_shutdown_hands_robot_back(fake, client):
@@ -174,6 +245,7 @@ def test_credentials_from_env_only(monkeypatch):
     (dict(hostname="spot", velocity_validity=0.0), "velocity_validity"),
     (dict(hostname="spot", connect_timeout=math.nan), "connect_timeout"),
     (dict(hostname="spot", take_lease="yes"), "take_lease"),
+    (dict(hostname="spot", stand_on_connect=True), "stand_on_connect needs power_on"),
 ])
 def test_config_validation(kwargs, words):
     with pytest.raises(SpotConfigError, match=words) as info:
@@ -190,7 +262,7 @@ def test_robot_down_then_back(fake, make_client):
     assert time.monotonic() - t0 < 3.0 and not client.connected
     fake.start()
     client.connect()
-    assert client.connected and fake.motors_on
+    assert client.connected and client.state == "connected"
 
 
 def test_link_lost_mid_session_then_reconnect(fake, client):
@@ -202,26 +274,31 @@ def test_link_lost_mid_session_then_reconnect(fake, client):
     with pytest.raises(SpotConnectionError, match="not connected"):
         client.send_velocity(0.3, 0.0, 0.0)
     fake.start()
-    client.connect()  # same client name: the lease is acquired again
+    stood_up(client)  # same client name: the lease is acquired again
     client.send_velocity(0.3, 0.0, 0.0)
     assert fake.of("velocity")[-1]["vx"] == pytest.approx(0.3)
 
 
-def test_reconnect_without_power_on_refuses_to_power_the_robot_on(fake, client):
+def test_a_reconnect_does_not_power_the_robot_on_by_itself(fake, client, make_client):
     fake.stop()
     with pytest.raises(SpotConnectionError):
         client.send_velocity(0.3, 0.0, 0.0)
     fake.start()
     fake.clear_events()
     # Registering the e-stop endpoint again seeds it with a stop (the SDK's register()), so
-    # after a lost link the motors are off: not powered on again without leave.
-    with pytest.raises(SpotConnectionError, match="motors are off"):
-        client.connect(power_on=False)
-    assert "power_on" not in fake.kinds() and not client.connected
-    assert fake.lease_holder is None  # what the failed connect took, it gave back
-    client.connect()  # with leave (the config's default): powered on and standing again
-    assert "power_on" in fake.kinds() and "stand" in fake.kinds()
-    client.send_velocity(0.2, 0.0, 0.0)
+    # after a lost link the motors are off: they stay off until power_on().
+    client.connect()
+    assert client.state == "connected" and not fake.motors_on
+    assert "power_on" not in fake.kinds() and "stand" not in fake.kinds()
+    with pytest.raises(SpotNotReadyError):
+        client.send_velocity(0.2, 0.0, 0.0)
+    client.shutdown()  # final: a client that was shut down connects no more
+    with pytest.raises(SpotConnectionError, match="shutting down"):
+        client.connect()
+    other = make_client()
+    other.connect(power_on=True, stand=True)  # what resume_after_loss asks for
+    assert other.state == "standing"
+    other.send_velocity(0.2, 0.0, 0.0)
 
 
 @pytest.mark.filterwarnings("ignore:read_binary is deprecated:DeprecationWarning")
@@ -233,8 +310,9 @@ def test_wrong_ca_says_tls(fake, make_client):
 
 def test_lease_held_by_another_client(fake, make_client):
     fake.lease_holder = "tablet"
-    client = make_client(take_lease=False)
-    with pytest.raises(SpotConnectionError, match=r"lease is held by another client \(tablet\)"):
+    client = make_client()  # the default: never take it from its holder
+    with pytest.raises(SpotConnectionError, match=r"lease is held by another client \(tablet\)"
+                       r".*release it there"):
         client.connect()
     assert "power_on" not in fake.kinds() and fake.lease_holder == "tablet"
     taker = make_client(take_lease=True)
@@ -257,7 +335,7 @@ def test_lease_taken_mid_session_is_not_taken_back(fake, client):
 
 def test_failed_connect_releases_what_it_took(fake, make_client):
     fake.other_estop = True
-    client = make_client()
+    client = make_client(power_on=True)
     with pytest.raises(SpotConnectionError, match="refused power on"):
         client.connect()
     kinds = fake.kinds()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from gpc_sim.limits import SEED_MAX
+
 
 def positive_int(text: str) -> int:
     try:
@@ -32,6 +34,19 @@ def nonnegative_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def seed(text: str) -> int:
+    """A seed: an integer in [0, 2**32 - 1], the range every generator of the project takes
+    (a larger one makes torch's manual_seed overflow deep inside a run)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"expected a seed, an integer in [0, {SEED_MAX}], "
+                                         f"got {text!r}")
     return value
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from gpc_planner.cli.args import nonnegative_int, positive_float, positive_int
+from gpc_planner.cli.args import positive_float, positive_int, seed
 from gpc_planner.collect import CollectSpec, collect
 from gpc_sim.rollout import default_threads
 from gpc_sim.tasks import TASKS
@@ -16,7 +16,7 @@ def add_collect_arguments(p: argparse.ArgumentParser, iterations_flag: str = "--
     """The settings of a collection (shared with ``gpc iterate``, which names the CEM
     iterations ``--cem-iterations`` since its ``--iterations`` counts rounds)."""
     p.add_argument("--task", required=True, choices=sorted(TASKS), help="task name")
-    p.add_argument("--seed", type=nonnegative_int, default=0,
+    p.add_argument("--seed", type=seed, default=0,
                    help="seed of initial states (stream seed + 1000000, disjoint from "
                    "gpc eval's) and planners (default 0)")
     p.add_argument("--rollouts", type=positive_int, default=128,

@@ -9,9 +9,10 @@ import time
 import numpy as np
 
 from gpc_planner.atomic import write_atomic
-from gpc_planner.cli.args import add_model_arguments, nonnegative_int, positive_int
+from gpc_planner.cli.args import add_model_arguments, nonnegative_int, positive_int, seed
 from gpc_planner.episode import run_episode
 from gpc_planner.methods import METHODS, build_planner
+from gpc_planner.outputs import check_output_dir
 from gpc_planner.plotting import plot_episode, plot_spot_strip
 from gpc_sim.spot.task import SpotChairTask
 from gpc_sim.task import initial_state_rng
@@ -26,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "(.npz).")
     p.add_argument("--task", choices=sorted(TASKS), default="push_t")
     p.add_argument("--method", choices=METHODS, default="cem")
-    p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--trial", type=nonnegative_int, default=0,
                    help="which initial state of the seeded set (as in gpc eval)")
     p.add_argument("--rollouts", type=positive_int, default=None)
@@ -40,6 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    check_output_dir(args.out, "demo folder")  # before the episode, not after it
     task = make_task(args.task)
     max_steps = args.max_steps or task.config.max_steps
     state = task.sample_initial_state(initial_state_rng(args.seed, args.trial))

@@ -5,10 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 
-from gpc_planner.cli.args import add_model_arguments, nonnegative_int, positive_float, positive_int
+from gpc_planner.cli.args import (
+    add_model_arguments,
+    positive_float,
+    positive_int,
+    seed,
+)
 from gpc_planner.evaluation import EvalSpec, evaluate, format_summary
 from gpc_planner.methods import METHODS
 from gpc_sim.rollout import default_threads
+from gpc_sim.spot.worlds import DEFAULT_WORLD, SPOT_WORLDS
 from gpc_sim.tasks import TASKS
 
 
@@ -24,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--task", required=True, choices=sorted(TASKS), help="task name")
     p.add_argument("--method", required=True, choices=METHODS, help="planning method")
     p.add_argument("--trials", type=positive_int, default=200, help="episodes (default 200)")
-    p.add_argument("--seed", type=nonnegative_int, default=0,
+    p.add_argument("--seed", type=seed, default=0,
                    help="seed of the initial states and planners (default 0)")
     p.add_argument("--rollouts", type=positive_int, default=None,
                    help="rollouts per planning iteration (default: the method's, 32)")
@@ -35,6 +41,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-steps", type=positive_int, default=None,
                    help="episode limit in control steps (default: the task's, 2500 for push)")
     add_model_arguments(p, several=True)
+    p.add_argument("--world", default=None,
+                   help=f"Spot tasks: the world preset the planner's rollouts simulate, one of "
+                   f"{', '.join(SPOT_WORLDS)} (default {DEFAULT_WORLD}; docs/SPOT_PHYSICS.md)")
+    p.add_argument("--plant-world", default=None,
+                   help="Spot tasks: the world preset of the simulated robot (default: the "
+                   "same as --world); a cheaper --world against the original plant measures "
+                   "what planning on it costs")
     p.add_argument("--workers", type=positive_int, default=default_threads(),
                    help="parallel episode processes (default: cores available)")
     p.add_argument("--out", default=None, metavar="FILE.json",
@@ -49,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     spec = EvalSpec(task=args.task, method=args.method, trials=args.trials, seed=args.seed,
                     rollouts=args.rollouts, horizon=args.horizon, shape=args.shape,
                     max_steps=args.max_steps, model=tuple(args.model) if args.model else None,
-                    flow_steps=args.flow_steps, flow_noise=args.flow_noise)
+                    flow_steps=args.flow_steps, flow_noise=args.flow_noise,
+                    world=args.world, plant_world=args.plant_world)
     summary = evaluate(spec, workers=args.workers, out=args.out, progress=not args.no_progress)
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gpc_planner.cli.args import nonnegative_int, positive_int
+from gpc_planner.cli.args import nonnegative_int, positive_int, seed
 from gpc_planner.cli.collect_cmd import add_collect_arguments, spec_from_args
 from gpc_planner.cli.train_cmd import add_train_arguments, config_from_args
 
@@ -24,12 +24,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="episodes collected per iteration")
     add_collect_arguments(p, iterations_flag="--cem-iterations")
     add_train_arguments(p)
-    p.add_argument("--train-seed", type=int, default=0, help="training seed (default 0)")
+    p.add_argument("--train-seed", type=seed, default=0, help="training seed (default 0)")
     p.add_argument("--eval-trials", type=nonnegative_int, default=100,
                    help="evaluate each iteration's model online as GPC-CEM (32 rollouts, "
                    "the task's horizon) over this many trials of gpc eval's initial states, "
                    "as the paper's Fig. 4 (default 100; 0 skips)")
-    p.add_argument("--eval-seed", type=nonnegative_int, default=0,
+    p.add_argument("--eval-seed", type=seed, default=0,
                    help="seed of the evaluation's initial states (default 0, as gpc eval)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.set_defaults(run=run)

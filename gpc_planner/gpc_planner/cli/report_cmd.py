@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from gpc_planner.outputs import check_output_file
 from gpc_planner.report import load_results, markdown_table, plot_success
 
 
@@ -21,6 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.plot:
+        check_output_file(args.plot, "plot")  # before the table, not after it
     results = load_results(args.results)
     print(markdown_table(results))
     if args.plot:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gpc_planner.cli.args import nonnegative_int, positive_float, positive_int
+from gpc_planner.cli.args import nonnegative_int, positive_float, positive_int, seed
 
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
@@ -45,7 +45,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="gpc collect folder(s)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     add_train_arguments(p)
-    p.add_argument("--seed", dest="train_seed", type=nonnegative_int, default=0,
+    p.add_argument("--seed", dest="train_seed", type=seed, default=0,
                    help="seed of weights, batches and noise (default 0)")
     p.add_argument("--threads", type=positive_int, default=1,
                    help="torch threads (default 1: the MLP is small, and extra threads on a "
@@ -58,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from gpc_planner.proposals.train import train_from_dirs
+    from gpc_sim.limits import check_parallel
 
+    check_parallel(args.threads, "threads")
     torch.set_num_threads(args.threads)
 
     card = train_from_dirs(args.data, config_from_args(args), args.out,

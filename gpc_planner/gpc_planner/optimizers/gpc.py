@@ -19,11 +19,31 @@ import numpy as np
 
 from gpc_planner.optimizers.base import Optimizer, OptimizerConfig
 from gpc_planner.optimizers.cem import CEMConfig, CrossEntropyMethod
+from gpc_sim.errors import ConfigError
 
 
 class Proposal(Protocol):
     def sample(self, obs: np.ndarray, hist: np.ndarray, n: int, flow_steps: int = 10,
                generator=None, noise: float = 1.0) -> np.ndarray: ...
+
+
+class NonFiniteProposal(ConfigError):
+    """A proposal model produced NaN or infinite controls: planning with them is meaningless."""
+
+
+def check_finite_samples(knots: np.ndarray, source: str) -> None:
+    """NonFiniteProposal naming the model unless every sampled value is finite.
+
+    A model with corrupt weights, or one given observations far outside its training
+    data, can overflow float32; rolled out, NaN controls make MuJoCo reset the world
+    and the planner would go on planning with garbage, silently.
+    """
+    finite = np.isfinite(knots).all(axis=tuple(range(1, knots.ndim)))
+    if not finite.all():
+        raise NonFiniteProposal(f"proposal model {source} produced non-finite controls (NaN "
+                                f"or inf) in {int((~finite).sum())} of {len(knots)} samples; "
+                                "its weights may be corrupt, or the state is far outside "
+                                "its training data")
 
 
 def _torch_generator(rng: np.random.Generator):
@@ -47,9 +67,11 @@ class _Conditioned:
     def _proposals(self, n: int) -> np.ndarray:
         if self._obs is None or self._hist is None:
             raise RuntimeError("set_context(obs, hist) must be called before sampling")
-        knots = self.proposal.sample(self._obs, self._hist, n, self.config.flow_steps,
-                                     self.generator, self.config.flow_noise)
-        return self.clip(np.asarray(knots, dtype=np.float64))
+        knots = np.asarray(self.proposal.sample(self._obs, self._hist, n, self.config.flow_steps,
+                                                self.generator, self.config.flow_noise),
+                           dtype=np.float64)
+        check_finite_samples(knots, getattr(self.proposal, "source", type(self.proposal).__name__))
+        return self.clip(knots)
 
 
 @dataclass

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from gpc_planner.optimizers.gpc import check_finite_samples
 from gpc_sim.blas import single_blas_thread
 from gpc_sim.errors import ConfigError
 
@@ -119,6 +120,14 @@ class VelocityMLP(nn.Module):
                 t: torch.Tensor) -> torch.Tensor:
         emb = time_embedding(t, self.config.time_features)
         return self.net(torch.cat([u, obs, hist, emb], dim=-1))
+
+
+def parameter_count(knot_dim: int, obs_dim: int, config: FlowConfig) -> int:
+    """Weights and biases of ``VelocityMLP(knot_dim, obs_dim, config)``, without building it."""
+    width = knot_dim + 2 * obs_dim + 2 * config.time_features
+    hidden, layers = config.hidden, config.layers
+    return ((width + 1) * hidden + (layers - 1) * (hidden + 1) * hidden
+            + (hidden + 1) * knot_dim)
 
 
 def flow_matching_loss(net: VelocityMLP, u1: torch.Tensor, obs: torch.Tensor,
@@ -258,10 +267,13 @@ class ProposalModel:
         dt = np.float32(1.0 / flow_steps)
         velocity = self.velocity
         offsets = velocity.prepare(cond, np.arange(flow_steps) * dt)
-        with single_blas_thread():  # tens of rows: BLAS threads cost more than they give
+        # tens of rows: BLAS threads cost more than they give; an overflow is not warned
+        # about here but refused below, with the model's name (check_finite_samples)
+        with single_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
             for i in range(flow_steps):
                 u = u + dt * velocity(u, offsets[i])
         knots = self.norm.unknots(u.astype(np.float64), self.knot_shape)
+        check_finite_samples(knots, self.source)  # clip would pass NaN through
         return np.clip(knots, self._low, self._high)
 
     # --- files ---------------------------------------------------------
@@ -345,6 +357,10 @@ class WindowedProposal:
         self.weights = interpolation_matrix(np.asarray(model.info.knot_times), self.knot_times,
                                             model.info.interpolation)
 
+    @property
+    def source(self) -> str:
+        return self.model.source
+
     def sample(self, obs: np.ndarray, hist: np.ndarray, n: int, flow_steps: int = 10,
                generator: torch.Generator | None = None, noise: float = 1.0) -> np.ndarray:
         """(n, len(knot_times), m) knots: the model's curves at this window's times."""
@@ -382,7 +398,18 @@ def model_from_dict(d: dict, source: str = "<memory>") -> ProposalModel:
                           f"{str(err).splitlines()[0]}") from None
     if len(norm.obs_mean) != int(d["obs_dim"]):
         raise ConfigError(f"proposal model {source}: normalization does not match obs_dim")
+    _check_finite_parameters(net, norm, source)
     return ProposalModel(net, norm, shape, info, source=source)
+
+
+def _check_finite_parameters(net: VelocityMLP, norm: Normalization, source: str) -> None:
+    """ConfigError naming the file when weights or normalization hold NaN or inf: such a
+    model can only sample NaN, so it is refused when loaded, before any planning."""
+    bad = sum(int((~torch.isfinite(p)).sum()) for p in net.state_dict().values())
+    bad += sum(int((~np.isfinite(getattr(norm, f.name))).sum()) for f in fields(norm))
+    if bad:
+        raise ConfigError(f"proposal model {source} holds {bad} non-finite weights or "
+                          "normalization values (NaN or inf): a diverged or corrupt training")
 
 
 def load_proposal_model(path: str | Path, task=None, horizon: float | None = None

@@ -26,6 +26,7 @@ import torch
 
 from gpc_planner.atomic import write_atomic, write_json_atomic
 from gpc_planner.collect import Dataset, load_dataset
+from gpc_planner.outputs import check_output_dir, exclusive_output
 from gpc_planner.proposals.flow_model import (
     FlowConfig,
     ModelInfo,
@@ -33,11 +34,15 @@ from gpc_planner.proposals.flow_model import (
     ProposalModel,
     build_model,
     flow_matching_loss,
+    parameter_count,
 )
 from gpc_planner.proposals.torch_io import save_atomic
 from gpc_sim.errors import ConfigError
+from gpc_sim.limits import check_seed, require_memory
 
 CHECKPOINT_FORMAT_VERSION = 1
+CHECKPOINT_KEYS = ("header", "state_dict", "optimizer", "scheduler", "generator", "epoch", "step",
+                   "losses", "wall_s")
 
 
 @dataclass
@@ -112,9 +117,54 @@ def train(data: Dataset, config: TrainConfig, out: str | Path, progress: bool = 
     ``on_epoch(epoch, mean_loss)`` runs after each finished epoch (and its
     checkpoint), for progress displays and tests.
     """
-    if config.epochs < 1 or config.batch_size < 1:
-        raise ConfigError("--epochs and --batch-size must be at least 1")
-    out = Path(out)
+    check_train_config(config)
+    check_network_memory(data, config, min(config.batch_size, 2 * len(data)))
+    out = check_output_dir(out, "training folder")
+    with exclusive_output(out, out / "train.lock"):
+        return _train(data, config, out, progress, on_epoch)
+
+
+def check_train_config(config: TrainConfig) -> None:
+    """ConfigError naming the first setting no training can run with, before any work."""
+    for name in ("epochs", "batch_size", "hidden", "layers", "time_features",
+                 "checkpoint_every"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    if not (isinstance(config.warmup_steps, int) and config.warmup_steps >= 0):
+        raise ConfigError(f"warmup_steps must be an integer >= 0, got {config.warmup_steps!r}")
+    if not (math.isfinite(config.lr) and config.lr > 0):
+        raise ConfigError(f"lr must be a positive number, got {config.lr}")
+    check_seed(config.seed)
+
+
+def check_network_memory(data: Dataset, config: TrainConfig, batch: int) -> None:
+    """ConfigError when the network and its training state cannot fit in memory.
+
+    Weights, gradients and Adam's two moments are four float32 copies of the
+    parameters; a batch keeps about three activations per hidden unit for backward.
+    """
+    knot_dim = int(np.prod(data.knots.shape[1:]))
+    params = parameter_count(knot_dim, data.obs.shape[1], config.flow_config())
+    activations = 3 * batch * config.hidden * config.layers
+    require_memory(4 * (4 * params + activations),
+                   f"a {config.layers} x {config.hidden} network trained in batches of {batch}")
+
+
+class TrainingDiverged(ConfigError):
+    """The loss became NaN or infinite: the model is lost, so none is written."""
+
+
+def _diverged(loss: float, epoch: int, step: int, lr: float) -> TrainingDiverged:
+    return TrainingDiverged(
+        f"training diverged: the loss became {loss} at epoch {epoch + 1}, step {step + 1} "
+        f"(learning rate {lr:g}); no model was written (checkpoint.pt keeps the last "
+        "finite weights): lower lr, or check the data")
+
+
+def _train(data: Dataset, config: TrainConfig, out: Path, progress: bool,
+           on_epoch: Callable[[int, float], None] | None) -> dict:
+    """The training of ``train`` once everything is checked (and ``out`` is locked)."""
     start = time.perf_counter()
     if config.mirror:
         data = mirrored(data)
@@ -160,12 +210,15 @@ def train(data: Dataset, config: TrainConfig, out: str | Path, progress: bool = 
         for i in range(steps_per_epoch):
             idx = perm[i * batch:(i + 1) * batch]
             loss = flow_matching_loss(net, u1[idx], obs[idx], hist[idx], gen)
+            value = loss.item()
+            if not math.isfinite(value):  # before the step: the checkpoint stays finite
+                raise _diverged(value, epoch, step, sched.get_last_lr()[0])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
             step += 1
-            total_loss += loss.item() * len(idx)
+            total_loss += value * len(idx)
         epoch += 1
         losses.append(total_loss / n)
         if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
@@ -184,6 +237,9 @@ def train(data: Dataset, config: TrainConfig, out: str | Path, progress: bool = 
     if bar is not None:
         bar.close()
     net.eval()
+    if not all(torch.isfinite(p).all() for p in net.parameters()):  # a finite loss can hide it
+        raise TrainingDiverged("training diverged: the weights hold NaN or inf values; no "
+                               "model was written: lower lr, or check the data")
     model.source = str(out / "model.pt")
     model.save(out / "model.pt")
     wall = wall_before + time.perf_counter() - start
@@ -202,6 +258,10 @@ def _load_checkpoint(path: Path) -> dict:
                           "delete it to start afresh") from None
     if not isinstance(ckpt, dict) or ckpt.get("format_version") != CHECKPOINT_FORMAT_VERSION:
         raise ConfigError(f"{path} is not a checkpoint of this gpc version; delete it")
+    missing = [k for k in CHECKPOINT_KEYS if k not in ckpt]
+    if missing:
+        raise ConfigError(f"{path} is an incomplete checkpoint (no {', '.join(missing)}); "
+                          "delete it to start afresh")
     return ckpt
 
 
@@ -284,7 +344,10 @@ def plot_losses(losses: list[float], path: str | Path) -> Path:
 
 def train_from_dirs(dirs: list[str | Path], config: TrainConfig, out: str | Path,
                     progress: bool = True) -> dict:
-    """``gpc train``: load the data folders and train."""
+    """``gpc train``: load the data folders and train (the output is checked first: loading
+    a large dataset takes a while)."""
+    check_train_config(config)
+    check_output_dir(out, "training folder")
     return train(load_dataset(dirs), config, out, progress)
 
 

@@ -4,10 +4,14 @@ The processes are those of ``bringup.spot_push_nodes`` (the launch file builds t
 each started as ``ros2 run`` would (the executable from the ament index) with the scenario's
 parameter file and a second file of overrides, in a run folder that keeps their logs. A
 small monitor node follows ``sim/status`` and ``gpc/status`` for the progress bar and the
-summary. With a duration the simulation stops itself there; then every node gets SIGINT
-(as ``ros2 launch`` does), the summary is written (atomically) and the states are drawn.
-A node that dies early ends the run with its log's last lines; Ctrl-C ends it cleanly; and
+summary. With a duration the simulation stops itself there and exits (``exit_on_finish``,
+as under ``ros2 launch``); then every node gets SIGINT (as ``ros2 launch`` does), and
+SIGTERM / SIGKILL only after the node's own timeouts of the description (longer than its
+worst clean shutdown), the summary is written (atomically) and the states are drawn. Any
+other node that exits ends the run with its log's last lines; Ctrl-C ends it cleanly; and
 if the launcher itself is killed (even by SIGKILL) its nodes notice and end by themselves.
+The summary's goal is the one the sim measured against: the goal topic's, which the planner
+planned for too.
 """
 
 from __future__ import annotations
@@ -31,8 +35,6 @@ from gpc_planner.bringup import NodeLaunch, resolve_arguments, spot_push_nodes
 from gpc_sim.errors import ConfigError
 from gpc_sim.ros.run import LAUNCHER_PID_ENV
 from gpc_sim.spot.constants import COMMAND_DT
-
-STOP_TIMEOUT = 15.0  # s a node gets to exit after SIGINT (a real Spot sits down meanwhile)
 
 
 def ament_prefixes() -> list[Path]:
@@ -83,6 +85,18 @@ class RunRecord:
     plan_times_ms: list[float] = field(default_factory=list)
     holds: dict[str, int] = field(default_factory=dict)
     planner_messages: int = 0
+    error: str | None = None  # why the monitor stopped (the run ends: no summary without it)
+
+
+def _watch(record: RunRecord, stop: threading.Event, ready: threading.Event,
+           namespace: str, unpause: bool) -> None:
+    """The monitor's thread: a monitor that dies says why and ends the run (not a run that
+    goes on with a frozen progress bar and an empty summary)."""
+    try:
+        _monitor(record, stop, ready, namespace, unpause)
+    except Exception as err:  # noqa: BLE001 - reported by the launcher's loop
+        record.error = f"{type(err).__name__}: {err}"
+        ready.set()
 
 
 def _monitor(record: RunRecord, stop: threading.Event, ready: threading.Event,
@@ -148,20 +162,24 @@ def _settle(record: RunRecord, timeout: float = 3.0) -> None:
         time.sleep(0.05)
 
 
-def _stop(procs: dict[str, subprocess.Popen]) -> dict[str, int | None]:
-    """SIGINT every node, then SIGTERM / SIGKILL what does not exit; their exit codes."""
+def _stop(procs: dict[str, subprocess.Popen], nodes: dict[str, NodeLaunch]
+          ) -> dict[str, int | None]:
+    """SIGINT every node, then SIGTERM / SIGKILL what has not exited after the node's own
+    ``sigterm_timeout`` / ``sigkill_timeout`` (as ``ros2 launch`` does); their exit codes."""
     for proc in procs.values():
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
-    deadline = time.monotonic() + STOP_TIMEOUT
+    start = time.monotonic()
     codes = {}
     for name, proc in procs.items():
+        node = nodes[name]
         try:
-            codes[name] = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            codes[name] = proc.wait(timeout=max(0.1, start + node.sigterm_timeout
+                                                - time.monotonic()))
         except subprocess.TimeoutExpired:
             proc.terminate()
             try:
-                codes[name] = proc.wait(timeout=5.0)
+                codes[name] = proc.wait(timeout=node.sigkill_timeout)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 codes[name] = proc.wait()
@@ -192,6 +210,7 @@ def summarize(args: dict[str, str], record: RunRecord, wall_s: float, codes: dic
     if sim is not None:
         out.update(
             seed=sim.seed, trial=sim.trial, sim_time_s=round(sim.step * COMMAND_DT, 2),
+            goal=[sim.goal_x, sim.goal_y, sim.goal_yaw],
             chair_start_distance=round(sim.start_position_error, 4),
             chair_final_distance=round(sim.position_error, 4),
             chair_start_yaw_error_deg=round(math.degrees(sim.start_yaw_error), 2),
@@ -213,7 +232,9 @@ def format_summary(s: dict) -> str:
                      f"median {s['plan_time_ms_median']} ms")
     if "chair_start_distance" in s:
         reached = (f"reached at {s['success_time_s']} s" if s["success"] else "not reached")
-        lines.append(f"  chair to goal: {s['chair_start_distance']:.2f} m -> "
+        x, y, yaw = s["goal"]
+        lines.append(f"  goal x {x:.2f} m, y {y:.2f} m, yaw {math.degrees(yaw):.0f} deg; "
+                     f"chair to goal: {s['chair_start_distance']:.2f} m -> "
                      f"{s['chair_final_distance']:.2f} m, yaw error "
                      f"{s['chair_start_yaw_error_deg']:.0f} -> "
                      f"{s['chair_final_yaw_error_deg']:.0f} deg; goal {reached}")
@@ -253,6 +274,7 @@ def launch_spot_push(given: dict[str, str], run_dir: Path, summary_path: Path | 
     # The nodes end with this process however it ends (gpc_sim.ros.run, LAUNCHER_PID_ENV).
     env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST", PYTHONUNBUFFERED="1",
                **{LAUNCHER_PID_ENV: str(os.getpid())})
+    by_name = {node.name: node for node in nodes}
     commands = {}
     for node in nodes:
         exe = find_executable(node.package, node.executable)
@@ -266,7 +288,7 @@ def launch_spot_push(given: dict[str, str], run_dir: Path, summary_path: Path | 
     print(f"[launch] spot_push: {', '.join(commands)} (ROS_DOMAIN_ID "
           f"{env.get('ROS_DOMAIN_ID', '0')}); logs in {run_dir}", flush=True)
     record, stop, ready = RunRecord(), threading.Event(), threading.Event()
-    monitor = threading.Thread(target=_monitor, daemon=True,
+    monitor = threading.Thread(target=_watch, daemon=True,
                                args=(record, stop, ready, args["namespace"], unpause))
     monitor.start()
     ready.wait(timeout=30.0)
@@ -287,11 +309,13 @@ def launch_spot_push(given: dict[str, str], run_dir: Path, summary_path: Path | 
             bar = tqdm(total=duration or None, unit="sim s", dynamic_ncols=True,
                        bar_format="{l_bar}{bar}| {n:.1f}/{total_fmt} sim s [{elapsed}]{postfix}"
                        if duration else "{n:.1f} sim s [{elapsed}]{postfix}")
-        while True:
-            for name, proc in procs.items():
-                if proc.poll() is not None:
-                    failed = name
-            if failed:
+        while record.error is None:
+            exited = _exited(procs)
+            if exited is not None:
+                if _finished(exited, procs[exited], use_sim, duration):
+                    _settle(record)  # the sim's end of the duration: the run's normal end
+                else:
+                    failed = exited
                 break
             sim = record.sim
             if bar is not None and sim is not None:
@@ -315,11 +339,13 @@ def launch_spot_push(given: dict[str, str], run_dir: Path, summary_path: Path | 
     finally:
         if bar is not None:
             bar.close()
-        codes = _stop(procs)
+        codes = _stop(procs, by_name)
         time.sleep(0.3)  # the monitor takes the last messages in flight
         stop.set()
         monitor.join(timeout=5.0)
     wall_s = time.monotonic() - start
+    if record.error is not None:
+        print(f"[launch] the monitor stopped: {record.error}", file=sys.stderr, flush=True)
     if failed:
         print(f"[launch] node {failed} exited early with code {codes.get(failed)}; the end "
               f"of {logs[failed]}:\n{_tail(logs[failed])}", file=sys.stderr, flush=True)
@@ -331,9 +357,20 @@ def launch_spot_push(given: dict[str, str], run_dir: Path, summary_path: Path | 
     for picture in summary["pictures"]:
         print(f"[launch] picture: {picture}", flush=True)
     print(f"[launch] summary: {summary_path}", flush=True)
-    if failed:
+    if failed or record.error is not None:
         return 1
     return 130 if interrupted else 0
+
+
+def _exited(procs: dict[str, subprocess.Popen]) -> str | None:
+    """The name of a node that has exited (None: all run)."""
+    return next((name for name, proc in procs.items() if proc.poll() is not None), None)
+
+
+def _finished(name: str, proc: subprocess.Popen, use_sim: bool, duration: float) -> bool:
+    """Whether a node's exit is the run's normal end: the sim, exiting cleanly at the end of
+    its duration (``exit_on_finish``)."""
+    return use_sim and name == "gpc_sim" and duration > 0.0 and proc.returncode == 0
 
 
 def _draw(run_dir: Path, method: str, args: dict[str, str]) -> list[str]:
@@ -349,9 +386,10 @@ def _draw(run_dir: Path, method: str, args: dict[str, str]) -> list[str]:
     with np.load(path) as data:
         states, task_name = data["states"], str(data["task"])
         seed, trial = int(data["seed"]), int(data["trial"])
+        goal = tuple(float(v) for v in data["goal"]) if "goal" in data else None
     if len(states) < 2:
         return []
-    task = make_task(task_name, nthread=1)
+    task = make_task(task_name, nthread=1, **({"goal": goal} if goal else {}))
     title = (f"gpc launch spot_push: {method}, trial {trial} of seed {seed}"
              f"{', lock-step' if args['lockstep'] == 'true' else ''}")
     return [str(plot_spot_episode(task, states, run_dir / "episode.png", title)),

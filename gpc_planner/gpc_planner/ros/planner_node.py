@@ -22,12 +22,21 @@ method's ``SamplingPlanner``):
   with the frame they answer (which passed that check).
 * Parameters: read-only, or live (``enabled``, ``goal``, the estimate's limits,
   ``future_tolerance``, ``plan_timeout``, ``visual_samples``): ``ros2 param set`` on those
-  takes effect at once or is refused with the reason.
+  takes effect at once or is refused with the reason. ``enabled`` is false by default (a
+  real robot's planner waits for ``gpc/enable``); the launchers set it in simulation.
+* The goal: one, on the latched goal topic ``goal_pose`` (``gpc_sim.ros.goal``). The
+  planner publishes its ``goal`` there at start and whenever it changes (the parameter,
+  ``gpc/set_goal``), and takes a goal published by anyone else (rviz's goal tool) through
+  the parameter, so that the sim and the launcher's summary measure the same goal it plans
+  for.
+* Deadline misses are counted against the node's clock (``OnlinePlanner``'s ``clock``): in
+  lock-step the sim's clock waits for each plan, so a plan is never late there.
 
 Outputs besides the command: ``gpc/status`` after every decision, ``gpc/plan`` (knots and the
 best samples), ``gpc/plan_path`` and ``gpc/plan_markers`` for rviz, ``gpc/scene_markers``
 (goal, obstacle, the estimated torso and chair), ``/diagnostics`` with plan-time statistics
-and deadline misses. Services: ``gpc/set_goal``, ``gpc/reset``, ``gpc/enable``.
+and deadline misses. Services: ``gpc/set_goal``, ``gpc/reset``, ``gpc/enable``
+(std_srvs/SetBool).
 """
 
 from __future__ import annotations
@@ -38,16 +47,18 @@ import threading
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Path
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from sensor_msgs.msg import JointState
+from std_srvs.srv import SetBool
 from visualization_msgs.msg import MarkerArray
 
 from gpc_msgs.msg import HighLevelCommand, Plan, PlannerStatus
-from gpc_msgs.srv import EnablePlanner, ResetPlanner, SetGoal
+from gpc_msgs.srv import ResetPlanner, SetGoal
 from gpc_planner.methods import build_planner
 from gpc_planner.online import NonFinitePlanError, OnlinePlanner
 from gpc_planner.planner import PlanResult
@@ -57,6 +68,7 @@ from gpc_planner.scheduling import ReplanScheduler, SchedulerConfig
 from gpc_sim.errors import ConfigError
 from gpc_sim.ros import qos, topics
 from gpc_sim.ros.convert import clock_seconds, pose_to_arrays, to_seconds, to_stamp
+from gpc_sim.ros.goal import goal_from_message, goal_message, goal_text, same_goal
 from gpc_sim.ros.parameters import Value, declare
 from gpc_sim.ros.run import stop_node
 from gpc_sim.spot.estimation import Estimate, EstimatorConfig, SpotStateEstimator
@@ -87,7 +99,7 @@ class PlannerNode(Node):
             self.task, p["method"], np.random.default_rng(p["seed"]),
             horizon=p["horizon"] or None, num_rollouts=p["rollouts"],
             model=p["model"] or None, flow_steps=p["flow_steps"], flow_noise=p["flow_noise"])
-        self.online = OnlinePlanner(planner, 1.0 / p["replan_rate"])
+        self.online = OnlinePlanner(planner, 1.0 / p["replan_rate"], clock=self._now)
         self.estimator = SpotStateEstimator(self.task, _estimator_config(p))
 
         self._lock = threading.Lock()  # estimator, plan in force, scheduler, counters
@@ -110,31 +122,37 @@ class PlannerNode(Node):
         self.scene_pub = self.create_publisher(MarkerArray, topics.SCENE_MARKERS, qos.LATCHED)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, topics.DIAGNOSTICS,
                                                      qos.RELIABLE)
+        self.goal_pub = self.create_publisher(PoseStamped, topics.GOAL, qos.LATCHED)
         # Own groups: each stream in order, the two in parallel (a synchronous frame may wait
         # for its joint states, which must then still arrive).
         self._joints_seen = threading.Condition(self._lock)
-        self.create_subscription(RigidBodies, topics.RIGID_BODIES, self._on_bodies, qos.STREAM,
-                                 callback_group=MutuallyExclusiveCallbackGroup())
-        self.create_subscription(JointState, topics.JOINT_STATES, self._on_joints, qos.STREAM,
-                                 callback_group=MutuallyExclusiveCallbackGroup())
+        # Sensor data: best effort (REP 2003), so any driver's publisher matches.
+        self.create_subscription(RigidBodies, topics.RIGID_BODIES, self._on_bodies,
+                                 qos.SENSOR_DATA, callback_group=MutuallyExclusiveCallbackGroup())
+        self.create_subscription(JointState, topics.JOINT_STATES, self._on_joints,
+                                 qos.SENSOR_DATA, callback_group=MutuallyExclusiveCallbackGroup())
         services = MutuallyExclusiveCallbackGroup()  # may wait for a plan to finish
+        self.create_subscription(PoseStamped, topics.GOAL, self._on_goal, qos.LATCHED,
+                                 callback_group=services)
         self.create_service(SetGoal, topics.SET_GOAL, self._on_set_goal,
                             callback_group=services)
         self.create_service(ResetPlanner, topics.RESET_PLANNER, self._on_reset,
                             callback_group=services)
-        self.create_service(EnablePlanner, topics.ENABLE_PLANNER, self._on_enable,
+        self.create_service(SetBool, topics.ENABLE_PLANNER, self._on_enable,
                             callback_group=services)
         self.create_timer(1.0 / p["replan_rate"], self._on_tick)
         # Wall clock (steady), not sim time: a lock-stepped sim may run slower than real time.
         self.create_timer(1.0 / p["diagnostics_rate"], self._periodic,
                           clock=Clock(clock_type=ClockType.STEADY_TIME))
         self._publish_scene(None)
+        self._publish_goal()
         self._thread = threading.Thread(target=self._loop, name="planning", daemon=True)
         self._thread.start()
         self.get_logger().info(
             f"{p['method']} on {p['task']}: {planner.optimizer.config.num_rollouts} rollouts x "
             f"{planner.spline.horizon:g} s at {p['replan_rate']:g} Hz"
-            f"{', synchronous (lock-step)' if p['synchronous'] else ''}; goal {goal}")
+            f"{', synchronous (lock-step)' if p['synchronous'] else ''}; goal {goal}"
+            f"{'' if self.enabled else '; disabled until gpc/enable'}")
 
     # --- parameters -------------------------------------------------------------------
     def _apply_parameters(self, changes: dict[str, Value]) -> None:
@@ -159,10 +177,27 @@ class PlannerNode(Node):
             f"{name} = {value}" for name, value in changes.items()))
         if goal is not None:
             self._publish_scene(self._last_valid)
+            self._publish_goal()
 
     # --- inputs -----------------------------------------------------------------------
     def _now(self) -> float:
         return clock_seconds(self.get_clock())
+
+    def _on_goal(self, msg: PoseStamped) -> None:
+        """A goal from the goal topic (rviz's tool, another node, this node's own): taken
+        through the parameter, so that ``goal`` reads back what the planner plans for."""
+        goal, problem = goal_from_message(msg, self.p["frame_id"])
+        if problem is None and same_goal(goal, tuple(self.p["goal"])):
+            return  # this node's own goal coming back, or nothing new
+        if problem is None:
+            problem = self._set_goal(goal)
+        if problem is not None:
+            self.get_logger().warning(f"goal_pose: {problem}", throttle_duration_sec=2.0)
+
+    def _set_goal(self, goal: tuple[float, float, float]) -> str | None:
+        """Set the ``goal`` parameter (which publishes it); returns why not, or None."""
+        result = self.set_parameters([Parameter("goal", value=list(goal))])[0]
+        return None if result.successful else result.reason
 
     def _on_joints(self, msg: JointState) -> None:
         with self._lock:
@@ -339,6 +374,11 @@ class PlannerNode(Node):
                                                            frame))
         self._publish_scene(estimate)
 
+    def _publish_goal(self) -> None:
+        """The goal in force on the latched goal topic (the sim and the summary follow it)."""
+        goal = tuple(float(v) for v in self.task.goal)
+        self.goal_pub.publish(goal_message(goal, self.p["frame_id"], self._now()))
+
     def _publish_scene(self, estimate: Estimate | None) -> None:
         state = None if estimate is None else estimate.state
         stamp = to_stamp(0.0 if estimate is None else estimate.stamp)
@@ -389,14 +429,18 @@ class PlannerNode(Node):
             self._lock.acquire()
 
     def _on_set_goal(self, request: SetGoal.Request, response: SetGoal.Response):
-        goal = [float(request.x), float(request.y), float(request.yaw)]
-        # Through the parameter, so that `goal` reads back what the planner plans for.
-        result = self.set_parameters([Parameter("goal", value=goal)])[0]
-        if not result.successful:
-            response.success, response.message = False, result.reason
+        goal = (float(request.x), float(request.y), float(request.yaw))
+        frame = request.frame_id.lstrip("/") or self.p["frame_id"]
+        # Through the parameter, so that `goal` reads back what the planner plans for; the
+        # parameter publishes it on the goal topic, which the sim follows.
+        problem = (f"goal in frame {request.frame_id!r} refused: goals must be in "
+                   f"{self.p['frame_id']!r} (no TF here)" if frame != self.p["frame_id"]
+                   else self._set_goal(goal))
+        if problem is not None:
+            response.success, response.message = False, problem
             return response
         response.success = True
-        response.message = f"goal set to x {goal[0]:.2f} m, y {goal[1]:.2f} m, yaw {goal[2]:.2f}"
+        response.message = f"goal set to {goal_text(goal)}"
         if self.p["method"].startswith("gpc"):
             response.message += " (the proposal model was trained for the default goal)"
         self.get_logger().info(response.message)
@@ -421,14 +465,14 @@ class PlannerNode(Node):
         self.get_logger().info(response.message)
         return response
 
-    def _on_enable(self, request: EnablePlanner.Request, response: EnablePlanner.Response):
+    def _on_enable(self, request: SetBool.Request, response: SetBool.Response):
         # Through the parameter, so that `enabled` reads back what the planner does.
-        result = self.set_parameters([Parameter("enabled", value=bool(request.enable))])[0]
+        result = self.set_parameters([Parameter("enabled", value=bool(request.data))])[0]
         if not result.successful:
             response.success, response.message = False, result.reason
             return response
         response.success = True
-        response.message = "planner enabled" if request.enable else "planner disabled: holding"
+        response.message = "planner enabled" if request.data else "planner disabled: holding"
         self.get_logger().info(response.message)
         return response
 

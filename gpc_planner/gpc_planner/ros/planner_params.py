@@ -31,9 +31,11 @@ PLANNER_PARAMETERS = (
     ParamSpec("synchronous", False, "lock-step mode: the command answering a frame that is "
               "due for replanning waits for the new plan (for a lock-stepped sim only)",
               read_only=True),
-    ParamSpec("enabled", True, "plan at start-up (else hold until gpc/enable)"),
-    ParamSpec("goal", [1.2, 0.0, 0.0], "chair goal x (m), y (m), yaw (rad) in frame_id "
-              "(gpc/set_goal changes it)"),
+    ParamSpec("enabled", False, "plan at start-up (false: hold until gpc/enable, as a real "
+              "robot's planner must; the launchers set it true in simulation)"),
+    ParamSpec("goal", [1.2, 0.0, 0.0], "chair goal x (m), y (m), yaw (rad) in frame_id; "
+              "published on the latched goal_pose topic (the sim measures success there), "
+              "changed by gpc/set_goal or a goal published there"),
     ParamSpec("state_timeout", 0.3, "oldest mocap frame (s) a plan may start from; older: "
               "hold", low=0.01, high=5.0),
     ParamSpec("joint_timeout", 0.5, "oldest joint_states (s) a plan may start from",

@@ -19,7 +19,7 @@ import yaml
 
 from gpc_sim.ros.testing import domain_id, ros_env
 
-CONFIG = Path(__file__).resolve().parents[3] / "config" / "spot_push.yaml"
+CONFIG = Path(__file__).resolve().parents[2] / "config" / "spot_push.yaml"
 
 
 def params_with(tmp_path: Path, **planner) -> Path:
@@ -50,6 +50,10 @@ def test_lockstep_graph_pushes_the_chair_toward_the_goal(tmp_path):
     assert summary["sim_time_s"] == 6.0
     assert summary["planning_cycles"] == 30  # 6 s at 5 Hz, one plan per replanning instant
     assert summary["lockstep_timeouts"] == 0
+    # Plan time counts against the sim's clock, which waits for every plan: none is late
+    # (against wall time all 30 were "misses").
+    assert summary["deadline_misses"] == 0
+    assert summary["goal"] == [1.2, 0.0, 0.0]
     assert summary["commands_sent"] >= 300  # one per mocap frame (50 Hz)
     assert summary["chair_final_distance"] < summary["chair_start_distance"] - 0.2
     assert not (summary["fallen"] or summary["tipped"] or summary["diverged"])
@@ -57,6 +61,27 @@ def test_lockstep_graph_pushes_the_chair_toward_the_goal(tmp_path):
     for picture in summary["pictures"]:
         assert Path(picture).stat().st_size > 10_000
     assert os.path.isfile(tmp_path / "run" / "gpc_planner.log")
+
+
+def test_one_goal_for_the_planner_the_sim_and_the_summary(tmp_path):
+    """The planner's goal (its parameter here; gpc/set_goal or rviz's tool alike) reaches the
+    sim through the goal topic: the summary's start and final distances are to that goal."""
+    from gpc_sim.spot.simulation import ChairPushSimulation
+    from gpc_sim.tasks import make_task
+
+    goal = [1.6, 0.4, 0.3]
+    params = params_with(tmp_path, rollouts=8, horizon=1.0, goal=goal)
+    summary_path = tmp_path / "summary.json"
+    cmd = launch_command(tmp_path, "--lockstep", "--duration", "1", "--summary",
+                         str(summary_path), f"params_file:={params}")
+    done = subprocess.run(cmd, env=ros_env(domain_id()), capture_output=True, text=True,
+                          timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = json.loads(summary_path.read_text())
+    assert summary["goal"] == goal
+    start = ChairPushSimulation(make_task("spot_chair", nthread=1, goal=tuple(goal)), 0, 0)
+    assert summary["chair_start_distance"] == round(start.truth().position_error, 4)
+    assert "goal x 1.60 m, y 0.40 m" in done.stdout
 
 
 def test_a_signal_stops_every_node_and_still_writes_the_summary(tmp_path):

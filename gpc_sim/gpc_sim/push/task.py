@@ -34,7 +34,7 @@ from gpc_sim.push.coverage import coverage, place
 from gpc_sim.push.shapes import BlockShape, load_shape
 from gpc_sim.push.world import build_model
 from gpc_sim.rollout import RolloutEngine
-from gpc_sim.task import Reflection, Task, TaskConfig
+from gpc_sim.task import Reflection, Task, TaskConfig, sample_until
 
 # qpos layout of the world: pusher x, y, then block x, y, yaw.
 PUSHER = slice(0, 2)
@@ -137,18 +137,30 @@ class PushTask(Task):
 
     # --- initial states -------------------------------------------------
     def sample_initial_state(self, rng: np.random.Generator) -> np.ndarray:
-        """Block uniform in a square with any yaw, pusher clear of it, not yet solved."""
+        """Block uniform in a square with any yaw, pusher clear of it, not yet solved.
+
+        Rejection sampling with an attempt limit (``sample_until``): a block shape that
+        always covers the pusher's spawn area is an error, not a hang.
+        """
         c = self.config
-        while True:
+
+        def draw() -> tuple[np.ndarray, np.ndarray]:
             block = np.array([
                 *rng.uniform(-c.spawn_block_extent, c.spawn_block_extent, 2),
                 rng.uniform(-np.pi, np.pi),
             ])
-            pusher = rng.uniform(-c.spawn_pusher_extent, c.spawn_pusher_extent, 2)
+            return block, rng.uniform(-c.spawn_pusher_extent, c.spawn_pusher_extent, 2)
+
+        def reject(candidate: tuple[np.ndarray, np.ndarray]) -> str | None:
+            block, pusher = candidate
             outline = place(self.shape, block)
-            clear = outline.distance(shapely.Point(pusher)) > C.PUSHER_RADIUS + 0.01
-            if clear and coverage(self.shape, block, self.goal) < C.SUCCESS_COVERAGE:
-                break
+            if outline.distance(shapely.Point(pusher)) <= C.PUSHER_RADIUS + 0.01:
+                return f"the pusher overlaps block {self.shape.name!r}"
+            if coverage(self.shape, block, self.goal) >= C.SUCCESS_COVERAGE:
+                return "the block starts at its goal"
+            return None
+
+        block, pusher = sample_until(draw, reject, f"initial state of {self.name}")
         state = np.zeros(self.layout.size)
         qpos = self.layout.qpos(state)
         qpos[PUSHER] = pusher

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import mujoco
 
+from gpc_sim.errors import ConfigError
 from gpc_sim.push import constants as C
 from gpc_sim.push.shapes import BlockShape
 
@@ -62,5 +63,9 @@ def world_xml(shape: BlockShape) -> str:
 
 
 def build_model(shape: BlockShape) -> mujoco.MjModel:
-    """Compile the world for ``shape``."""
-    return mujoco.MjModel.from_xml_string(world_xml(shape))
+    """Compile the world for ``shape``; a shape MuJoCo refuses is a ConfigError naming it."""
+    try:
+        return mujoco.MjModel.from_xml_string(world_xml(shape))
+    except ValueError as err:  # MuJoCo's compiler errors
+        first = (str(err).splitlines() or ["?"])[0]
+        raise ConfigError(f"block shape {shape.name!r} cannot be simulated: {first}") from None

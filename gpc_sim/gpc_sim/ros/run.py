@@ -105,7 +105,7 @@ def _run_node(make_node: Callable[[], object], args: list[str] | None) -> int:
                 raise
             return 0
         if not rclpy.ok(context=node.context):
-            return 0  # stopped while starting
+            return getattr(node, "exit_code", 0)  # stopped while starting (a dead worker?)
         executor = None
         launcher = _launcher_pid()
 

@@ -19,6 +19,13 @@ Two ways to run:
 
 Services: ``sim/reset`` (trial ``trial`` of seed ``seed``, gpc eval's initial state; the
 clock keeps running forward) and ``sim/pause`` (std_srvs/SetBool).
+
+The goal: the latest on the latched goal topic (``goal_pose``, published by the planner and
+by anything else that sets a goal), the task's default until one arrives. The ground truth's
+errors, success and the start errors are measured against it (``gpc_sim.ros.goal``).
+
+With ``duration`` and ``exit_on_finish`` (what both launchers set) the node ends by itself,
+exit status 0, once the duration is reached and the record written: a launch ends with it.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import time as wall
 
 import numpy as np
 import rclpy
+from geometry_msgs.msg import PoseStamped
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
@@ -41,6 +49,7 @@ from gpc_sim.errors import ConfigError
 from gpc_sim.mocap import MocapChannel, MocapConfig
 from gpc_sim.ros import qos, topics
 from gpc_sim.ros.convert import arrays_to_pose, to_seconds, to_stamp
+from gpc_sim.ros.goal import goal_from_message, goal_text, same_goal
 from gpc_sim.ros.parameters import declare
 from gpc_sim.ros.run import stop_node
 from gpc_sim.ros.sim_params import SIM_PARAMETERS
@@ -51,6 +60,7 @@ from gpc_sim.stamps import StampCheck, fresh_from
 from gpc_sim.tasks import make_task
 from mocap4r2_msgs.msg import RigidBodies, RigidBody
 
+FINISH_LINGER = 1.0  # s of wall time the finished status is published before exit_on_finish
 RESEND_PERIOD = 0.5  # s of wall time between re-sends of an unanswered lock-step frame
 MAX_VALID_FOR = 2.0  # s: the longest a command keeps the simulated robot moving (the bridge's
 # valid_for range); a larger one would defeat the robot-side stop
@@ -88,6 +98,7 @@ class SimNode(Node):
         self._answered = True  # the last lock-step wait was answered in time
         self.paused = bool(p["start_paused"])
         self.finished = False
+        self._exit_at = math.inf  # wall time to end at (exit_on_finish, once finished)
         self.lockstep_timeouts = 0
         self._next_status = 0.0
         self._running = True
@@ -97,11 +108,13 @@ class SimNode(Node):
         self._start_errors = self._errors()
 
         self.clock_pub = self.create_publisher(Clock, topics.CLOCK, qos.RELIABLE)
-        self.bodies_pub = self.create_publisher(RigidBodies, topics.RIGID_BODIES, qos.STREAM)
-        self.joints_pub = self.create_publisher(JointState, topics.JOINT_STATES, qos.STREAM)
+        # A driver's sensor data: reliable (REP 2003; consumers subscribe best effort).
+        self.bodies_pub = self.create_publisher(RigidBodies, topics.RIGID_BODIES, qos.DRIVER)
+        self.joints_pub = self.create_publisher(JointState, topics.JOINT_STATES, qos.DRIVER)
         self.status_pub = self.create_publisher(SimStatus, topics.SIM_STATUS, qos.RELIABLE)
         self.create_subscription(LocomotionCommand, topics.LOCOMOTION_COMMAND,
                                  self._on_command, qos.STREAM)
+        self.create_subscription(PoseStamped, topics.GOAL, self._on_goal, qos.LATCHED)
         self.create_service(ResetSim, topics.RESET_SIM, self._on_reset)
         self.create_service(SetBool, topics.PAUSE_SIM, self._on_pause)
         self._thread = threading.Thread(target=self._loop, name="sim-loop", daemon=True)
@@ -140,12 +153,30 @@ class SimNode(Node):
             self._planner_seen = self._planner_seen or msg.plan_id > 0
             self._lock.notify_all()
 
+    def _on_goal(self, msg: PoseStamped) -> None:
+        """A new goal: errors, success and the start errors are measured against it."""
+        goal, problem = goal_from_message(msg, self.p["frame_id"])
+        if problem is not None:
+            self.get_logger().warning(problem, throttle_duration_sec=2.0)
+            return
+        with self._lock:
+            if same_goal(goal, tuple(float(v) for v in self.sim.task.goal)):
+                return
+            self.sim.task.goal[:] = goal
+            start = self.sim.task.metrics(self.sim.start_state)
+            self._start_errors = start["position_error"], start["yaw_error"]
+            self.sim.success_time = math.nan  # a success was one at the old goal
+            self._next_status = self.sim.time
+        self.get_logger().info(f"goal set to {goal_text(goal)}: chair "
+                               f"{start['position_error']:.2f} m from it at the start")
+
     def _on_reset(self, request: ResetSim.Request, response: ResetSim.Response):
         with self._lock:
             self.sim.reset(request.seed, request.trial, time=self.sim.time)
             self.mocap = MocapChannel(self.mocap_config, seed=self._mocap_seed())
             self._command, self._command_stamp = None, -math.inf
             self.finished = False
+            self._exit_at = math.inf
             self.lockstep_timeouts = 0
             self._next_status = self.sim.time
             if self.p["record"]:
@@ -184,6 +215,9 @@ class SimNode(Node):
             with self._lock:
                 idle = self.paused or self.finished
             if idle:  # paused or finished: the clock and (2 Hz) the status go on
+                if wall.monotonic() >= self._exit_at:
+                    self._end()
+                    return
                 self._publish_clock()
                 if wall.monotonic() >= idle_status:
                     self._publish_status(force=True)
@@ -213,6 +247,13 @@ class SimNode(Node):
                     self.get_logger().info(self._summary_line())
             if self.finished:
                 self._write_record()
+                if self.p["exit_on_finish"]:
+                    self._exit_at = wall.monotonic() + FINISH_LINGER
+
+    def _end(self) -> None:
+        """exit_on_finish: end the node (status 0) after the finished status went out."""
+        self.get_logger().info("duration reached: shutting down (exit_on_finish)")
+        rclpy.try_shutdown(context=self.context)
 
     def _elapsed(self) -> float:
         return self.sim.time - self.sim.start_time
@@ -325,6 +366,7 @@ class SimNode(Node):
             msg = SimStatus(step=truth.step, seed=self.sim.seed, trial=self.sim.trial,
                             paused=self.paused, finished=self.finished,
                             lockstep_timeouts=self.lockstep_timeouts)
+            msg.goal_x, msg.goal_y, msg.goal_yaw = (float(v) for v in self.sim.task.goal)
         msg.header.stamp = to_stamp(t)
         msg.header.frame_id = self.p["frame_id"]
         msg.torso_x, msg.torso_y, msg.torso_yaw = truth.torso
@@ -362,10 +404,11 @@ class SimNode(Node):
             states = np.asarray(self._recorded)
             commands = np.asarray(self._applied).reshape(-1, len(COMMAND_FIELDS))
             seed, trial = self.sim.seed, self.sim.trial
+            goal = np.array(self.sim.task.goal, dtype=np.float64)
         tmp = f"{path}.tmp.npz"
         np.savez_compressed(tmp, states=states, commands=commands,
                             command_fields=np.array(COMMAND_FIELDS), seed=seed, trial=trial,
-                            task=self.p["task"])
+                            task=self.p["task"], goal=goal)
         os.replace(tmp, path)
 
     def shutdown(self) -> None:

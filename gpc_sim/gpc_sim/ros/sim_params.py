@@ -25,6 +25,9 @@ SIM_PARAMETERS = (
               high=3600.0),
     ParamSpec("duration", 0.0, "sim seconds to run, then stop and report finished (0: "
               "forever)", read_only=True, low=0.0, high=1e6),
+    ParamSpec("exit_on_finish", False, "end the node (exit status 0) once the duration is "
+              "reached and the record written, so that a launch ends with it (both launchers "
+              "set it); false: stay up, finished, for sim/reset", read_only=True),
     ParamSpec("start_paused", False, "start paused (resume with the sim/pause service)",
               read_only=True),
     ParamSpec("mocap_rate", 50.0, "motion-capture frames per second (at most the 50 Hz of "

@@ -4,6 +4,7 @@ RIGID_BODIES = "rigid_bodies"  # mocap4r2_msgs/RigidBodies, frame "map"
 JOINT_STATES = "joint_states"  # sensor_msgs/JointState, Spot's 19 joints
 COMMAND = "gpc/command"  # gpc_msgs/HighLevelCommand, planner -> bridge
 LOCOMOTION_COMMAND = "spot/locomotion_command"  # gpc_msgs/LocomotionCommand, bridge -> sim
+GOAL = "goal_pose"  # geometry_msgs/PoseStamped, latched: the chair's goal (nav2's name)
 PLANNER_STATUS = "gpc/status"  # gpc_msgs/PlannerStatus
 PLAN = "gpc/plan"  # gpc_msgs/Plan: knots and top samples
 PLAN_PATH = "gpc/plan_path"  # nav_msgs/Path: the executed plan's torso targets
@@ -11,10 +12,16 @@ PLAN_MARKERS = "gpc/plan_markers"  # visualization_msgs/MarkerArray: plan and sa
 SCENE_MARKERS = "gpc/scene_markers"  # visualization_msgs/MarkerArray: goal, obstacle, bodies
 DIAGNOSTICS = "/diagnostics"  # diagnostic_msgs/DiagnosticArray (absolute, as ROS tools expect)
 SIM_STATUS = "sim/status"  # gpc_msgs/SimStatus: ground truth
+BRIDGE_STATUS = "spot/status"  # gpc_msgs/BridgeStatus: the bridge and its robot
 CLOCK = "/clock"  # rosgraph_msgs/Clock (absolute: every node's sim time)
 
-SET_GOAL = "gpc/set_goal"  # gpc_msgs/SetGoal
+SET_GOAL = "gpc/set_goal"  # gpc_msgs/SetGoal (publishes GOAL)
 RESET_PLANNER = "gpc/reset"  # gpc_msgs/ResetPlanner
-ENABLE_PLANNER = "gpc/enable"  # gpc_msgs/EnablePlanner
+ENABLE_PLANNER = "gpc/enable"  # std_srvs/SetBool
 RESET_SIM = "sim/reset"  # gpc_msgs/ResetSim
 PAUSE_SIM = "sim/pause"  # std_srvs/SetBool
+# The bridge's real-mode bring-up steps (std_srvs/Trigger), as spot_ros2 names them.
+SPOT_POWER_ON = "spot/power_on"
+SPOT_STAND = "spot/stand"
+SPOT_SIT = "spot/sit"
+SPOT_POWER_OFF = "spot/power_off"

@@ -26,7 +26,7 @@ from pathlib import Path
 import mujoco
 
 from gpc_sim.errors import ConfigError
-from gpc_sim.spot.constants import BASE_JOINT, JOINT_NAMES, TIMESTEP
+from gpc_sim.spot.constants import BASE_JOINT, COMMAND_DT, JOINT_NAMES
 
 # MJCF scenes whose collision geometry is all primitives. judo's ``spot_tire`` is left out:
 # its tire collides through a mesh that the package does not ship.
@@ -95,8 +95,7 @@ def check_spot_layout(model: mujoco.MjModel) -> None:
     The observation and actuator mapping use fixed qpos/qvel/ctrl offsets for speed; a judo
     release that reordered its MJCF would otherwise feed the policy wrong joints silently.
     """
-    if model.opt.timestep != TIMESTEP:
-        raise ConfigError(f"Spot model timestep {model.opt.timestep} s, expected {TIMESTEP} s")
+    substeps_of(model)
     base = model.joint(0)
     if base.name != BASE_JOINT or model.jnt_type[0] != mujoco.mjtJoint.mjJNT_FREE:
         raise ConfigError(f"Spot model: joint 0 is {base.name!r}, expected free joint 'base'")
@@ -108,6 +107,20 @@ def check_spot_layout(model: mujoco.MjModel) -> None:
     targets = tuple(model.joint(int(model.actuator_trnid[i, 0])).name for i in range(model.nu))
     if targets != JOINT_NAMES:
         raise ConfigError(f"Spot actuators drive {targets}, expected {JOINT_NAMES}")
+
+
+def substeps_of(model: mujoco.MjModel) -> int:
+    """Physics steps per command step (0.02 s) in ``model``: 2 in judo's MJCF (0.01 s).
+
+    The locomotion policy runs at 50 Hz whatever the physics does, so a Spot model's
+    timestep must split the command step into a whole number of steps (``spot.worlds``);
+    anything else is a ConfigError, as a foreign MJCF's timestep always was.
+    """
+    substeps = round(COMMAND_DT / model.opt.timestep)
+    if substeps < 1 or abs(substeps * model.opt.timestep - COMMAND_DT) > 1e-12:
+        raise ConfigError(f"Spot model timestep {model.opt.timestep} s does not divide the "
+                          f"{COMMAND_DT} s command step")
+    return substeps
 
 
 @functools.cache

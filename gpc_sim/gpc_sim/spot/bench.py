@@ -4,7 +4,7 @@
 one batch) with two references that do the same physical work:
 
 * ``PhysicsOnly``: bare ``mujoco.rollout`` of the same worlds for the same physics steps
-  (``SUBSTEPS`` per command step) with the actuator targets fixed in advance, on a
+  (the world's substeps per command step) with the actuator targets fixed in advance, on a
   persistent thread pool of the engine's thread count: the floor the engine's policy,
   mapping and per-step calls are measured against.
 * ``JudoRollout``: judo's C++ ``mujoco_extensions.policy_rollout.threaded_rollout`` (ONNX
@@ -39,8 +39,8 @@ from mujoco import rollout as mj_rollout
 
 from gpc_sim.errors import ConfigError
 from gpc_sim.spot.action import base_pose_from_qpos, targets_to_command
-from gpc_sim.spot.assets import policy_weights_path
-from gpc_sim.spot.constants import ACTION_DIM, COMMAND_DIM, N_JOINTS, SUBSTEPS
+from gpc_sim.spot.assets import policy_weights_path, substeps_of
+from gpc_sim.spot.constants import ACTION_DIM, COMMAND_DIM, N_JOINTS
 from gpc_sim.spot.rollout import SpotRolloutEngine
 
 
@@ -86,15 +86,17 @@ class PhysicsOnly:
     def prepare(self, initial_state: np.ndarray, ctrl: np.ndarray) -> None:
         """Fix the batch: starts (size,) or (N, size) and per-command targets (N, T, 19).
 
-        Each target is held for ``SUBSTEPS`` physics steps, as the engine holds it.
+        Each target is held for the world's physics steps of a command step, as the engine
+        holds it.
         """
         n, t, _ = ctrl.shape
         phys = self._physics_size
         state = np.asarray(initial_state, dtype=np.float64)
         start = np.broadcast_to(state, (n, state.shape[-1]))
         self._init = np.ascontiguousarray(start[:, :phys])
-        self._ctrl = np.ascontiguousarray(np.repeat(ctrl, SUBSTEPS, axis=1), dtype=np.float64)
-        self._nstep = t * SUBSTEPS
+        substeps = substeps_of(self.model)
+        self._ctrl = np.ascontiguousarray(np.repeat(ctrl, substeps, axis=1), dtype=np.float64)
+        self._nstep = t * substeps
         self._state = np.empty((n, self._nstep, phys))
         self._sensor = np.empty((n, self._nstep, self.model.nsensordata))
         self._models = [self.model] * n
@@ -139,7 +141,7 @@ class JudoRollout:
     Raises ``ConfigError`` when ``judo_unavailable()`` has a reason.
     """
 
-    def __init__(self, model: mujoco.MjModel, n: int, substeps: int = SUBSTEPS) -> None:
+    def __init__(self, model: mujoco.MjModel, n: int) -> None:
         reason = judo_unavailable()
         if reason is not None:
             raise ConfigError(reason)
@@ -149,7 +151,7 @@ class JudoRollout:
         self._systems = policy_rollout.create_systems_vector(model, str(policy_onnx_path()), n)
         self.model = model
         self.n = n
-        self.substeps = substeps
+        self.substeps = substeps_of(model)
 
     def rollout(
         self, qpos_qvel: np.ndarray, commands: np.ndarray, prev_out: np.ndarray | None = None

@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 
 # --- Rates ------------------------------------------------------------------------------
-TIMESTEP = 0.01  # s, physics step of the MJCF (<option timestep>); checked at load time
+TIMESTEP = 0.01  # s, physics step of judo's MJCF (<option timestep>): the original world's
 COMMAND_DT = 0.02  # s, one policy evaluation per command step (the policy's 50 Hz)
-SUBSTEPS = 2  # physics steps per command step; the actuator targets are held for both
+SUBSTEPS = 2  # physics steps per command step in the original world; targets held for all
+# (a world may split the command step otherwise: spot.worlds, assets.substeps_of)
 
 # --- Sizes ------------------------------------------------------------------------------
 COMMAND_DIM = 25  # high-level command fed to the policy (layout below)
@@ -187,8 +188,10 @@ CHAIR_LEG_HEIGHT = 0.09  # centre of the star's legs above the floor
 CHAIR_MASS = 12.5
 # Rolling resistance: ball-joint frictionloss = c_rr x (load per caster) x radius with a
 # rolling coefficient c_rr = 0.02 (hard casters on a hard floor): ~0.015 N m, ~2.5 N for
-# the chair. It also gives stiction: the chair does not creep on its own.
-CHAIR_CASTER_FRICTIONLOSS = 0.02 * CHAIR_MASS * 9.81 / 5 * CHAIR_CASTER_RADIUS
+# the chair. It also gives stiction: the chair does not creep on its own. Welded casters
+# (worlds.SpotWorld.casters) slide with friction coefficient c_rr instead: the same force.
+CHAIR_ROLLING_RESISTANCE = 0.02
+CHAIR_CASTER_FRICTIONLOSS = CHAIR_ROLLING_RESISTANCE * CHAIR_MASS * 9.81 / 5 * CHAIR_CASTER_RADIUS
 CHAIR_TIP_ANGLE = math.radians(45.0)  # tilt of the chair's up axis beyond which it is down
 CHAIR_QPOS_ADR = 26  # its free joint in the chair world's qpos (after Spot's 26); checked
 CHAIR_QVEL_ADR = 25

@@ -21,6 +21,13 @@ torso ends 2.5 mm apart after 1 s and 1.4 cm after 4 s; with the true previous o
 instead of the estimated one 4 mm, with the true velocities 2 mm. The policy's previous
 output is the largest of the errors, and small next to what the planner's sampling varies.
 
+Joint names: the sim's (``JOINT_NAMES``: ``fl_hx`` ... ``arm_f1x``) and spot_ros2's
+(``front_left_hip_x`` ... ``rear_right_knee``, ``arm_sh0`` ... ``arm_f1x``, after an optional
+``<robot name>/`` prefix) are both understood (``joint_index``): the planner runs beside the
+spot_ros2 driver as well as beside the sim. A name that is neither is ignored with a warning
+(it used to be dropped silently, and with a driver that names joints differently the planner
+waited for the arm joints forever).
+
 Before a state is handed out it is checked: every number finite, orientations that are
 rotations (``gpc_sim.pose_checks``, the bridge's check too), frames not too old and not from
 the future (``gpc_sim.stamps``: a stamp ahead of the clock by more than ``future_tolerance``
@@ -56,7 +63,23 @@ from gpc_sim.spot.task import SpotChairTask
 from gpc_sim.stamps import DEFAULT_FUTURE_TOLERANCE, StampCheck, age
 
 Pose = tuple[np.ndarray, np.ndarray]  # position (3,), orientation (w, x, y, z)
+
+#: spot_ros2's name of each of the sim's joints (its ``joint_states``; the names of its URDF).
+_LEGS = {"fl": "front_left", "fr": "front_right", "hl": "rear_left", "hr": "rear_right"}
+_LEG_JOINTS = {"hx": "hip_x", "hy": "hip_y", "kn": "knee"}
+SPOT_ROS2_JOINT_NAMES: dict[str, str] = {
+    name: (f"{_LEGS[name[:2]]}_{_LEG_JOINTS[name[3:]]}" if name[:2] in _LEGS else name)
+    for name in JOINT_NAMES
+}
 _JOINT_INDEX = {name: i for i, name in enumerate(JOINT_NAMES)}
+_JOINT_INDEX.update({SPOT_ROS2_JOINT_NAMES[name]: i for i, name in enumerate(JOINT_NAMES)})
+
+
+def joint_index(name: str) -> int | None:
+    """Index in ``JOINT_NAMES`` of a joint named as the sim or spot_ros2 names it (with or
+    without a ``<robot name>/`` prefix); None for any other name."""
+    return _JOINT_INDEX.get(name.rsplit("/", 1)[-1])
+
 _ARM = range(N_LEG_JOINTS, N_JOINTS - 1)  # the six planned arm joints (gripper after them)
 
 
@@ -216,8 +239,9 @@ class SpotStateEstimator:
     def update_joints(self, stamp: float, names: list[str] | tuple[str, ...],
                       positions: np.ndarray, velocities: np.ndarray | None = None, *,
                       now: float) -> str | None:
-        """Take joint states by name (``JOINT_NAMES``; unknown names are ignored), measured
-        at ``stamp`` and received at ``now``."""
+        """Take joint states by name (``joint_index``), measured at ``stamp`` and received
+        at ``now``. Returns a problem (the message was refused), a warning that names some
+        unknown joints (the known ones were taken), or None."""
         stamp_problem = self._stamps.problem(stamp, now, "joint_states")
         if stamp_problem is not None:
             return stamp_problem
@@ -230,10 +254,11 @@ class SpotStateEstimator:
                                                    and not np.all(np.isfinite(vel))):
             return "joint_states with NaN or inf"
         old_pos, old_stamp = self._joint_pos.copy(), self._joint_stamp
-        seen = set()
+        seen, unknown = set(), []
         for k, name in enumerate(names):
-            i = _JOINT_INDEX.get(name)
+            i = joint_index(name)
             if i is None:
+                unknown.append(name)
                 continue
             seen.add(i)
             self._joint_pos[i] = positions[k]
@@ -243,6 +268,10 @@ class SpotStateEstimator:
                 self._joint_vel[i] = (positions[k] - old_pos[i]) / (stamp - old_stamp)
         self._arm_seen = self._arm_seen or all(i in seen for i in _ARM)
         self._joint_stamp = stamp
+        if unknown:
+            return (f"joint_states: unknown joint names ignored: {', '.join(unknown[:5])}"
+                    f"{' ...' if len(unknown) > 5 else ''} (understood: the sim's fl_hx ... "
+                    "and spot_ros2's front_left_hip_x ..., with any prefix)")
         return None
 
     def estimate(self, now: float) -> Estimate:

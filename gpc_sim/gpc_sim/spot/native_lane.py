@@ -124,6 +124,14 @@ class NativeLane:
         lib.spot_lane_catches_errors.restype = _i
         lib.spot_lane_fast_fma.argtypes = []
         lib.spot_lane_fast_fma.restype = _i
+        lib.spot_lane_clock_us.argtypes = []
+        lib.spot_lane_clock_us.restype = _d
+
+    @property
+    def clock_us(self) -> ctypes._CFuncPtr:
+        """A C clock in microseconds, ``double (void)``: MuJoCo's timer callback
+        (``mujoco.set_mjcb_time``) without a Python call per timed stage."""
+        return self._lib.spot_lane_clock_us
 
     def layout(self) -> tuple[int, ...]:
         """The compiled-in facts (``spot_lane_layout`` in spot_lane.c says which)."""

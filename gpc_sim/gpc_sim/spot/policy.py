@@ -21,7 +21,7 @@ import mujoco
 import numpy as np
 
 from gpc_sim.errors import ConfigError
-from gpc_sim.spot.assets import policy_weights_path
+from gpc_sim.spot.assets import policy_weights_path, substeps_of
 from gpc_sim.spot.constants import (
     ACTION_DIM,
     ACTION_SCALE,
@@ -48,7 +48,6 @@ from gpc_sim.spot.constants import (
     STANDING_LEG_POSE,
     STANDING_TORSO,
     START_HEIGHT,
-    SUBSTEPS,
     TORSO,
 )
 
@@ -258,7 +257,8 @@ def policy_step(
     """Advance one world or a batch of worlds by one command step (0.02 s).
 
     Observes every world, evaluates the policy once for the whole batch, sets the 19
-    actuator targets and holds them for ``SUBSTEPS`` physics steps. ``commands`` is (25,)
+    actuator targets and holds them for the model's physics steps of one command step
+    (``assets.substeps_of``: 2 in the original world). ``commands`` is (25,)
     or (N, 25), ``prev_out`` (12,) or (N, 12) (zeros at the start of an episode). Returns
     the new raw output, to be passed back as ``prev_out`` at the next step; its shape is
     (12,) for a single MjData and (N, 12) for a sequence.
@@ -271,7 +271,8 @@ def policy_step(
     qpos = np.stack([d.qpos for d in worlds])
     qvel = np.stack([d.qvel for d in worlds])
     targets, out = (policy or default_policy()).act(qpos, qvel, commands, prev)
+    substeps = substeps_of(model)
     for data, target in zip(worlds, targets, strict=True):
         data.ctrl[:N_JOINTS] = target
-        mujoco.mj_step(model, data, nstep=SUBSTEPS)
+        mujoco.mj_step(model, data, nstep=substeps)
     return out[0] if single else out

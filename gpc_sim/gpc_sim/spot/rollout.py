@@ -8,7 +8,8 @@ worlds at once,
 1. read each world's base pose from qpos and map its target to the 25-number command
    (``action.targets_to_command``, the same function as the bridge and the sim node);
 2. observe and evaluate the policy once for the whole batch (``LocomotionPolicy.act``);
-3. hold the 19 actuator targets for ``SUBSTEPS`` (2) physics steps, all worlds in one call
+3. hold the 19 actuator targets for the world's physics substeps (``assets.substeps_of``:
+   2 in the original world, see ``spot.worlds``), all worlds in one call
    of a persistent ``mujoco.rollout.Rollout`` thread pool (or, with ``lanes > 1``, blocks
    of worlds each stepped by their own Python thread, the default: ``SpotRolloutEngine``).
 
@@ -72,7 +73,8 @@ from gpc_sim.spot.action import (
     base_pose_from_qpos,
     targets_to_command,
 )
-from gpc_sim.spot.constants import ACTION_DIM, N_JOINTS, SUBSTEPS, TARGET_DIM
+from gpc_sim.spot.assets import substeps_of
+from gpc_sim.spot.constants import ACTION_DIM, N_JOINTS, TARGET_DIM
 from gpc_sim.spot.native_lane import (
     LaneConfig,
     NativeLane,
@@ -132,9 +134,9 @@ class _Lane:
     pool: mj_rollout.Rollout
     datas: list[mujoco.MjData]
     init: np.ndarray  # (m, physics_size): the block's current physics states
-    ctrl: np.ndarray  # (m, SUBSTEPS, nu)
-    sub: np.ndarray  # (m, SUBSTEPS, physics_size)
-    sensor: np.ndarray  # (m, SUBSTEPS, nsensordata)
+    ctrl: np.ndarray  # (m, substeps, nu)
+    sub: np.ndarray  # (m, substeps, physics_size)
+    sensor: np.ndarray  # (m, substeps, nsensordata)
     models: list[mujoco.MjModel]  # [model] * m: skip_checks needs full-size arguments
 
 
@@ -200,6 +202,7 @@ class SpotRolloutEngine:
         if model.nu != N_JOINTS:
             raise ValueError(f"model has {model.nu} actuators; the policy drives {N_JOINTS}")
         self.model = model
+        self.substeps = substeps_of(model)  # physics steps per command step
         self.layout = SpotStateLayout.of(model)
         self.policy = policy or default_policy()
         self.action_config = action_config
@@ -277,9 +280,9 @@ class SpotRolloutEngine:
                 pool=self._pool(key, threads),
                 datas=[mujoco.MjData(self.model) for _ in range(max(threads, 1))],
                 init=np.empty((m, phys)),  # contiguous: mujoco.rollout reads it raw
-                ctrl=np.empty((m, SUBSTEPS, nu)),
-                sub=np.empty((m, SUBSTEPS, phys)),
-                sensor=np.empty((m, SUBSTEPS, self.model.nsensordata)),
+                ctrl=np.empty((m, self.substeps, nu)),
+                sub=np.empty((m, self.substeps, phys)),
+                sensor=np.empty((m, self.substeps, self.model.nsensordata)),
                 models=[self.model] * m,
             ))  # fmt: skip
         if count > 1 and self._executor is None:
@@ -336,7 +339,7 @@ class SpotRolloutEngine:
             ctrl, prev = self.policy.act(qpos, qvel, command, prev)
             lane.ctrl[:] = ctrl[:, None, :]
             lane.pool.rollout(
-                lane.models, lane.datas, lane.init, lane.ctrl, nstep=SUBSTEPS,
+                lane.models, lane.datas, lane.init, lane.ctrl, nstep=self.substeps,
                 state=lane.sub, sensordata=lane.sensor, skip_checks=True,
             )  # fmt: skip
             lane.init[:] = lane.sub[:, -1]
@@ -351,7 +354,7 @@ class SpotRolloutEngine:
         lane.start[:] = start[rows]
         try:
             self._native.rollout(self.model, lane.datas, self._native_config, lane.start,
-                                 targets[rows], self._states[rows], SUBSTEPS)
+                                 targets[rows], self._states[rows], self.substeps)
         except mujoco.FatalError:
             self._batch = (-1, -1, False)  # the lane's MjData is spent: fresh ones next call
             raise

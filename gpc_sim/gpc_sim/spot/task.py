@@ -73,15 +73,18 @@ from gpc_sim.spot.constants import (
     TORSO_TARGET_Y,
 )
 from gpc_sim.spot.constants import N_JOINTS as N_SPOT_JOINTS
+from gpc_sim.spot.mirror import OBSERVATION_SIGN, TARGET_SIGN, mirror_state
 from gpc_sim.spot.policy import LocomotionPolicy, default_policy
-from gpc_sim.spot.rollout import SpotRolloutEngine
+from gpc_sim.spot.rollout import SpotRolloutEngine, SpotStateLayout
 from gpc_sim.spot.world import (
     build_chair_world,
     chair_pose_from_qpos,
     chair_tilt_from_qpos,
+    convert_state,
     initial_qpos,
 )
-from gpc_sim.task import Plant, Task, TaskConfig
+from gpc_sim.spot.worlds import DEFAULT_WORLD, SpotWorld, spot_world
+from gpc_sim.task import Plant, Reflection, Task, TaskConfig
 
 ARM_QPOS = slice(QPOS_JOINTS + N_LEG_JOINTS, QPOS_JOINTS + N_LEG_JOINTS + N_TARGET_ARM)
 SPOT_JOINT_QVEL = slice(QVEL_JOINTS, QVEL_JOINTS + N_SPOT_JOINTS)
@@ -126,6 +129,11 @@ class SpotChairConfig(TaskConfig):
     tip_angle: float = math.radians(20.0)
     w_obstacle: float = 0.0  # m of footprint inside the margin around the obstacle boxes
     obstacle_margin: float = 0.1  # m
+    # How the world is simulated (a preset of ``spot.worlds``): ``world`` for the planner's
+    # rollouts, ``plant_world`` for the simulated robot (None: the same), so that a cheaper
+    # model can plan against the original plant and the mismatch be measured.
+    world: str | SpotWorld = DEFAULT_WORLD
+    plant_world: str | SpotWorld | None = None
 
 
 class SiteKinematics:
@@ -209,6 +217,11 @@ class SpotPlant(Plant):
     rollouts share every line of the step: policy, mapping, physics, solver start.
     ``native`` picks its lane loop as for ``SpotRolloutEngine``; ``SpotChairTask.make_plant``
     passes its own engine's, so that plant and rollouts also run the same implementation.
+
+    ``task_model``: the planner's world, when it is another one than ``model`` (a cheaper
+    world planning against this one). ``state`` is then given and returned in the
+    planner's layout (``world.convert_state``), as a state estimate of a real robot
+    would be: the plant's own extra coordinates (caster balls) stay inside.
     """
 
     def __init__(
@@ -218,16 +231,19 @@ class SpotPlant(Plant):
         policy: LocomotionPolicy | None = None,
         action_config: SpotActionConfig = DEFAULT_ACTION_CONFIG,
         native: bool | None = None,
+        task_model: mujoco.MjModel | None = None,
     ) -> None:
         self.engine = SpotRolloutEngine(model, nthread=1, policy=policy,
                                         action_config=action_config, native=native)
-        self._state = np.array(state, dtype=np.float64)
-        if self._state.shape != (self.engine.layout.size,):
-            raise ValueError(f"state has shape {self._state.shape}, expected "
-                             f"({self.engine.layout.size},)")
+        self.task_model = model if task_model is None else task_model
+        state = np.asarray(state, dtype=np.float64)
+        size = SpotStateLayout.of(self.task_model).size
+        if state.shape != (size,):
+            raise ValueError(f"state has shape {state.shape}, expected ({size},)")
+        self._state = convert_state(state, self.task_model, model)
 
     def state(self) -> np.ndarray:
-        return self._state.copy()
+        return convert_state(self._state, self.engine.model, self.task_model)
 
     def step(self, control: np.ndarray) -> None:
         """Advance one command step (0.02 s) toward the 9-DoF target ``control``."""
@@ -250,12 +266,15 @@ class SpotChairTask(Task):
         self.config = config or SpotChairConfig()
         c = self.config
         self.name = "spot_chair_avoid" if c.w_obstacle > 0 else "spot_chair"
-        self.model = build_chair_world()
+        self.world = spot_world(c.world)
+        self.plant_world = spot_world(c.plant_world or c.world)
+        self.model = build_chair_world(self.world)
+        self._plant_model: mujoco.MjModel | None = None
         self.policy = default_policy()
         self.action_config = action_config
         self.engine = SpotRolloutEngine(self.model, nthread, self.policy, action_config)
         self.layout = self.engine.layout
-        self.dt = COMMAND_DT  # one command step: SUBSTEPS physics steps (checked at load)
+        self.dt = COMMAND_DT  # one command step: the world's physics substeps (checked at load)
         self.action_low = np.array([c.torso_x[0], c.torso_y[0], -c.yaw_bound, *_ARM_LOW])
         self.action_high = np.array([c.torso_x[1], c.torso_y[1], c.yaw_bound, *_ARM_HIGH])
         self.goal = np.asarray(c.goal, dtype=np.float64)
@@ -268,9 +287,19 @@ class SpotChairTask(Task):
     def rollout(self, state: np.ndarray, controls: np.ndarray) -> np.ndarray:
         return self.engine.rollout_batch(state, controls)
 
+    @property
+    def plant_model(self) -> mujoco.MjModel:
+        """The simulated robot's world (``plant_world``): the rollouts' model unless another
+        preset is asked for (built once, on first use)."""
+        if self.plant_world == self.world:
+            return self.model
+        if self._plant_model is None:
+            self._plant_model = build_chair_world(self.plant_world)
+        return self._plant_model
+
     def make_plant(self, state: np.ndarray) -> SpotPlant:
-        return SpotPlant(self.model, state, self.policy, self.action_config,
-                         native=self.engine.native)
+        return SpotPlant(self.plant_model, state, self.policy, self.action_config,
+                         native=self.engine.native, task_model=self.model)
 
     # --- costs ----------------------------------------------------------
     def _goal_errors(self, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -377,6 +406,16 @@ class SpotChairTask(Task):
         """Hold the current torso pose (yaw wrapped to [-pi, pi)) and the current arm."""
         qpos = self.layout.qpos(state)
         return hold_target(base_pose_from_qpos(qpos), qpos[ARM_QPOS])
+
+    def reflection(self) -> Reflection | None:
+        """y -> -y (``spot.mirror``), when the goal lies on the x axis facing along it: the
+        obstacle, the start distribution and Spot are symmetric about it."""
+        _, gy, gyaw = self.goal
+        if abs(gy) > 1e-12 or abs(np.sin(gyaw)) > 1e-12:
+            return None
+        nq, nv = self.model.nq, self.model.nv
+        return Reflection(observation=OBSERVATION_SIGN.copy(), action=TARGET_SIGN.copy(),
+                          state=lambda states: mirror_state(states, nq, nv))
 
     def observation(self, state: np.ndarray) -> np.ndarray:
         """World frame: torso x, y, sin/cos yaw; chair x, y, sin/cos yaw; 6 arm joints."""

@@ -36,6 +36,7 @@ from gpc_sim.spot.constants import (
     CHAIR_LEG_HEIGHT,
     CHAIR_QPOS_ADR,
     CHAIR_QVEL_ADR,
+    CHAIR_ROLLING_RESISTANCE,
     CHAIR_SEAT_HALF,
     CHAIR_SEAT_HEIGHT,
     CHAIR_START,
@@ -47,8 +48,11 @@ from gpc_sim.spot.constants import (
     UNSTOWED_ARM_POSE,
 )
 from gpc_sim.spot.policy import standing_qpos
+from gpc_sim.spot.rollout import SpotStateLayout
+from gpc_sim.spot.worlds import DEFAULT_WORLD, SpotWorld, spot_world
 
 CHAIR_BODY = "chair"
+SPOT_ROOT_BODY = "body"  # Spot's base link in judo's MJCF: every Spot geom hangs below it
 CHAIR_JOINT = "chair_joint"
 GOAL_SITE = "goal"
 N_CASTERS = 5
@@ -64,6 +68,15 @@ _METAL_RGBA = (0.6, 0.6, 0.62, 1.0)
 # (priority 4, 0.15) and the floor (priority 5, 0.7) impose their own friction.
 _CHAIR_FRICTION = (0.5, 0.005, 0.0001)
 _CHAIR_GEOM_GROUP = 1  # drawn by default (Spot's collision geoms are group 3)
+# Damped casters: the friction loss's torque at a walking push (0.3 m/s, 10 rad/s of a
+# 3 cm ball) as viscous damping, N m s/rad.
+CHAIR_PUSH_SPEED = 0.3  # m/s
+_CASTER_DAMPING = CHAIR_CASTER_FRICTIONLOSS * CHAIR_CASTER_RADIUS / CHAIR_PUSH_SPEED
+_WELDED_CASTER_PRIORITY = 6  # above the floor's 5: a welded caster brings its own friction
+# Collision bits of a world without Spot's self-collision: Spot's geoms carry type 2 and
+# accept 1, everything else carries 1 and accepts both, so Spot meets everything but Spot.
+_SPOT_BITS = (2, 1)
+_OTHER_BITS = (1, 3)
 
 
 def _yaw_quat(yaw: float) -> list[float]:
@@ -71,8 +84,11 @@ def _yaw_quat(yaw: float) -> list[float]:
     return [math.cos(yaw / 2.0), 0.0, 0.0, math.sin(yaw / 2.0)]
 
 
-def _add_chair(world: mujoco.MjsBody) -> None:
+def _add_chair(world: mujoco.MjsBody, casters: str = "ball") -> None:
     """The office chair at ``CHAIR_START``, resting on its casters (origin on the floor).
+
+    ``casters``: one of ``worlds.CASTER_MODELS``: balls rolling against friction loss or
+    damping, or welded sliders.
 
     Masses are set per geom (they sum to ``CHAIR_MASS``) so that the inertia follows the
     shape: most of the mass high up in the seat and backrest, as in a real chair, which is
@@ -122,16 +138,21 @@ def _add_chair(world: mujoco.MjsBody) -> None:
             pos=[*tip, (fork_top + fork_bottom) / 2], mass=0.0, rgba=list(_METAL_RGBA),
             contype=0, conaffinity=0, group=_CHAIR_GEOM_GROUP,
         )  # fmt: skip
+        wheel = dict(name=f"chair_caster{k}_wheel", type=_SPHERE, size=[CHAIR_CASTER_RADIUS, 0, 0],
+                     mass=0.12, rgba=[0.05, 0.05, 0.05, 1.0], group=_CHAIR_GEOM_GROUP)
+        if casters == "welded":
+            # Part of the chair body, sliding: its own friction wins over the floor's
+            # (priority), and equals the rolling-resistance coefficient, so the chair is
+            # resisted by the same ~2.5 N as with rolling casters (worlds.CASTER_MODELS).
+            chair.add_geom(pos=[*tip, CHAIR_CASTER_RADIUS], priority=_WELDED_CASTER_PRIORITY,
+                           friction=[CHAIR_ROLLING_RESISTANCE, 0.0, 0.0], **wheel)
+            continue
         caster = chair.add_body(name=f"chair_caster{k}", pos=[*tip, CHAIR_CASTER_RADIUS])
-        caster.add_joint(
-            name=f"chair_caster{k}_ball", type=mujoco.mjtJoint.mjJNT_BALL,
-            frictionloss=CHAIR_CASTER_FRICTIONLOSS, damping=1e-3, armature=1e-4,
-        )  # fmt: skip
-        caster.add_geom(
-            name=f"chair_caster{k}_wheel", type=_SPHERE, size=[CHAIR_CASTER_RADIUS, 0, 0],
-            mass=0.12, rgba=[0.05, 0.05, 0.05, 1.0], friction=list(_CHAIR_FRICTION),
-            group=_CHAIR_GEOM_GROUP,
-        )  # fmt: skip
+        resistance = (dict(frictionloss=0.0, damping=_CASTER_DAMPING) if casters == "damped"
+                      else dict(frictionloss=CHAIR_CASTER_FRICTIONLOSS, damping=1e-3))
+        caster.add_joint(name=f"chair_caster{k}_ball", type=mujoco.mjtJoint.mjJNT_BALL,
+                         armature=1e-4, **resistance)
+        caster.add_geom(friction=list(_CHAIR_FRICTION), **wheel)
 
 
 def _add_obstacle_and_goal(world: mujoco.MjsBody) -> None:
@@ -156,13 +177,29 @@ def _add_obstacle_and_goal(world: mujoco.MjsBody) -> None:
     )  # fmt: skip
 
 
-def build_chair_spec() -> mujoco.MjSpec:
-    """The uncompiled world (Spot from ``load_spot_spec("spot_primitive")`` + the rest)."""
+def _without_self_collision(spec: mujoco.MjSpec) -> None:
+    """Let Spot's links collide with everything but each other (``_SPOT_BITS``)."""
+    spot = {geom.name for geom in spec.body(SPOT_ROOT_BODY).find_all(mujoco.mjtObj.mjOBJ_GEOM)}
+    for geom in spec.geoms:
+        if geom.contype or geom.conaffinity:
+            geom.contype, geom.conaffinity = _SPOT_BITS if geom.name in spot else _OTHER_BITS
+
+
+def build_chair_spec(world: str | SpotWorld = DEFAULT_WORLD) -> mujoco.MjSpec:
+    """The uncompiled world (Spot from ``load_spot_spec("spot_primitive")`` + the rest),
+    simulated as the preset ``world`` says (``spot.worlds``)."""
+    settings = spot_world(world)
     spec = load_spot_spec("spot_primitive")
     spec.modelname = "spot_chair"
-    world = spec.worldbody
-    _add_chair(world)
-    _add_obstacle_and_goal(world)
+    settings.apply_options(spec)
+    body = spec.worldbody
+    _add_chair(body, settings.casters)
+    _add_obstacle_and_goal(body)
+    if not settings.self_collision:
+        _without_self_collision(spec)
+    if not settings.joint_friction:
+        for joint in spec.body(SPOT_ROOT_BODY).find_all(mujoco.mjtObj.mjOBJ_JOINT):
+            joint.frictionloss = 0.0
     return spec
 
 
@@ -177,13 +214,13 @@ def check_chair_layout(model: mujoco.MjModel) -> None:
         )
 
 
-def build_chair_world() -> mujoco.MjModel:
-    """The compiled, checked chair-push world.
+def build_chair_world(world: str | SpotWorld = DEFAULT_WORLD) -> mujoco.MjModel:
+    """The compiled, checked chair-push world, simulated as the preset ``world`` says.
 
     ``model.qpos0`` has the chair at its nominal start but Spot at judo's MJCF pose (not a
     standing one): start episodes from ``initial_qpos``.
     """
-    model = build_chair_spec().compile()
+    model = build_chair_spec(world).compile()
     check_chair_layout(model)
     return model
 
@@ -207,6 +244,28 @@ def initial_qpos(model: mujoco.MjModel, rng: np.random.Generator) -> np.ndarray:
     qpos[adr + 3 : adr + 7] = _yaw_quat(chair[2])
     qpos[adr + 7 :] = model.qpos0[adr + 7 :]  # caster balls: identity quaternions
     return qpos
+
+
+def convert_state(state: np.ndarray, source: mujoco.MjModel, target: mujoco.MjModel) -> np.ndarray:
+    """A task state (``SpotStateLayout``) of chair world ``source`` in ``target``'s layout.
+
+    Worlds (``spot.worlds``) share Spot's and the chair's free joints, which come first;
+    they may differ in the casters' ball joints after them. Those are dropped or, where the
+    target has them and the source not, put at their model pose and at rest (as the state
+    estimate does: mocap does not see them). Same layouts: the state itself, as a copy.
+    """
+    src, dst = SpotStateLayout.of(source), SpotStateLayout.of(target)
+    state = np.asarray(state, dtype=np.float64)
+    if (src.nq, src.nv) == (dst.nq, dst.nv):
+        return state.copy()
+    out = np.zeros(state.shape[:-1] + (dst.size,))
+    dst.time(out)[...] = src.time(state)
+    nq, nv = CHAIR_QPOS_ADR + 7, CHAIR_QVEL_ADR + 6  # through the chair's free joint
+    dst.qpos(out)[..., :nq] = src.qpos(state)[..., :nq]
+    dst.qpos(out)[..., nq:] = target.qpos0[nq:]
+    dst.qvel(out)[..., :nv] = src.qvel(state)[..., :nv]
+    dst.prev_out(out)[...] = src.prev_out(state)
+    return out
 
 
 def chair_pose_from_qpos(qpos: np.ndarray) -> np.ndarray:

@@ -39,6 +39,17 @@ def test_the_wrapper_shares_one_call_site():
         rclpy.shutdown()
 
 
+def test_one_call_site_keeps_one_severity():
+    """rclpy also refuses a call site whose severity changes between calls: a logging call
+    that picks its method by a condition crashed the bridge's second bring-up service."""
+    pattern = re.compile(r"\((get_logger\(\)|\blog|\blogger)\.\w+ if ")
+    offenders = [f"{path.relative_to(ROOT)}:{n}"
+                 for package in PACKAGES for path in (ROOT / package).rglob("*.py")
+                 for n, line in enumerate(path.read_text().splitlines(), 1)
+                 if pattern.search(line)]
+    assert not offenders, f"one logging call per severity: {offenders}"
+
+
 def test_no_source_calls_warn_on_a_logger():
     pattern = re.compile(r"(get_logger\(\)|\blog|\blogger)\.warn\(")
     offenders = [f"{path.relative_to(ROOT)}:{n}"

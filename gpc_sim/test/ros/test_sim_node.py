@@ -1,10 +1,13 @@
-"""The sim node over DDS: what it publishes, its services, its mocap model and lock-step."""
+"""The sim node over DDS: what it publishes, its services, its mocap model and lock-step, the
+goal it measures against (the goal topic's), and its end at the end of a duration."""
 
 import math
 import signal
+import time
 
 import numpy as np
 import pytest
+from geometry_msgs.msg import PoseStamped
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from std_srvs.srv import SetBool
@@ -13,8 +16,12 @@ from gpc_msgs.msg import LocomotionCommand, SimStatus
 from gpc_msgs.srv import ResetSim
 from gpc_sim.ros import qos, topics
 from gpc_sim.ros.convert import to_seconds
+from gpc_sim.ros.goal import goal_message
+from gpc_sim.ros.sim_params import SIM_PARAMETERS
 from gpc_sim.ros.testing import NodeProcess, ProbeNode, domain_id
 from gpc_sim.spot.constants import JOINT_NAMES
+from gpc_sim.spot.simulation import ChairPushSimulation
+from gpc_sim.tasks import make_task
 from mocap4r2_msgs.msg import RigidBodies
 
 
@@ -140,3 +147,53 @@ def test_a_signal_stops_the_node_cleanly(tmp_path, sig):
         seen = Listener(probe)
         probe.spin_until(lambda: seen.status, 30.0, "the node up")
         assert sim.stop(sig, timeout=10.0) == 0
+
+
+def test_the_goal_topic_sets_the_goal_errors_and_success_are_measured_against(realtime):
+    """One goal: the sim measures its errors (and the start errors the summary reports)
+    against the latest goal on the latched goal topic, not its task's default."""
+    probe, seen, sim = realtime
+    probe.spin_until(lambda: seen.status, 30.0, "status")
+    assert (seen.status[-1].goal_x, seen.status[-1].goal_y) == (1.2, 0.0)  # the default
+    goal = (0.5, 0.75, 1.0)
+    publisher = probe.node.create_publisher(PoseStamped, topics.GOAL, qos.LATCHED)
+    publisher.publish(goal_message(goal, "map"))
+    probe.spin_until(lambda: seen.status[-1].goal_y == pytest.approx(0.75), 10.0,
+                     "the new goal in the status")
+    status = seen.status[-1]
+    assert (status.goal_x, status.goal_y, status.goal_yaw) == pytest.approx(goal)
+    start = ChairPushSimulation(make_task("spot_chair", nthread=1, goal=goal), 0, 0).truth()
+    assert status.start_position_error == pytest.approx(start.position_error)
+    assert math.hypot(status.chair_x - goal[0], status.chair_y - goal[1]) == pytest.approx(
+        status.position_error, abs=1e-6)
+    publisher.publish(goal_message((9.0, 9.0, 0.0), "odom"))  # no TF here: refused
+    probe.spin_until(lambda: "goal in frame 'odom' refused" in sim.output(), 10.0,
+                     "the refusal")
+    assert seen.status[-1].goal_x == pytest.approx(0.5)
+
+
+def test_the_sim_ends_by_itself_at_the_end_of_its_duration(tmp_path):
+    """exit_on_finish (both launchers set it): a launch of `duration:=...` ends with it."""
+    domain = domain_id()
+    params = {"duration": 0.4, "exit_on_finish": True, "status_rate": 50.0,
+              "start_paused": True}
+    with ProbeNode(domain) as probe, NodeProcess("gpc_sim", "sim_node", "gpc_sim", params,
+                                                 tmp_path, domain) as sim:
+        seen = Listener(probe)
+        probe.spin_until(lambda: seen.status, 30.0, "the paused sim")  # connected
+        probe.call(SetBool, topics.PAUSE_SIM, SetBool.Request(data=False))
+        end = time.monotonic() + 60.0
+        while sim.alive() and time.monotonic() < end:
+            probe.spin_for(0.1)
+        assert sim.proc.wait(timeout=5) == 0
+        probe.spin_for(0.3)
+        assert seen.status and seen.status[-1].finished  # the finished status went out
+        assert seen.status[-1].step == 20
+        assert "shutting down (exit_on_finish)" in sim.output()
+
+
+@pytest.mark.parametrize("name", ["status_rate", "mocap_rate", "realtime_factor"])
+def test_rates_have_ranges_that_refuse_zero(name):
+    """A rate of 0 divided by zero in a worker thread; the ranges refuse it at start-up."""
+    spec = next(s for s in SIM_PARAMETERS if s.name == name)
+    assert "outside" in spec.check(0.0)

@@ -1,10 +1,14 @@
 """Spot chair push with GPC: ``ros2 launch gpc_planner spot_push.launch.py [name:=value ...]``.
 
-The nodes, their names, executables and parameter overrides come from
-``gpc_planner.bringup.spot_push_nodes``, the same description ``gpc launch spot_push``
-starts on machines without ``ros2 launch``; every node also gets the parameter file
+The nodes, their names, executables, parameter overrides and stop timeouts come from
+``gpc_planner.bringup.spot_push_nodes``, the same description ``gpc launch spot_push`` starts
+on machines without ``ros2 launch``; every node also gets the parameter file
 (``params_file``, default: the installed ``config/spot_push.yaml``). Arguments:
 ``ros2 launch gpc_planner spot_push.launch.py --show-args``.
+
+It ends as ``gpc launch`` does: any node that exits shuts the whole launch down (the sim
+exits at the end of ``duration``), and each node gets longer than its worst clean shutdown
+before SIGTERM and SIGKILL (the bridge sits a real Spot down and returns its lease).
 
     ros2 launch gpc_planner spot_push.launch.py                      # sim, CEM, rviz
     ros2 launch gpc_planner spot_push.launch.py method:=gpc_cem model:=/path/model.pt
@@ -15,7 +19,7 @@ import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.actions import DeclareLaunchArgument, OpaqueFunction, Shutdown
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
@@ -42,6 +46,10 @@ def _nodes(context):
             arguments=list(node.arguments),
             output="screen",
             emulate_tty=True,
+            # Any node that ends (the sim at the end of `duration`, a crash) ends the launch.
+            on_exit=[Shutdown(reason=f"{node.name} exited")],
+            sigterm_timeout=str(node.sigterm_timeout),
+            sigkill_timeout=str(node.sigkill_timeout),
         ))
     return actions
 
