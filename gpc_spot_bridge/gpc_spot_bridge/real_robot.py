@@ -90,7 +90,10 @@ class RealRobot:
         try:
             self._loop()
         except Exception as err:  # noqa: BLE001 - a dead loop must say why, not vanish
-            if not self._stop.is_set():
+            # A shutdown (SIGTERM, Ctrl-C) invalidates the context before close() sets
+            # _stop: a publish failing then is the shutdown, not a failure; close() still
+            # hands the robot back.
+            if not self._stop.is_set() and self.node.context.ok():
                 from gpc_sim.ros.run import stop_node
 
                 stop_node(self.node, f"Spot loop stopped: {type(err).__name__}: {err}")

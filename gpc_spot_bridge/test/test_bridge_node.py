@@ -171,7 +171,8 @@ def test_real_mode_drives_a_fake_spot_and_hands_it_back(tmp_path, tls):
             assert "power_on" in fake.kinds() and "stand" in fake.kinds()
             assert bridge.alive() and "Traceback" not in bridge.output()
             fake.clear_events()
-            assert bridge.stop(signal.SIGTERM) == 0  # what docker stop and systemd send
+            code = bridge.stop(signal.SIGTERM)  # what docker stop and systemd send
+            assert code == 0, f"exit {code}:\n{bridge.output()[-4000:]}"
         kinds = fake.kinds()
         for step in ("stop", "sit", "power_off", "lease_return"):
             assert step in kinds, f"{step} missing from {kinds} after shutdown"
@@ -200,7 +201,8 @@ def test_real_mode_by_default_does_not_take_the_robot_back_after_a_lost_link(tmp
             probe.spin_for(1.0)
             assert "power_on" not in fake.kinds() and "stand" not in fake.kinds()
             assert not fake.motors_on and not fake.of("velocity") and bridge.alive()
-            assert bridge.stop(signal.SIGTERM) == 0
+            code = bridge.stop(signal.SIGTERM)
+            assert code == 0, f"exit {code}:\n{bridge.output()[-4000:]}"
 
 
 REAL = {"BOSDYN_CLIENT_USERNAME": "user", "BOSDYN_CLIENT_PASSWORD": "secret"}
@@ -266,7 +268,8 @@ def test_real_mode_takes_no_held_lease_and_moves_only_after_the_bring_up_steps(t
             code, took = stop_timed(bridge)
         sigterm, _ = bridge_stop_timeouts()
         print(f"bridge clean shutdown, robot standing: {took:.1f} s")
-        assert code == 0 and took < sigterm, f"exit {code} after {took:.1f} s"
+        assert code == 0 and took < sigterm, (f"exit {code} after {took:.1f} s:\n"
+                                              f"{bridge.output()[-4000:]}")
         kinds = fake.kinds()
         assert kinds.index("sit") < kinds.index("power_off") < kinds.index("lease_return")
         assert fake.lease_holder is None and not fake.motors_on
@@ -288,7 +291,8 @@ def test_the_slowest_clean_shutdown_ends_within_the_launch_timeouts(tmp_path, tl
             code, took = stop_timed(bridge)
         sigterm, _ = bridge_stop_timeouts()
         print(f"bridge clean shutdown with a robot that never powers off: {took:.1f} s")
-        assert code == 0 and took < sigterm, f"exit {code} after {took:.1f} s"
+        assert code == 0 and took < sigterm, (f"exit {code} after {took:.1f} s:\n"
+                                              f"{bridge.output()[-4000:]}")
         assert "power off" in bridge.output() and "lease_return" in fake.kinds()
 
 
