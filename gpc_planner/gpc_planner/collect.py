@@ -8,14 +8,20 @@ Dataset format (a folder OUT)::
 
     OUT/meta.json              what produced the data (see ``dataset_meta``)
     OUT/episodes/ep_000123.npz one file per successful episode, T replanning steps:
-        obs    (T, d) float64  observation x_t (``Task.observation``, world frame)
-        hist   (T, d) float64  observation at the previous replanning step (h_0 = x_0)
-        knots  (T, K, m) float64  the CEM mean knot sequence after the planning step (U*_t),
+        obs    (T, d) float32  observation x_t (``Task.observation``, world frame)
+        hist   (T, d) float32  observation at the previous replanning step (h_0 = x_0)
+        knots  (T, K, m) float32  the CEM mean knot sequence after the planning step (U*_t),
                                world units, valid from the replanning time on
         step   (T,) int64      control step of each replanning
-        cem_sample_ratio (T,) float64  share of Gaussian elites (NaN for plain CEM)
+        cem_sample_ratio (T,) float32  share of Gaussian elites (NaN for plain CEM)
+        object_xy (T, 2) float32  the pushed object's position (``Task.object_position``)
         steps  () int64        control steps the episode took to succeed
-    OUT/failed.jsonl           one JSON line per failed episode: {"episode", "steps", ...}
+        wall_s, cpu_s () float64  what the episode cost (CPU: its process, all threads)
+    OUT/failed.jsonl           one JSON line per failed episode: {"episode", "steps",
+                               "stopped" (why it was ended early, or null), "wall_s", ...}
+    OUT/card.md, card.json     the data card: settings, counts, cost (``data_card``)
+
+Older folders hold float64 arrays and no cost fields; they load all the same.
 
 Episode i of a collection seeded s starts from
 ``initial_state_rng(s + COLLECT_SEED_OFFSET, i)``, a stream evaluation never
@@ -35,10 +41,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from gpc_planner.atomic import JsonlLog, warn, write_atomic, write_json_atomic
+from gpc_planner.early_stop import StallRule
 from gpc_planner.episode import run_episode
 from gpc_planner.methods import build_planner
 from gpc_planner.outputs import check_output_dir, exclusive_output
@@ -73,15 +81,48 @@ class CollectSpec:
     proposal: str | None = None  # a model file: collect with GPC-CEM (iterative training)
     flow_steps: int = 10
     flow_noise: float = 1.0  # std of the flow's initial noise (GPC-CEM collection only)
+    # End an episode as hopeless once its object moved less than stall_distance (m) in the
+    # last stall_window s (``early_stop.StallRule``); None: episodes run to their limit.
+    stall_window: float | None = None
+    stall_distance: float = 0.15
+    # Task settings other than the defaults, as (name, value) pairs (e.g. the Spot world
+    # or the chair's start range): ``make_task(task, **dict(task_options))``.
+    task_options: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        options = self.task_options
+        if isinstance(options, dict):
+            options = options.items()
+        object.__setattr__(self, "task_options", tuple(sorted(
+            (str(k), tuple(v) if isinstance(v, list) else v) for k, v in options)))
 
     @property
     def method(self) -> str:
         return "cem" if self.proposal is None else "gpc_cem"
 
+    @property
+    def stall(self) -> StallRule | None:
+        if self.stall_window is None:
+            return None
+        return StallRule(window=self.stall_window, distance=self.stall_distance)
+
+    def make_task(self, nthread: int | None = 1) -> Task:
+        return make_task(self.task, nthread=nthread, **dict(self.task_options))
+
     def settings(self) -> dict:
-        """What meta.json pins: all but ``episodes``, plus the proposal file's digest."""
+        """What meta.json pins: all but ``episodes``, plus the proposal file's digest.
+        Settings at their 'off' value are left out, so folders written before they existed
+        resume."""
         s = asdict(self)
         s.pop("episodes")
+        if self.stall_window is None:
+            s.pop("stall_window")
+            s.pop("stall_distance")
+        if self.task_options:
+            s["task_options"] = {k: list(v) if isinstance(v, tuple) else v
+                                 for k, v in self.task_options}
+        else:
+            s.pop("task_options")
         if self.proposal is None:
             s.pop("flow_noise")  # CEM does not sample a flow (older datasets lack the key)
         else:
@@ -99,6 +140,7 @@ def check_collect_spec(spec: CollectSpec) -> None:
     check_at_most(spec.episodes, MAX_EPISODES, "episodes",
                   "every episode is a file and a line of the folder's listing")
     check_seed(spec.seed)
+    spec.stall  # noqa: B018 - StallRule checks its numbers
     if not _is_int(spec.iterations) or spec.iterations < 1:
         raise ConfigError(f"iterations must be a positive integer, got {spec.iterations!r}")
     if spec.max_steps is not None:
@@ -172,7 +214,7 @@ def collect_episode(task: Task, spec: CollectSpec, episode: int) -> dict:
                             flow_noise=spec.flow_noise,
                             iterations=spec.iterations)
     rows: dict[str, list] = {"obs": [], "hist": [], "knots": [], "step": [],
-                             "cem_sample_ratio": []}
+                             "cem_sample_ratio": [], "object_xy": []}
 
     def record(step: int, state: np.ndarray, plan) -> None:
         obs = task.observation(state)
@@ -180,22 +222,30 @@ def collect_episode(task: Task, spec: CollectSpec, episode: int) -> dict:
         rows["obs"].append(obs)
         rows["knots"].append(planner.optimizer.mean.copy())  # U*: the mean after the step
         rows["step"].append(step)
+        rows["object_xy"].append(task.object_position(state))
         ratio = plan.cem_sample_ratio
         rows["cem_sample_ratio"].append(np.nan if ratio is None else ratio)
 
-    result = run_episode(planner, state, max_steps=spec.max_steps, on_plan=record)
+    result = run_episode(planner, state, max_steps=spec.max_steps, on_plan=record,
+                         stall=spec.stall)
     out = {"episode": episode, "success": bool(result.success), "steps": int(result.steps),
+           "stopped": result.stopped, "wall_s": round(result.wall_s, 3),
+           "cpu_s": round(result.cpu_s, 3),
            **{k: float(v) for k, v in result.final_metrics.items()}}
     ratios = [r for r in rows["cem_sample_ratio"] if np.isfinite(r)]
     out["cem_sample_ratio"] = float(np.mean(ratios)) if ratios else None
     if result.success:
+        # float32: the model trains in float32, and the committed data stays small.
         out["arrays"] = {
-            "obs": np.asarray(rows["obs"], dtype=np.float64),
-            "hist": np.asarray(rows["hist"], dtype=np.float64),
-            "knots": np.asarray(rows["knots"], dtype=np.float64),
+            "obs": np.asarray(rows["obs"], dtype=np.float32),
+            "hist": np.asarray(rows["hist"], dtype=np.float32),
+            "knots": np.asarray(rows["knots"], dtype=np.float32),
             "step": np.asarray(rows["step"], dtype=np.int64),
-            "cem_sample_ratio": np.asarray(rows["cem_sample_ratio"], dtype=np.float64),
+            "cem_sample_ratio": np.asarray(rows["cem_sample_ratio"], dtype=np.float32),
+            "object_xy": np.asarray(rows["object_xy"], dtype=np.float32).reshape(-1, 2),
             "steps": np.asarray(result.steps, dtype=np.int64),
+            "wall_s": np.asarray(result.wall_s, dtype=np.float64),
+            "cpu_s": np.asarray(result.cpu_s, dtype=np.float64),
         }
     return out
 
@@ -205,7 +255,7 @@ def write_episode(out: str | Path, episode: int, arrays: dict[str, np.ndarray]) 
     import io
 
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez_compressed(buffer, **arrays)
     path = episode_path(out, episode)
     write_atomic(path, buffer.getvalue())
     return path
@@ -303,7 +353,7 @@ def collect(spec: CollectSpec, out: str | Path, workers: int = 1, progress: bool
     check_collect_spec(spec)
     check_parallel(workers, "workers")
     out = check_output_dir(out, "dataset folder")
-    task = make_task(spec.task, nthread=1)
+    task = spec.make_task(nthread=1)
     # Build once up front so that bad settings or a bad model fail before any work.
     planner = build_planner(task, spec.method, np.random.default_rng(0), spec.horizon,
                             spec.rollouts, model=spec.proposal, flow_steps=spec.flow_steps,
@@ -332,7 +382,7 @@ def _collect(spec: CollectSpec, task: Task, out: Path, workers: int, progress: b
                    desc=f"collect {spec.task}/{spec.method}")
         bar.set_postfix(success=f"{wins}/{done}")
     for record in run_jobs(
-            TaskJobSetup(spec, spec.task),
+            TaskJobSetup(spec, spec.task, spec.task_options),
             _episode_job, todo, workers):
         arrays = record.pop("arrays", None)
         if arrays is not None:
@@ -346,24 +396,43 @@ def _collect(spec: CollectSpec, task: Task, out: Path, workers: int, progress: b
             bar.set_postfix(success=f"{wins}/{done}")
     if bar is not None:
         bar.close()
-    return collection_stats(out)
+    stats = collection_stats(out)
+    write_data_card(out, stats)
+    return stats
 
 
 def collection_stats(out: str | Path) -> dict:
-    """Episodes, successes, samples and mean CEM sample ratio of a collection folder."""
+    """Episodes, successes, samples, mean CEM sample ratio and cost of a collection folder.
+
+    Cost: wall and CPU seconds summed over the episodes that recorded them (``costed``;
+    folders written before costs were recorded have none), and core-hours (CPU / 3600).
+    """
     out = Path(out)
     ok, failed = finished_episodes(out)
-    samples, ratios = 0, []
+    samples, ratios, wall, cpu, costed, success_steps = 0, [], 0.0, 0.0, 0, []
     for e in sorted(ok):
-        arrays = read_episode(episode_path(out, e), ("obs", "cem_sample_ratio"))
+        arrays = read_episode_optional(episode_path(out, e),
+                                       ("obs", "cem_sample_ratio", "steps", "wall_s", "cpu_s"))
         samples += len(arrays["obs"])
         r = arrays["cem_sample_ratio"]
         if np.isfinite(r).any():
             ratios.append(float(np.nanmean(r)))
+        if "steps" in arrays:
+            success_steps.append(int(arrays["steps"]))
+        if "wall_s" in arrays and "cpu_s" in arrays:
+            wall, cpu, costed = wall + float(arrays["wall_s"]), cpu + float(arrays["cpu_s"]), \
+                costed + 1
+    stopped = 0
     for r in failed_records(out):
+        if r["episode"] not in failed:
+            continue
         ratio = r.get("cem_sample_ratio")
-        if r["episode"] in failed and isinstance(ratio, int | float):
+        if isinstance(ratio, int | float):
             ratios.append(float(ratio))
+        stopped += bool(r.get("stopped"))
+        w, c = r.get("wall_s"), r.get("cpu_s")
+        if isinstance(w, int | float) and isinstance(c, int | float):
+            wall, cpu, costed = wall + float(w), cpu + float(c), costed + 1
     n = len(ok) + len(failed)
     return {
         "episodes": n,
@@ -371,7 +440,97 @@ def collection_stats(out: str | Path) -> dict:
         "success_rate": len(ok) / n if n else 0.0,
         "samples": samples,
         "cem_sample_ratio_mean": float(np.mean(ratios)) if ratios else None,
+        "stopped_early": stopped,
+        "success_steps_mean": float(np.mean(success_steps)) if success_steps else None,
+        "costed_episodes": costed,
+        "wall_hours": wall / 3600.0,
+        "core_hours": cpu / 3600.0,
     }
+
+
+def read_episode_optional(path: str | Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """``read_episode`` for ``obs`` and ``cem_sample_ratio``, plus those of the other
+    ``keys`` the file has (fields added after its folder was written)."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            present = tuple(k for k in keys if k in f.files)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
+        present = keys  # read_episode names the problem
+    required = tuple(k for k in ("obs", "cem_sample_ratio") if k in keys)
+    return read_episode(path, tuple(dict.fromkeys(required + present)))
+
+
+def data_card(out: str | Path, stats: dict | None = None) -> dict:
+    """What a dataset is and what it cost: its meta.json's settings and task, and
+    ``collection_stats`` (the folder's own figures, so the card of a folder grown over
+    several sessions counts them all)."""
+    out = Path(out)
+    meta = read_meta(out)
+    stats = stats if stats is not None else collection_stats(out)
+    return {"task": meta.get("task"), "method": meta.get("method"),
+            "settings": meta.get("settings"), "initial_states": meta.get("initial_states"),
+            "observation_names": meta.get("observation_names"),
+            "knot_shape": meta.get("knot_shape"), "versions": meta.get("versions"),
+            "created": meta.get("created"), **stats}
+
+
+def write_data_card(out: str | Path, stats: dict | None = None) -> dict:
+    """``OUT/card.json`` and a readable ``OUT/card.md`` (both atomic), from ``data_card``."""
+    out = Path(out)
+    card = data_card(out, stats)
+    write_json_atomic(out / "card.json", card)
+    write_atomic(out / "card.md", render_data_card(card, out.name).encode())
+    return card
+
+
+def render_data_card(card: dict, name: str) -> str:
+    """The data card as Markdown: what a reader of a committed dataset needs first."""
+    settings = card.get("settings") or {}
+    command = ["gpc collect", f"--task {card.get('task')}", f"--episodes {card['episodes']}"]
+    flags = {"seed": "--seed", "rollouts": "--rollouts", "horizon": "--horizon",
+             "iterations": "--iterations", "max_steps": "--max-steps",
+             "proposal": "--proposal", "flow_steps": "--flow-steps",
+             "flow_noise": "--flow-noise", "stall_window": "--stall",
+             "stall_distance": "--stall-distance"}
+    for key, flag in flags.items():
+        value = settings.get(key)
+        if value is not None and not (key in ("flow_steps",) and settings.get("proposal")
+                                      is None):
+            command.append(f"{flag} {value}")
+    for key, value in (settings.get("task_options") or {}).items():
+        command.append(f"--task-option {key}={json_value(value)}")
+    command.append(f"--out {name}")
+    ratio = card.get("cem_sample_ratio_mean")
+    steps = card.get("success_steps_mean")
+    lines = [
+        f"# Data card: {name}",
+        "",
+        f"- Task: `{card.get('task')}`, collected with `{card.get('method')}`; initial "
+        f"states {card.get('initial_states')}.",
+        f"- Episodes: {card['episodes']} run, {card['successes']} kept (successes, "
+        f"{card['success_rate']:.2f}); {card['stopped_early']} ended early as hopeless; "
+        f"{card['samples']} training tuples (x, h, U*)"
+        + (f"; successes took {steps:.0f} control steps on average" if steps else "") + ".",
+        f"- Cost: {card['core_hours']:.2f} core-hours (CPU time of the episode processes, "
+        f"all threads), {card['wall_hours']:.2f} h of episode wall time, over "
+        f"{card['costed_episodes']} of {card['episodes']} episodes that recorded it.",
+        f"- Settings: `{json_value(settings)}`.",
+        "- CEM sample ratio (GPC-CEM collection): "
+        + (f"{ratio:.3f}." if ratio is not None else "n/a."),
+        f"- Versions: `{json_value(card.get('versions'))}`; created {card.get('created')}.",
+        "",
+        "Rebuild (resumes; the same settings give the same episodes):",
+        "",
+        "    " + " ".join(command),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def json_value(value: object) -> str:
+    import json
+
+    return json.dumps(value, separators=(",", ":")) if not isinstance(value, str) else value
 
 
 def load_dataset(dirs: str | Path | list[str | Path]) -> Dataset:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from gpc_planner.early_stop import StallDetector, StallRule
 from gpc_planner.planner import PlanResult, SamplingPlanner
 
 
@@ -21,17 +23,32 @@ class EpisodeResult:
     cem_sample_ratios: list[float] = field(default_factory=list)
     states: np.ndarray | None = None  # (steps + 1, nstate) if recorded
     diverged: bool = False  # the simulation blew up (NaN, or MuJoCo reset the world)
+    stopped: str | None = None  # why a hopeless episode was ended early (``stall``)
+    wall_s: float = 0.0  # what the episode cost: wall seconds
+    cpu_s: float = 0.0  # and CPU seconds of this process, all its threads
 
 
 def run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps: int | None = None,
                 record: bool = False,
                 on_plan: Callable[[int, np.ndarray, PlanResult], None] | None = None,
-                ) -> EpisodeResult:
+                stall: StallRule | None = None) -> EpisodeResult:
     """Run until success or ``max_steps`` control steps, replanning at the task's rate.
 
     ``on_plan(step, state, result)`` is called after each replanning step (data
-    collection records there; the demo prints progress).
+    collection records there; the demo prints progress). With ``stall``, an episode whose
+    object has stopped moving is ended at a replanning step as a failure (``stopped``
+    says why): data collection keeps only successes, so the rest of it would be waste.
     """
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = _run_episode(planner, initial_state, max_steps, record, on_plan, stall)
+    result.wall_s = time.perf_counter() - wall
+    result.cpu_s = time.process_time() - cpu
+    return result
+
+
+def _run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps: int | None,
+                 record: bool, on_plan: Callable[[int, np.ndarray, PlanResult], None] | None,
+                 stall: StallRule | None) -> EpisodeResult:
     task = planner.task
     max_steps = max_steps or task.config.max_steps
     every = max(1, int(round(1.0 / (task.config.replan_hz * task.dt))))
@@ -40,9 +57,14 @@ def run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps: 
     result = EpisodeResult(False, 0, {})
     states = [plant.state()] if record else []
     controls = np.empty((0, task.action_dim))
+    detector = StallDetector(stall) if stall is not None else None
     for step in range(max_steps):
         if step % every == 0:
             state = plant.state()
+            if detector is not None:
+                result.stopped = detector.update(step * task.dt, task.object_position(state))
+                if result.stopped is not None:
+                    break
             plan = planner.plan(state, step * task.dt)
             controls = planner.spline.interpolate(plan.knots, num_steps=every)
             result.plan_times.append(plan.plan_time)

@@ -94,3 +94,60 @@ def test_other_settings_are_refused(tmp_path, succeed_after_025s):
 def test_loading_a_folder_without_meta_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="meta.json"):
         load_dataset(tmp_path)
+
+
+def test_stopped_episodes_and_costs_reach_the_journal_and_the_data_card(tmp_path,
+                                                                        monkeypatch):
+    """A hopeless episode is ended early (the stall rule), recorded with why and what it
+    cost; successes carry their cost and object path; the card adds them up and gives the
+    command that rebuilds the folder."""
+    running = {}
+    real = collect_mod.collect_episode
+    monkeypatch.setattr(collect_mod, "collect_episode",
+                        lambda task, spec, e: running.update(e=e) or real(task, spec, e))
+    # Episode 0 "succeeds" at 0.15 s; episode 1 never does, and its block never moves.
+    monkeypatch.setattr(PushTask, "success",
+                        lambda self, s: running["e"] == 0 and s[0] >= 0.15 - 1e-9)
+    monkeypatch.setattr(PushTask, "object_position", lambda self, state: np.zeros(2))
+    spec = CollectSpec(episodes=2, stall_window=0.2, stall_distance=0.05,
+                       **{**TINY, "max_steps": 40})
+    stats = collect(spec, tmp_path, progress=False)
+    assert stats["episodes"] == 2 and stats["stopped_early"] == 1 and stats["successes"] == 1
+    failed = [json.loads(line) for line in (tmp_path / "failed.jsonl").read_text().splitlines()]
+    assert failed[0]["stopped"].startswith("stalled") and failed[0]["steps"] == 20
+    assert failed[0]["wall_s"] > 0 and failed[0]["cpu_s"] > 0
+    with np.load(episode_path(tmp_path, 0)) as f:
+        assert f["obs"].dtype == np.float32 and f["knots"].dtype == np.float32
+        assert f["object_xy"].shape == (len(f["obs"]), 2) and float(f["cpu_s"]) > 0
+    card = json.loads((tmp_path / "card.json").read_text())
+    assert card["episodes"] == 2 and card["costed_episodes"] == 2
+    assert card["core_hours"] == pytest.approx(stats["core_hours"]) and card["core_hours"] > 0
+    assert card["settings"]["stall_window"] == 0.2
+    text = (tmp_path / "card.md").read_text()
+    assert "--stall 0.2 --stall-distance 0.05" in text and "--episodes 2" in text
+    assert "1 ended early as hopeless" in text
+    assert load_dataset(tmp_path).obs.dtype == np.float32
+
+
+def test_task_options_pick_the_starts_and_are_part_of_the_settings(tmp_path, monkeypatch):
+    spec = CollectSpec(episodes=1, task_options={"shape": "k"}, **{**TINY, "max_steps": 3})
+    collect(spec, tmp_path, progress=False)
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert meta["settings"]["task_options"] == {"shape": "k"}
+    with pytest.raises(ConfigError, match="other settings"):
+        collect(CollectSpec(episodes=1, **{**TINY, "max_steps": 3}), tmp_path, progress=False)
+    with pytest.raises(ConfigError, match="no setting colour"):
+        collect(CollectSpec(episodes=1, task_options={"colour": 1}, **TINY), tmp_path / "b",
+                progress=False)
+
+
+def test_task_option_flags_read_json_values_or_keep_strings():
+    import argparse
+
+    from gpc_planner.cli.collect_cmd import task_option
+
+    assert task_option("chair_start_y=1.0") == ("chair_start_y", 1.0)
+    assert task_option("world=balanced") == ("world", "balanced")
+    assert task_option("goal=[1, 0, 0]") == ("goal", [1, 0, 0])
+    with pytest.raises(argparse.ArgumentTypeError, match="KEY=VALUE"):
+        task_option("balanced")

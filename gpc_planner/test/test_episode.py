@@ -19,3 +19,22 @@ def test_a_simulation_that_blows_up_ends_the_episode_as_a_failure(tmp_path, monk
     task.layout.qvel(start)[:] = 1e30  # MuJoCo resets the world at the first step
     blown = run_episode(planner, start, max_steps=5)
     assert blown.diverged and not blown.success and blown.steps == 1
+
+
+def test_a_stalled_episode_ends_early_and_says_why_with_its_cost(monkeypatch):
+    from gpc_planner.early_stop import StallRule
+
+    task = make_task("push_t", nthread=1)
+    planner = build_planner(task, "cem", np.random.default_rng(0), horizon=0.2, num_rollouts=4)
+    start = task.sample_initial_state(initial_state_rng(0, 1))
+    monkeypatch.setattr(type(task), "object_position", lambda self, state: np.zeros(2))
+    rule = StallRule(window=0.5, distance=0.01)
+    stalled = run_episode(planner, start, max_steps=200, stall=rule)
+    # Replanning at 10 Hz (every 0.1 s): the window is full at t = 0.5 s, step 50.
+    assert stalled.stopped is not None and "stalled" in stalled.stopped
+    assert stalled.steps == 50 and not stalled.success
+    assert stalled.wall_s > 0.0 and stalled.cpu_s > 0.0
+    monkeypatch.setattr(type(task), "object_position",
+                        lambda self, state: np.array([state[0], 0.0]))  # moves 0.1 m/s
+    moving = run_episode(planner, start, max_steps=80, stall=rule)
+    assert moving.stopped is None and moving.steps == 80

@@ -146,6 +146,11 @@ class Task(ABC):
         return None
 
     @abstractmethod
+    def object_position(self, state: np.ndarray) -> np.ndarray:
+        """Where the pushed object (block, chair) is, x and y (2,): whether an episode is
+        still getting anywhere is judged on it (``gpc_planner.early_stop``)."""
+
+    @abstractmethod
     def observation(self, state: np.ndarray) -> np.ndarray:
         """A compact world-frame vector (d,) of ``state``: what a proposal model is conditioned on.
 

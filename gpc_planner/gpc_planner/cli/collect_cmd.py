@@ -32,9 +32,32 @@ def add_collect_arguments(p: argparse.ArgumentParser, iterations_flag: str = "--
     p.add_argument("--flow-noise", type=positive_float, default=1.0,
                    help="std of the flow's initial noise when sampling a --proposal model "
                    "(default 1, the paper's)")
+    p.add_argument("--stall", type=positive_float, default=None, metavar="SECONDS",
+                   help="end an episode as hopeless once its object (chair, block) has moved "
+                   "less than --stall-distance in the last SECONDS (default: never; "
+                   "docs/SPOT_DATA.md gives the Spot recipe's)")
+    p.add_argument("--stall-distance", type=positive_float, default=0.15, metavar="M",
+                   help="metres the object must move within --stall seconds (default 0.15)")
+    p.add_argument("--task-option", action="append", default=[], metavar="KEY=VALUE",
+                   type=task_option,
+                   help="a task setting other than its default, e.g. world=balanced or "
+                   "chair_start_y=1.0 (Spot); repeatable; part of the folder's settings")
     p.add_argument("--workers", type=positive_int, default=default_threads(),
                    help="parallel episode processes (default: cores available)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def task_option(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` -> (key, value); the value is read as JSON (numbers, lists, true),
+    else kept as a string (a world's name). The task checks the key."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = value
+    return key.strip(), parsed
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -61,7 +84,9 @@ def spec_from_args(args: argparse.Namespace, episodes: int, proposal: str | None
     return CollectSpec(task=args.task, episodes=episodes, seed=args.seed,
                        rollouts=args.rollouts, horizon=args.horizon, iterations=args.iterations,
                        max_steps=args.max_steps, proposal=proposal, flow_steps=args.flow_steps,
-                       flow_noise=args.flow_noise)
+                       flow_noise=args.flow_noise, stall_window=args.stall,
+                       stall_distance=args.stall_distance,
+                       task_options=tuple(args.task_option))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,5 +96,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(stats, indent=2))
     else:
         print(f"{args.out}: {stats['successes']}/{stats['episodes']} successful episodes, "
-              f"{stats['samples']} samples")
+              f"{stats['samples']} samples, {stats['stopped_early']} ended early as "
+              f"hopeless; {stats['core_hours']:.2f} core-hours (data card: "
+              f"{args.out}/card.md)")
     return 0

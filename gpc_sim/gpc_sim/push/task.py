@@ -197,6 +197,9 @@ class PushTask(Task):
         return Reflection(observation=np.array([-1.0, 1.0, -1.0, 1.0, -1.0, 1.0]),
                           action=np.array([-1.0, 1.0]), state=mirror_state)
 
+    def object_position(self, state: np.ndarray) -> np.ndarray:
+        return np.array(self.layout.qpos(state)[BLOCK_XY], dtype=np.float64)
+
     def observation(self, state: np.ndarray) -> np.ndarray:
         """[pusher x, y, block x, y, sin yaw, cos yaw] in the world frame (m, -)."""
         qpos = self.layout.qpos(state)

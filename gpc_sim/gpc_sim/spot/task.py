@@ -42,6 +42,7 @@ import mujoco
 import numpy as np
 
 from gpc_sim.angles import wrap_angle
+from gpc_sim.errors import ConfigError
 from gpc_sim.spot.action import (
     DEFAULT_ACTION_CONFIG,
     SpotActionConfig,
@@ -55,6 +56,7 @@ from gpc_sim.spot.constants import (
     CHAIR_GOAL,
     CHAIR_QPOS_ADR,
     CHAIR_SEAT_HEIGHT,
+    CHAIR_START_JITTER,
     CHAIR_TIP_ANGLE,
     COMMAND_DT,
     FALL_HEIGHT,
@@ -134,6 +136,10 @@ class SpotChairConfig(TaskConfig):
     # model can plan against the original plant and the mismatch be measured.
     world: str | SpotWorld = DEFAULT_WORLD
     plant_world: str | SpotWorld | None = None
+    # Starts: the chair's lateral start range is +- chair_start_y (m) about the obstacle's
+    # axis; the evaluation's 1.6 spans the cup (|y| < 1) and its sides. Data collection may
+    # narrow it to the starts in front of the cup, which CEM rarely solves.
+    chair_start_y: float = CHAIR_START_JITTER[1]
 
 
 class SiteKinematics:
@@ -265,6 +271,10 @@ class SpotChairTask(Task):
                  action_config: SpotActionConfig = DEFAULT_ACTION_CONFIG) -> None:
         self.config = config or SpotChairConfig()
         c = self.config
+        widest = CHAIR_START_JITTER[1]
+        if not (isinstance(c.chair_start_y, int | float) and 0.0 <= c.chair_start_y <= widest):
+            raise ConfigError(f"chair_start_y must be a number of metres in [0, {widest:g}] "
+                              f"(the evaluation's range is the widest), got {c.chair_start_y!r}")
         self.name = "spot_chair_avoid" if c.w_obstacle > 0 else "spot_chair"
         self.world = spot_world(c.world)
         self.plant_world = spot_world(c.plant_world or c.world)
@@ -399,7 +409,7 @@ class SpotChairTask(Task):
         Time 0, everything at rest, previous policy output zero (an episode's first step).
         """
         state = np.zeros(self.layout.size)
-        self.layout.qpos(state)[:] = initial_qpos(self.model, rng)
+        self.layout.qpos(state)[:] = initial_qpos(self.model, rng, self.config.chair_start_y)
         return state
 
     def nominal_action(self, state: np.ndarray) -> np.ndarray:
@@ -416,6 +426,9 @@ class SpotChairTask(Task):
         nq, nv = self.model.nq, self.model.nv
         return Reflection(observation=OBSERVATION_SIGN.copy(), action=TARGET_SIGN.copy(),
                           state=lambda states: mirror_state(states, nq, nv))
+
+    def object_position(self, state: np.ndarray) -> np.ndarray:
+        return chair_pose_from_qpos(self.layout.qpos(state))[:2]
 
     def observation(self, state: np.ndarray) -> np.ndarray:
         """World frame: torso x, y, sin/cos yaw; chair x, y, sin/cos yaw; 6 arm joints."""

@@ -225,17 +225,23 @@ def build_chair_world(world: str | SpotWorld = DEFAULT_WORLD) -> mujoco.MjModel:
     return model
 
 
-def initial_qpos(model: mujoco.MjModel, rng: np.random.Generator) -> np.ndarray:
+def initial_qpos(model: mujoco.MjModel, rng: np.random.Generator,
+                 chair_start_y: float = CHAIR_START_JITTER[1]) -> np.ndarray:
     """A start: robot and chair on the far side of the obstacle, jittered by ``rng``.
 
     Robot: standing (``standing_qpos``, the unstowed arm with the gripper closed, i.e. the
     arm of the default action config's safe command) at ``ROBOT_START`` +- uniform
     ``ROBOT_START_JITTER``, shifted sideways by the chair's lateral offset so that it
     starts behind the chair. Chair: upright on its casters at ``CHAIR_START`` +- uniform
-    ``CHAIR_START_JITTER``; casters at rest. Same generator state, same qpos.
+    ``CHAIR_START_JITTER``, its lateral half-range replaced by ``chair_start_y`` (data
+    collection narrows it to the starts in front of the obstacle's cup, |y| < 1, where
+    planning is hard; the same draws are scaled, so a start keeps its place in the
+    stream); casters at rest. Same generator state, same qpos.
     """
+    jitter = np.array(CHAIR_START_JITTER, dtype=np.float64)
+    jitter[1] = chair_start_y
     robot = np.asarray(ROBOT_START) + rng.uniform(-1.0, 1.0, 3) * np.asarray(ROBOT_START_JITTER)
-    chair = np.asarray(CHAIR_START) + rng.uniform(-1.0, 1.0, 3) * np.asarray(CHAIR_START_JITTER)
+    chair = np.asarray(CHAIR_START) + rng.uniform(-1.0, 1.0, 3) * jitter
     robot[1] += chair[1] - CHAIR_START[1]
     qpos = standing_qpos(model, xy=robot[:2], arm=UNSTOWED_ARM_POSE)
     qpos[3:7] = _yaw_quat(robot[2])

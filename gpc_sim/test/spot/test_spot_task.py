@@ -331,3 +331,22 @@ def test_gpc_eval_contract_runs_on_spot_chair():
     assert summary["task"] == "spot_chair" and summary["trials"] == 1
     assert summary["per_trial"][0]["steps"] == 10
     assert summary["per_trial"][0]["final_error"] > 2.0
+
+
+def test_chair_start_y_narrows_the_starts_to_the_front_of_the_cup_in_the_same_stream():
+    from gpc_sim.errors import ConfigError
+    from gpc_sim.spot.world import chair_pose_from_qpos
+
+    wide = make_task("spot_chair", nthread=1)
+    front = make_task("spot_chair", nthread=1, chair_start_y=1.0)
+    for i in range(20):
+        a = wide.sample_initial_state(initial_state_rng(3, i))
+        b = front.sample_initial_state(initial_state_rng(3, i))
+        ya = chair_pose_from_qpos(wide.layout.qpos(a))[1]
+        yb = chair_pose_from_qpos(front.layout.qpos(b))[1]
+        assert abs(yb) <= 1.0 and yb == pytest.approx(ya / 1.6)  # the same draw, scaled
+        np.testing.assert_allclose(front.object_position(b),
+                                   chair_pose_from_qpos(front.layout.qpos(b))[:2])
+    for bad in (-0.1, 2.0, float("nan"), "1"):
+        with pytest.raises(ConfigError, match="chair_start_y"):
+            make_task("spot_chair", nthread=1, chair_start_y=bad)
