@@ -75,6 +75,7 @@ from gpc_sim.spot.constants import (
     TORSO_TARGET_Y,
 )
 from gpc_sim.spot.constants import N_JOINTS as N_SPOT_JOINTS
+from gpc_sim.spot.geodesic import GeodesicDistance
 from gpc_sim.spot.mirror import OBSERVATION_SIGN, TARGET_SIGN, mirror_state
 from gpc_sim.spot.policy import LocomotionPolicy, default_policy
 from gpc_sim.spot.rollout import SpotRolloutEngine, SpotStateLayout
@@ -88,6 +89,7 @@ from gpc_sim.spot.world import (
 from gpc_sim.spot.worlds import DEFAULT_WORLD, SpotWorld, spot_world
 from gpc_sim.task import Plant, Reflection, Task, TaskConfig
 
+GOAL_DISTANCES = ("euclidean", "geodesic")
 ARM_QPOS = slice(QPOS_JOINTS + N_LEG_JOINTS, QPOS_JOINTS + N_LEG_JOINTS + N_TARGET_ARM)
 SPOT_JOINT_QVEL = slice(QVEL_JOINTS, QVEL_JOINTS + N_SPOT_JOINTS)
 CHAIR_XY = slice(CHAIR_QPOS_ADR, CHAIR_QPOS_ADR + 2)
@@ -140,6 +142,10 @@ class SpotChairConfig(TaskConfig):
     # axis; the evaluation's 1.6 spans the cup (|y| < 1) and its sides. Data collection may
     # narrow it to the starts in front of the cup, which CEM rarely solves.
     chair_start_y: float = CHAIR_START_JITTER[1]
+    # The chair's distance to the goal in the cost: "euclidean" (the straight line, the
+    # paper's) or "geodesic" (the shortest way around the obstacle, ``spot.geodesic``: what
+    # data collection plans on so that its episodes go around; success is unchanged).
+    goal_distance: str = "euclidean"
 
 
 class SiteKinematics:
@@ -275,6 +281,9 @@ class SpotChairTask(Task):
         if not (isinstance(c.chair_start_y, int | float) and 0.0 <= c.chair_start_y <= widest):
             raise ConfigError(f"chair_start_y must be a number of metres in [0, {widest:g}] "
                               f"(the evaluation's range is the widest), got {c.chair_start_y!r}")
+        if c.goal_distance not in GOAL_DISTANCES:
+            raise ConfigError(f"goal_distance must be one of {', '.join(GOAL_DISTANCES)}, "
+                              f"got {c.goal_distance!r}")
         self.name = "spot_chair_avoid" if c.w_obstacle > 0 else "spot_chair"
         self.world = spot_world(c.world)
         self.plant_world = spot_world(c.plant_world or c.world)
@@ -288,6 +297,8 @@ class SpotChairTask(Task):
         self.action_low = np.array([c.torso_x[0], c.torso_y[0], -c.yaw_bound, *_ARM_LOW])
         self.action_high = np.array([c.torso_x[1], c.torso_y[1], c.yaw_bound, *_ARM_HIGH])
         self.goal = np.asarray(c.goal, dtype=np.float64)
+        self.geodesic = (GeodesicDistance((c.goal[0], c.goal[1]))
+                         if c.goal_distance == "geodesic" else None)
         self.gripper = SiteKinematics(self.model, GRIPPER_SITE)
         margin = c.arm_soft_margin * (_ARM_HIGH - _ARM_LOW)
         self.arm_soft_low = _ARM_LOW + margin
@@ -318,6 +329,14 @@ class SpotChairTask(Task):
         dist = np.linalg.norm(chair[..., :2] - self.goal[:2], axis=-1)
         return dist, np.abs(wrap_angle(chair[..., 2] - self.goal[2]))
 
+    def _cost_errors(self, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``_goal_errors`` with the distance the cost uses (``goal_distance``): never
+        below the straight line, which the grid's geodesic may undercut by millimetres."""
+        dist, yaw_err = self._goal_errors(qpos)
+        if self.geodesic is not None:
+            dist = np.maximum(dist, self.geodesic(qpos[..., CHAIR_XY]))
+        return dist, yaw_err
+
     def obstacle_intrusion(self, qpos: np.ndarray) -> np.ndarray:
         """Metres (...,) by which Spot's and the chair's footprints enter the margin.
 
@@ -339,7 +358,7 @@ class SpotChairTask(Task):
         c = self.config
         qpos = self.layout.qpos(states)
         qvel = self.layout.qvel(states)
-        dist, yaw_err = self._goal_errors(qpos)
+        dist, yaw_err = self._cost_errors(qpos)
         chair_xy = qpos[..., CHAIR_XY]
         torso = np.linalg.norm(qpos[..., 0:2] - chair_xy, axis=-1)
         arm = qpos[..., ARM_QPOS]
@@ -364,7 +383,7 @@ class SpotChairTask(Task):
         return cost
 
     def terminal_cost(self, final_states: np.ndarray) -> np.ndarray:
-        dist, yaw_err = self._goal_errors(self.layout.qpos(final_states))
+        dist, yaw_err = self._cost_errors(self.layout.qpos(final_states))
         return self.config.w_terminal * (dist + 0.1 * yaw_err)
 
     # --- success and metrics -------------------------------------------
