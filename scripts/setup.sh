@@ -97,7 +97,7 @@ PYTHONPATH="$(strip_ws PYTHONPATH)"
 export AMENT_PREFIX_PATH CMAKE_PREFIX_PATH PYTHONPATH
 [ -n "$CMAKE_PREFIX_PATH" ] || unset CMAKE_PREFIX_PATH
 [ -n "$PYTHONPATH" ] || unset PYTHONPATH
-upstream_prefixes="$AMENT_PREFIX_PATH"  # before adding the venv: checked for mocap4r2_msgs
+upstream_prefixes="$AMENT_PREFIX_PATH"  # before adding the venv: checked for the stand-ins' upstreams
 case ":$AMENT_PREFIX_PATH:" in
   *":$VENV:"*) ;;
   *) export AMENT_PREFIX_PATH="$VENV${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}" ;;
@@ -118,49 +118,62 @@ if [ "$(cat "$defaults" 2>/dev/null || true)" != "$defaults_text" ]; then
 fi
 export COLCON_DEFAULTS_FILE="$defaults"
 
-# --- 4. mocap4r2_msgs: build our stand-in only where no upstream package exists ----------
-# third_party/mocap4r2_msgs carries COLCON_IGNORE, so that a plain `colcon build` beside the
-# upstream package never overlays it (colcon ignores a marked folder even when named with
-# --paths). Where upstream is absent, colcon builds it from a mirror without the marker:
-# build/gpc_standin/mocap4r2_msgs, links to the stand-in's files (build/ itself is ignored).
+# --- 4. stand-in interface packages: built only where no upstream package exists ---------
+# third_party/<pkg> (mocap4r2_msgs: no release anywhere reachable; tf2_msgs: no PyPI wheel)
+# carries COLCON_IGNORE, so that a plain `colcon build` beside the upstream package never
+# overlays it (colcon ignores a marked folder even when named with --paths). Where upstream
+# is absent, colcon builds it from a mirror without the marker: build/gpc_standin/<pkg>,
+# links to the stand-in's files (build/ itself is ignored).
+STANDINS=(mocap4r2_msgs tf2_msgs)
 colcon_args=()
-standin_src="$ROOT/third_party/mocap4r2_msgs"
 standin_base="$ROOT/build/gpc_standin"
-upstream_mocap=""
 IFS=: read -r -a prefixes <<< "$upstream_prefixes"
-for prefix in "${prefixes[@]}"; do
-  if [ -n "$prefix" ] && [ -f "$prefix/share/mocap4r2_msgs/package.xml" ]; then
-    upstream_mocap="$prefix"
-    break
+# Where an upstream package of this name is installed (empty: nowhere).
+find_upstream() {
+  local pkg="$1" prefix
+  for prefix in "${prefixes[@]}"; do
+    if [ -n "$prefix" ] && [ -f "$prefix/share/$pkg/package.xml" ]; then
+      printf '%s' "$prefix"
+      return
+    fi
+  done
+  # e.g. a wheel providing it; our own install/ was stripped from PYTHONPATH above.
+  "$VENV/bin/python" -c 'import importlib, os, sys
+print(os.path.dirname(importlib.import_module(sys.argv[1]).__file__))' "$pkg" 2>/dev/null || true
+}
+building_standins=0
+for pkg in "${STANDINS[@]}"; do
+  standin_src="$ROOT/third_party/$pkg"
+  upstream="$(find_upstream "$pkg")"
+  if [ -n "$upstream" ]; then
+    log "upstream $pkg found ($upstream): not building third_party/$pkg"
+    # Nothing to pass colcon: COLCON_IGNORE keeps the stand-in out of the workspace, so the
+    # dependents find the upstream prefix (a --packages-skip'ed workspace package would make
+    # them look in install/ instead). A stand-in left from an earlier build would shadow the
+    # upstream package.
+    rm -rf "$ROOT/build/$pkg" "$ROOT/install/$pkg" "$standin_base/$pkg"
+  else
+    log "no upstream $pkg found: the workspace builds the stand-in of third_party/$pkg"
+    mkdir -p "$standin_base/$pkg"
+    [ -f "$ROOT/build/COLCON_IGNORE" ] || : > "$ROOT/build/COLCON_IGNORE"  # as colcon makes it
+    rm -f "$standin_base/$pkg/COLCON_IGNORE"
+    for item in "$standin_src"/*; do
+      [ "$(basename "$item")" = COLCON_IGNORE ] && continue
+      ln -sfn "$item" "$standin_base/$pkg/$(basename "$item")"
+    done
+    # A build configured from another source folder (the stand-in's old place) cannot be
+    # reused.
+    cache="$ROOT/build/$pkg/CMakeCache.txt"
+    if [ -f "$cache" ] && ! grep -q "$standin_base/$pkg" "$cache"; then
+      rm -rf "$ROOT/build/$pkg"
+    fi
+    building_standins=1
   fi
 done
-if [ -z "$upstream_mocap" ]; then
-  # e.g. a wheel providing it; our own install/ was stripped from PYTHONPATH above.
-  upstream_mocap="$("$VENV/bin/python" -c \
-    'import os, mocap4r2_msgs; print(os.path.dirname(mocap4r2_msgs.__file__))' 2>/dev/null || true)"
-fi
-if [ -n "$upstream_mocap" ]; then
-  log "upstream mocap4r2_msgs found ($upstream_mocap): not building third_party/mocap4r2_msgs"
-  # Nothing to pass colcon: COLCON_IGNORE keeps the stand-in out of the workspace, so the
-  # dependents find the upstream prefix (a --packages-skip'ed workspace package would make
-  # them look in install/ instead). A stand-in left from an earlier build would shadow the
-  # upstream package.
-  rm -rf "$ROOT/build/mocap4r2_msgs" "$ROOT/install/mocap4r2_msgs" "$standin_base"
-else
-  log "no upstream mocap4r2_msgs found: the workspace builds the stand-in of third_party/mocap4r2_msgs"
-  mkdir -p "$standin_base/mocap4r2_msgs"
-  [ -f "$ROOT/build/COLCON_IGNORE" ] || : > "$ROOT/build/COLCON_IGNORE"  # as colcon makes it
-  rm -f "$standin_base/mocap4r2_msgs/COLCON_IGNORE"
-  for item in "$standin_src"/*; do
-    [ "$(basename "$item")" = COLCON_IGNORE ] && continue
-    ln -sfn "$item" "$standin_base/mocap4r2_msgs/$(basename "$item")"
-  done
-  # A build configured from another source folder (the stand-in's old place) cannot be reused.
-  cache="$ROOT/build/mocap4r2_msgs/CMakeCache.txt"
-  if [ -f "$cache" ] && ! grep -q "$standin_base/mocap4r2_msgs" "$cache"; then
-    rm -rf "$ROOT/build/mocap4r2_msgs"
-  fi
+if [ "$building_standins" = 1 ]; then
   colcon_args+=(--base-paths . "$standin_base")
+else
+  rm -rf "$standin_base"
 fi
 
 # --- 5. colcon build -------------------------------------------------------------------------
@@ -246,8 +259,9 @@ fi
 # --- 7. smoke check --------------------------------------------------------------------------
 # shellcheck disable=SC2016
 if ! bash -c 'source "$1/env.sh" &&
-    python -c "import rclpy, gpc_msgs.msg, gpc_msgs.srv, mocap4r2_msgs.msg"' _ "$ROOT"; then
-  die "the built workspace does not import (rclpy, gpc_msgs, mocap4r2_msgs)"
+    python -c "import rclpy, gpc_msgs.msg, gpc_msgs.srv, mocap4r2_msgs.msg, tf2_msgs.msg"' \
+    _ "$ROOT"; then
+  die "the built workspace does not import (rclpy, gpc_msgs, mocap4r2_msgs, tf2_msgs)"
 fi
 
 # --- 8. the Spot engine's compiled lane loop (optional) -----------------------------------

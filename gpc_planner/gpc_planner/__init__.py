@@ -1,4 +1,5 @@
 """Generative Predictive Control: sampling-based MPC bootstrapped by flow matching.
 
-The core library (everything outside ``gpc_planner.nodes``) never imports rclpy.
+The core library (everything outside ``gpc_planner.ros``, the nodes and the launcher)
+never imports rclpy.
 """

@@ -75,7 +75,8 @@ def _make_task(task_name: str, nthread: int | None, horizon: float,
     task = make_task(task_name, nthread=nthread, horizon=horizon,
                      **({"world": world} if _is_spot(task_name) else {}))
     if not isinstance(task, SpotChairTask):
-        raise ConfigError(f"{task_name} has one world; --world is for Spot tasks")
+        raise ConfigError(f"{task_name} has one world; a world preset is for Spot tasks "
+                          "only", setting="world")
     return task
 
 
@@ -112,7 +113,8 @@ def bench_rollout(task_name: str, rollouts: int = 32, horizon: float = 3.0, repe
     spot = isinstance(task.engine, SpotRolloutEngine)  # type: ignore[attr-defined]
     if engine is not None:
         if not spot:
-            raise ConfigError(f"{task_name} has one rollout engine; --engine is for Spot tasks")
+            raise ConfigError(f"{task_name} has one rollout engine; choosing an engine is "
+                              "for Spot tasks only", setting="engine")
         if engine not in ENGINES:
             raise ConfigError(f"unknown engine {engine!r}; known: {', '.join(ENGINES)}")
         task.engine.native = engine == "native"  # type: ignore[attr-defined]
@@ -329,8 +331,9 @@ class _PreDrawn:
 
 
 def bench_proposal(task_name: str, model: str | None = None, rollouts: int = 32,
-                   horizon: float = 3.0, flow_steps: int = 10, repeats: int = 20,
-                   seed: int = 0, nthread: int | None = None, flow_noise: float = 1.0) -> dict:
+                   horizon: float = 3.0, flow_steps: int | None = None, repeats: int = 20,
+                   seed: int = 0, nthread: int | None = None,
+                   flow_noise: float | None = None) -> dict:
     """What sampling the proposal model adds to a GPC-CEM planning iteration.
 
     ``overhead`` = GPC-CEM / GPC-CEM with the same model's proposals drawn
@@ -341,12 +344,15 @@ def bench_proposal(task_name: str, model: str | None = None, rollouts: int = 32,
     variance. Comparing with CEM instead (``vs_cem``) also counts
     that proposals make contact-rich rollouts, which cost MuJoCo more than
     CEM's early free-space samples: a property of the task, not of sampling.
+    ``flow_steps`` / ``flow_noise`` left None: the model's recommendation for GPC-CEM.
     """
-    from gpc_planner.methods import resolve_model_path
+    from gpc_planner.methods import resolve_model_path, sampling_for
 
     task = make_task(task_name, nthread=nthread, horizon=horizon)
     state = task.sample_initial_state(initial_state_rng(seed, 0))
     path = resolve_model_path(task.name, "gpc_cem", model)
+    sampling = sampling_for("gpc_cem", [path], flow_noise=flow_noise, flow_steps=flow_steps)
+    flow_steps, flow_noise = sampling.flow_steps, sampling.flow_noise
 
     def gpc_planner():
         return build_planner(task, "gpc_cem", np.random.default_rng(seed), horizon, rollouts,

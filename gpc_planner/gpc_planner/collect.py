@@ -50,6 +50,7 @@ from gpc_planner.early_stop import StallRule
 from gpc_planner.episode import run_episode
 from gpc_planner.methods import build_planner
 from gpc_planner.outputs import check_output_dir, exclusive_output
+from gpc_planner.plan_stats import episode_means, stat_names
 from gpc_planner.planner import check_planning_sizes, task_spline
 from gpc_planner.workers import TaskJob, TaskJobSetup, run_jobs
 from gpc_sim.errors import ConfigError
@@ -213,8 +214,9 @@ def collect_episode(task: Task, spec: CollectSpec, episode: int) -> dict:
                             model=spec.proposal, flow_steps=spec.flow_steps,
                             flow_noise=spec.flow_noise,
                             iterations=spec.iterations)
+    stats = stat_names(spec.method)  # method-specific figures, one per replanning step
     rows: dict[str, list] = {"obs": [], "hist": [], "knots": [], "step": [],
-                             "cem_sample_ratio": [], "object_xy": []}
+                             **{name: [] for name in stats}, "object_xy": []}
 
     def record(step: int, state: np.ndarray, plan) -> None:
         obs = task.observation(state)
@@ -223,8 +225,8 @@ def collect_episode(task: Task, spec: CollectSpec, episode: int) -> dict:
         rows["knots"].append(planner.optimizer.mean.copy())  # U*: the mean after the step
         rows["step"].append(step)
         rows["object_xy"].append(task.object_position(state))
-        ratio = plan.cem_sample_ratio
-        rows["cem_sample_ratio"].append(np.nan if ratio is None else ratio)
+        for name in stats:
+            rows[name].append(plan.stats.get(name, np.nan))
 
     result = run_episode(planner, state, max_steps=spec.max_steps, on_plan=record,
                          stall=spec.stall)
@@ -232,8 +234,8 @@ def collect_episode(task: Task, spec: CollectSpec, episode: int) -> dict:
            "stopped": result.stopped, "wall_s": round(result.wall_s, 3),
            "cpu_s": round(result.cpu_s, 3),
            **{k: float(v) for k, v in result.final_metrics.items()}}
-    ratios = [r for r in rows["cem_sample_ratio"] if np.isfinite(r)]
-    out["cem_sample_ratio"] = float(np.mean(ratios)) if ratios else None
+    out.update(episode_means({name: [v for v in rows[name] if np.isfinite(v)]
+                              for name in stats}, stats))
     if result.success:
         # float32: the model trains in float32, and the committed data stays small.
         out["arrays"] = {
@@ -241,7 +243,7 @@ def collect_episode(task: Task, spec: CollectSpec, episode: int) -> dict:
             "hist": np.asarray(rows["hist"], dtype=np.float32),
             "knots": np.asarray(rows["knots"], dtype=np.float32),
             "step": np.asarray(rows["step"], dtype=np.int64),
-            "cem_sample_ratio": np.asarray(rows["cem_sample_ratio"], dtype=np.float32),
+            **{name: np.asarray(rows[name], dtype=np.float32) for name in stats},
             "object_xy": np.asarray(rows["object_xy"], dtype=np.float32).reshape(-1, 2),
             "steps": np.asarray(result.steps, dtype=np.int64),
             "wall_s": np.asarray(result.wall_s, dtype=np.float64),
@@ -319,7 +321,8 @@ def check_or_write_meta(out: Path, meta: dict) -> None:
         if old.get("task") != meta["task"]:
             diff.insert(0, "task")
         raise ConfigError(f"{path} was written with other settings (differ: "
-                          f"{', '.join(diff)}); use another --out or the same settings")
+                          f"{', '.join(diff)}); collect into another folder or with the "
+                          "same settings", setting="out")
 
 
 def read_meta(out: str | Path) -> dict:

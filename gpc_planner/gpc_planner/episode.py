@@ -20,7 +20,9 @@ class EpisodeResult:
     steps: int  # control steps run (to success, or the limit)
     final_metrics: dict[str, float]
     plan_times: list[float] = field(default_factory=list)  # s, one per replanning step
-    cem_sample_ratios: list[float] = field(default_factory=list)
+    # Each method-specific figure (``PlanResult.stats``) over the replanning steps that
+    # reported it, e.g. {"cem_sample_ratio": [0.5, 0.25, ...]} for GPC-CEM.
+    stats: dict[str, list[float]] = field(default_factory=dict)
     states: np.ndarray | None = None  # (steps + 1, nstate) if recorded
     diverged: bool = False  # the simulation blew up (NaN, or MuJoCo reset the world)
     stopped: str | None = None  # why a hopeless episode was ended early (``stall``)
@@ -68,8 +70,8 @@ def _run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps:
             plan = planner.plan(state, step * task.dt)
             controls = planner.spline.interpolate(plan.knots, num_steps=every)
             result.plan_times.append(plan.plan_time)
-            if plan.cem_sample_ratio is not None:
-                result.cem_sample_ratios.append(plan.cem_sample_ratio)
+            for name, value in plan.stats.items():
+                result.stats.setdefault(name, []).append(value)
             if on_plan is not None:
                 on_plan(step, state, plan)
         before = state

@@ -15,7 +15,7 @@ import json
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +23,12 @@ import numpy as np
 from gpc_planner.atomic import EVAL_JOURNAL_SUFFIX, JsonlLog, warn, write_json_atomic
 from gpc_planner.episode import run_episode
 from gpc_planner.eval_journal import read_journal, trial_records
-from gpc_planner.methods import GPC_METHODS, build_planner, resolve_model_path
+from gpc_planner.methods import build_planner, resolve_model_path, sampling_for
 from gpc_planner.outputs import check_output_file, exclusive_output
+from gpc_planner.plan_stats import episode_means, over_episodes, stat_names
 from gpc_planner.planner import check_planning_sizes
+from gpc_planner.registry import needs_model
+from gpc_planner.sampling import PAPER_SAMPLING
 from gpc_planner.stats import mean_std, wilson_interval
 from gpc_planner.workers import TaskJob, TaskJobSetup, run_jobs
 from gpc_sim.errors import ConfigError
@@ -48,8 +51,11 @@ class EvalSpec:
     shape: str | None = None
     max_steps: int | None = None  # episode limit in control steps (default: the task's)
     model: tuple[str, ...] | None = None  # proposal model file(s) of the GPC methods
-    flow_steps: int = 10  # Euler steps when sampling the proposal model
-    flow_noise: float = 1.0  # std of the flow's initial noise (1: the paper's)
+    # Euler steps and std of the initial noise when sampling the proposal model; None: the
+    # model files' recommendation for the method (``with_sampling``), else the paper's
+    # (10, 1). ``evaluate`` resolves them first, so results record the values used.
+    flow_steps: int | None = None
+    flow_noise: float | None = None
     # Spot tasks: the world preset of the rollouts and of the simulated robot (plant_world
     # None: the same as world); resolved to names for tasks with worlds, None for others.
     world: str | None = None
@@ -74,7 +80,23 @@ class EvalSpec:
         return overrides
 
     def uses_model(self) -> bool:
-        return self.method in GPC_METHODS
+        return needs_model(self.method)
+
+    def with_sampling(self, task_name: str) -> EvalSpec:
+        """This spec with the flow settings its trials sample with: those given, else what
+        its model files recommend for the method (they must agree), else the paper's.
+
+        Methods without a model get the paper's values, recorded but unused.
+        """
+        if self.flow_steps is not None and self.flow_noise is not None:
+            return self
+        if not self.uses_model():
+            settings = PAPER_SAMPLING
+            return replace(self, flow_steps=self.flow_steps or settings.flow_steps,
+                           flow_noise=self.flow_noise or settings.flow_noise)
+        settings = sampling_for(self.method, self.model_paths(task_name),
+                                flow_noise=self.flow_noise, flow_steps=self.flow_steps)
+        return replace(self, flow_steps=settings.flow_steps, flow_noise=settings.flow_noise)
 
     def model_paths(self, task_name: str) -> list[str]:
         """The model files the trials rotate over (the shipped one when none is given)."""
@@ -98,8 +120,9 @@ class EvalSpec:
         file's digest, so a retrained model at the same path is not mixed in.
         World fields likewise appear only when a world other than the original
         is simulated (rollouts or plant), so a run never resumes in other physics.
+        Flow settings are the ones used (``with_sampling``).
         """
-        spec = asdict(self)
+        spec = asdict(self.with_sampling(task_name))
         if (spec["world"], spec["plant_world"]) in ((None, None), (DEFAULT_WORLD, DEFAULT_WORLD)):
             spec.pop("world")
             spec.pop("plant_world")
@@ -142,14 +165,13 @@ def run_trial(task: Task, spec: EvalSpec, trial: int) -> dict:
                             flow_noise=spec.flow_noise)
     start = time.perf_counter()
     result = run_episode(planner, state, max_steps=spec.max_steps)
-    ratios = result.cem_sample_ratios
     return {
         "trial": trial,
         "success": bool(result.success),
         "steps": int(result.steps),
         "final_error": result.final_metrics.get("position_error"),
         **{k: float(v) for k, v in result.final_metrics.items()},
-        "cem_sample_ratio": float(np.mean(ratios)) if ratios else None,
+        **episode_means(result.stats, stat_names(spec.method)),
         "plan_time_ms": [round(t * 1e3, 3) for t in result.plan_times],
         "wall_time_s": round(time.perf_counter() - start, 3),
         "initial_state": state_digest(state),
@@ -164,7 +186,8 @@ def _trial_job(job: TaskJob, trial: int) -> dict:
 
 
 def summarize(spec: EvalSpec, records: list[dict], header: dict | None = None) -> dict:
-    """The evaluation JSON (the contract in DESIGN.md) from per-trial records.
+    """The evaluation JSON (the keys README.md's "Command line" lists, which
+    ``test_evaluation.CONTRACT`` holds to) from per-trial records.
 
     ``header`` (``EvalSpec.header``) is stored too: a rerun into the same file finds there
     whether it is the same evaluation, model digests included.
@@ -174,8 +197,6 @@ def summarize(spec: EvalSpec, records: list[dict], header: dict | None = None) -
     successes = sum(r["success"] for r in records)
     lo, hi = wilson_interval(successes, n)
     steps_mean, steps_std = mean_std([r["steps"] for r in records if r["success"]])
-    ratios = [r["cem_sample_ratio"] for r in records if r["cem_sample_ratio"] is not None]
-    ratio_mean, ratio_std = mean_std(ratios)
     plan_times = [t for r in records for t in r["plan_time_ms"]]
     # Seconds of wall time per trial in its worker (one core each with --workers > 1).
     trial_time_mean, trial_time_std = mean_std([r["wall_time_s"] for r in records])
@@ -194,8 +215,7 @@ def summarize(spec: EvalSpec, records: list[dict], header: dict | None = None) -
         "ci_high": hi,
         "steps_mean": steps_mean,
         "steps_std": steps_std,
-        "cem_sample_ratio_mean": ratio_mean,
-        "cem_sample_ratio_std": ratio_std,
+        **over_episodes(records, stat_names(spec.method)),
         "plan_time_ms_median": float(np.median(plan_times)) if plan_times else None,
         "trial_time_s_mean": trial_time_mean,
         "trial_time_s_std": trial_time_std,
@@ -223,19 +243,23 @@ def check_spec(spec: EvalSpec) -> None:
     checked where the planner is built (``methods.build_planner``).
     """
     if not _is_int(spec.trials) or spec.trials < 1:
-        raise ConfigError(f"trials must be a positive integer, got {spec.trials!r}")
+        raise ConfigError(f"trials must be a positive integer, got {spec.trials!r}",
+                          setting="trials")
     check_at_most(spec.trials, MAX_TRIALS, "trials",
                   "every trial's record is kept in memory and in one JSON file")
     check_seed(spec.seed)
     if spec.max_steps is not None:
         if not _is_int(spec.max_steps) or spec.max_steps < 1:
-            raise ConfigError(f"max_steps must be a positive integer, got {spec.max_steps!r}")
+            raise ConfigError(f"max_steps must be a positive integer, got {spec.max_steps!r}",
+                              setting="max_steps")
         check_at_most(spec.max_steps, MAX_EPISODE_STEPS, "max_steps",
                       "an episode keeps a record per replanning step")
     if spec.rollouts is not None and not _is_int(spec.rollouts):
-        raise ConfigError(f"rollouts must be an integer, got {spec.rollouts!r}")
+        raise ConfigError(f"rollouts must be an integer, got {spec.rollouts!r}",
+                          setting="rollouts")
     if spec.horizon is not None and not isinstance(spec.horizon, int | float):
-        raise ConfigError(f"horizon must be a number of seconds, got {spec.horizon!r}")
+        raise ConfigError(f"horizon must be a number of seconds, got {spec.horizon!r}",
+                          setting="horizon")
 
 
 def summarize_journal(path: str | Path) -> dict:
@@ -297,6 +321,7 @@ def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
         check_output_file(out, "evaluation output")
     # Build once up front so that a bad task, method or shape fails before any work.
     task = make_task(spec.task, nthread=1, **spec.task_overrides())
+    spec = spec.with_sampling(task.name)  # the flow settings used, for the trials and JSON
     for model in spec.model or (None,):
         planner = build_planner(task, spec.method, np.random.default_rng(0), spec.horizon,
                                 spec.rollouts, model=model, flow_steps=spec.flow_steps,

@@ -93,11 +93,12 @@ def _evaluate_round(spec: EvalSpec, out: Path, workers: int, progress: bool) -> 
     """
     from gpc_planner.evaluation import evaluate
 
+    spec = spec.with_sampling(spec.task)  # as evaluate records it
     if out.is_file():
         summary = json.loads(out.read_text())
         if summary.get("settings") != json.loads(json.dumps(asdict(spec))):
             raise ConfigError(f"{out} is an evaluation with other settings; delete it or "
-                              "choose another --out")
+                              "write the iterations to another folder", setting="out")
     summary = evaluate(spec, workers=workers, out=out, progress=progress)
     keys = ("trials", "successes", "success_rate", "ci_low", "ci_high", "steps_mean",
             "steps_std", "cem_sample_ratio_mean", "cem_sample_ratio_std")

@@ -1,8 +1,10 @@
-"""Methods by name, as the CLI and the planner node know them.
+"""From a method's name to a planner: the one way in, for every method.
 
-A method is a planner recipe: an optimizer plus the task's control
-parametrisation (and, for the GPC methods, a proposal model). This is the one
-place that turns a method name into a ``SamplingPlanner``.
+A method (``gpc_planner.registry.METHODS``) is an optimizer plus the task's control
+parametrisation and, for a method that needs one, a proposal model sampled with the
+model's recommended settings (``gpc_planner.sampling``) unless told otherwise.
+``build_planner`` is the one place that turns a method name into a ``SamplingPlanner``:
+the CLI, evaluation, data collection, the benchmarks and the planner node all call it.
 """
 
 from __future__ import annotations
@@ -15,30 +17,32 @@ from pathlib import Path
 import numpy as np
 
 from gpc_planner.control import ControlSpline
-from gpc_planner.optimizers import OPTIMIZERS
-from gpc_planner.planner import (
-    SamplingPlanner,
-    check_planning_sizes,
-    make_planner,
-    task_spline,
+from gpc_planner.planner import SamplingPlanner, check_planning_sizes, task_spline
+from gpc_planner.registry import METHODS, MethodSpec, make_optimizer, method_spec
+from gpc_planner.sampling import (
+    SamplingSettings,
+    agreed_sampling,
+    check_flow_noise,
+    check_flow_steps,
+    recommended_sampling,
 )
 from gpc_sim.errors import ConfigError
 from gpc_sim.task import Task
 
-GPC_METHODS = ("gpc_shoot", "gpc_cem")
-METHODS = (*OPTIMIZERS, *GPC_METHODS)
+__all__ = ["METHODS", "build_planner", "load_model_for", "model_sampling",
+           "resolve_model_path", "sampling_for"]
 
 
 def resolve_model_path(task_name: str, method: str, model: str | None) -> str:
-    """The model file a GPC method uses: ``model``, else the task's shipped model."""
+    """The model file a method that needs one uses: ``model``, else the task's shipped one."""
     if model is not None:
         return str(model)
     from gpc_planner.proposals.shipped import MODELS_DIR, default_model_path
 
     path = default_model_path(task_name)
     if path is None:
-        raise ConfigError(f"{method} needs a proposal model: pass --model PATH (no shipped "
-                          f"model for {task_name} in {MODELS_DIR})")
+        raise ConfigError(f"{method} needs a proposal model: set model to a model file (no "
+                          f"shipped model for {task_name} in {MODELS_DIR})", setting="model")
     return str(path)
 
 
@@ -55,67 +59,85 @@ def _cached_model(path: str, mtime_ns: int, size: int):
     return load_proposal_model(path)
 
 
+def _load(path: str):
+    """The model at ``path``, cached per file version: evaluation builds a planner per
+    trial, and loading is the slow part."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"proposal model {path} not found", setting="model")
+    st = os.stat(p)
+    model = _cached_model(str(p.resolve()), st.st_mtime_ns, st.st_size)
+    model.source = str(path)
+    return model
+
+
 def load_model_for(task: Task, path: str, spline: ControlSpline):
     """The proposal model at ``path``, checked against ``task``, for ``spline``'s knots.
 
     A model trained for a longer horizon serves a shorter one through
-    ``ProposalModel.window``. Cached per file version: evaluation builds a
-    planner per trial, and loading is the slow part.
+    ``ProposalModel.window``.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"proposal model {path} not found")
-    st = os.stat(p)
-    model = _cached_model(str(p.resolve()), st.st_mtime_ns, st.st_size)
-    model.source = str(path)
+    model = _load(path)
     model.check_compatible(task, spline.horizon)
     return model.window(spline.knot_times)
 
 
-def _rollouts_of(method: str, num_rollouts: int | None, overrides: dict) -> int:
-    """The batch size ``method`` will plan with: the argument, an override, or its default."""
+def model_sampling(path: str, method: str) -> SamplingSettings:
+    """What the model file at ``path`` recommends for sampling it with ``method``
+    (its ``sampling`` entry; the paper's settings when it has none)."""
+    return recommended_sampling(_load(path).sampling, method)
+
+
+def sampling_for(method: str, paths: list[str], flow_noise: float | None = None,
+                 flow_steps: int | None = None) -> SamplingSettings:
+    """The settings ``method`` samples the models at ``paths`` with: those given, else
+    the models' recommendation (they must agree: ``sampling.agreed_sampling``)."""
+    if flow_noise is not None:
+        check_flow_noise(flow_noise)
+    if flow_steps is not None:
+        check_flow_steps(flow_steps)
+    return agreed_sampling(method, [(p, model_sampling(p, method)) for p in paths],
+                           flow_noise=flow_noise, flow_steps=flow_steps)
+
+
+def _rollouts_of(spec: MethodSpec, num_rollouts: int | None, overrides: dict) -> int:
+    """The batch size the method will plan with: the argument, an override, or its default."""
     if num_rollouts is not None:
         return num_rollouts
     if "num_rollouts" in overrides:
         return int(overrides["num_rollouts"])  # type: ignore[call-overload]
-    if method in OPTIMIZERS:
-        return OPTIMIZERS[method][1]().num_rollouts
-    from gpc_planner.optimizers.gpc import GPC_OPTIMIZERS
-
-    return GPC_OPTIMIZERS[method][1]().num_rollouts
+    return spec.config().num_rollouts
 
 
 def build_planner(task: Task, method: str, rng: np.random.Generator,
                   horizon: float | None = None, num_rollouts: int | None = None,
-                  model: str | None = None, flow_steps: int = 10, flow_noise: float = 1.0,
-                  **overrides: object) -> SamplingPlanner:
+                  model: str | None = None, flow_steps: int | None = None,
+                  flow_noise: float | None = None, **overrides: object) -> SamplingPlanner:
     """The planner for ``method`` on ``task`` (paper defaults unless overridden).
 
-    GPC methods load ``model`` (default: the task's shipped model) and sample
-    it with ``flow_steps`` Euler steps from initial noise of std ``flow_noise``;
-    ``overrides`` replace optimizer settings.
+    A method that needs a proposal model loads ``model`` (default: the task's shipped
+    model) and samples it with ``flow_steps`` Euler steps from initial noise of std
+    ``flow_noise``; either left None comes from the model file's recommendation for the
+    method (``model_sampling``), else the paper's (10 steps, noise 1). Methods without a
+    model ignore the three. ``overrides`` replace optimizer settings.
     """
-    if method not in METHODS:
-        raise ConfigError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
+    spec = method_spec(method)
     if horizon is not None and not (math.isfinite(horizon) and horizon > 0):
-        raise ConfigError(f"horizon must be a positive number of seconds, got {horizon}")
+        raise ConfigError(f"horizon must be a positive number of seconds, got {horizon}",
+                          setting="horizon")
     if num_rollouts is not None and num_rollouts < 2:
-        raise ConfigError(f"rollouts must be at least 2, got {num_rollouts}")
-    check_planning_sizes(task, _rollouts_of(method, num_rollouts, overrides), horizon)
-    if method not in GPC_METHODS:
-        return make_planner(task, method, rng, horizon=horizon, num_rollouts=num_rollouts,
-                            **overrides)
-    if flow_steps < 1:
-        raise ConfigError(f"flow_steps must be at least 1, got {flow_steps}")
-    if not (math.isfinite(flow_noise) and flow_noise > 0.0):
-        raise ConfigError(f"flow_noise must be a positive number, got {flow_noise}")
-    from gpc_planner.optimizers.gpc import make_gpc_optimizer
-
+        raise ConfigError(f"rollouts must be at least 2, got {num_rollouts}",
+                          setting="rollouts")
+    check_planning_sizes(task, _rollouts_of(spec, num_rollouts, overrides), horizon)
     spline = task_spline(task, horizon)
-    proposal = load_model_for(task, resolve_model_path(task.name, method, model), spline)
     if num_rollouts is not None:
         overrides["num_rollouts"] = num_rollouts
-    optimizer = make_gpc_optimizer(method, spline, task.action_low, task.action_high, rng,
-                                   proposal, flow_steps=flow_steps, flow_noise=flow_noise,
-                                   **overrides)
+    proposal = None
+    if spec.needs_model:  # what the method needs, as its registry entry says
+        path = resolve_model_path(task.name, method, model)
+        proposal = load_model_for(task, path, spline)
+        sampling = sampling_for(method, [path], flow_noise=flow_noise, flow_steps=flow_steps)
+        overrides = {**sampling.as_dict(), **overrides}
+    optimizer = make_optimizer(method, spline, task.action_low, task.action_high, rng,
+                               proposal=proposal, **overrides)
     return SamplingPlanner(task, optimizer)

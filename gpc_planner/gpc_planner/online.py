@@ -66,9 +66,13 @@ class OnlinePlanner:
         self._times: deque[float] = deque(maxlen=window)
         self.reset()
 
-    def reset(self) -> None:
-        """A new episode: no plan, no warm start, no history, counters from zero."""
-        self.planner.reset()
+    def reset(self, seed: int | None = None) -> None:
+        """A new episode: no plan, no warm start, no history, counters from zero.
+
+        With ``seed``, every random stream of the planner restarts from it
+        (``SamplingPlanner.reset``): the same states then give the same plans again.
+        """
+        self.planner.reset(seed)
         self.active: ActivePlan | None = None
         self.iterations = 0
         self.deadline_misses = 0

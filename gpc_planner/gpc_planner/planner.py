@@ -2,18 +2,19 @@
 
 ``SamplingPlanner.plan(state, time)`` runs the optimizer's iterations from the
 current state and returns the knots to execute from ``time`` on. It is the one
-planning loop used by evaluation, data collection and the ROS planner node.
+planning loop used by evaluation, data collection and the ROS planner node; it is
+built from a method's name by ``gpc_planner.methods.build_planner``.
 """
 
 from __future__ import annotations
 
 import time as _time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from gpc_planner.control import ControlSpline
-from gpc_planner.optimizers import Optimizer, make_optimizer
+from gpc_planner.optimizers import ConditionedOptimizer, Optimizer
 from gpc_sim.errors import ConfigError
 from gpc_sim.limits import require_memory
 from gpc_sim.task import Task
@@ -27,7 +28,10 @@ class PlanResult:
     time: float  # s, when the plan starts
     best_cost: float
     plan_time: float  # s, wall-clock
-    cem_sample_ratio: float | None = None  # share of elites from the Gaussian (GPC-CEM)
+    # Method-specific figures (``Optimizer.stats``), e.g. GPC-CEM's {"cem_sample_ratio": 0.4}
+    # (the share of elites drawn from the Gaussian); evaluation and collection summarise
+    # each one per episode and over episodes.
+    stats: dict[str, float] = field(default_factory=dict)
     # The last optimization iteration's candidates (N, K, m) and their costs (N,): what a
     # visualisation shows as "samples" (the optimizer's own buffers may change later).
     samples: np.ndarray | None = None
@@ -53,23 +57,29 @@ class SamplingPlanner:
         self._last_time: float | None = None
         self._last_obs: np.ndarray | None = None  # observation at the previous replanning
 
-    def reset(self) -> None:
-        """Forget the warm start and the history (new episode)."""
+    def reset(self, seed: int | np.random.SeedSequence | None = None) -> None:
+        """Forget the warm start and the history (new episode).
+
+        With ``seed``, also restart every random stream the planner owns from it
+        (``Optimizer.reseed``): a reset with the same seed followed by the same ``plan``
+        calls gives the same plans, whatever ran before.
+        """
         self._last_time = None
         self._last_obs = None
+        if seed is not None:
+            self.optimizer.reseed(seed)
 
     def _give_context(self, state: np.ndarray) -> None:
-        """Tell a conditioned optimizer (GPC) the observation and the history.
+        """Tell a ``ConditionedOptimizer`` (GPC) the observation and the history.
 
         History has length 1: the previous replanning state's observation, or
         the current one at an episode's first step, as in data collection.
-        Optimizers without a ``set_context`` hook are left untouched.
+        Other optimizers get nothing.
         """
-        set_context = getattr(self.optimizer, "set_context", None)
-        if set_context is None:
+        if not isinstance(self.optimizer, ConditionedOptimizer):
             return
         obs = self.task.observation(state)
-        set_context(obs, obs if self._last_obs is None else self._last_obs)
+        self.optimizer.set_context(obs, obs if self._last_obs is None else self._last_obs)
         self._last_obs = obs
 
     def evaluate(self, state: np.ndarray, knots: np.ndarray) -> np.ndarray:
@@ -101,7 +111,7 @@ class SamplingPlanner:
             time=time,
             best_cost=opt.best_cost,
             plan_time=_time.perf_counter() - start,
-            cem_sample_ratio=getattr(opt, "cem_sample_ratio", None),
+            stats=dict(opt.stats()),
             samples=knots,
             sample_costs=costs,
         )
@@ -131,20 +141,8 @@ def check_planning_sizes(task: Task, num_rollouts: int, horizon: float | None = 
     horizon = task.config.horizon if horizon is None else horizon
     if not horizon >= task.dt:
         raise ConfigError(f"horizon must be at least one control step ({task.dt:g} s), "
-                          f"got {horizon:g} s")
+                          f"got {horizon:g} s", setting="horizon")
     steps = int(round(horizon / task.dt))
     each = "" if processes == 1 else f" in each of {processes} processes"
     require_memory(processes * rollout_batch_bytes(task, num_rollouts, steps),
                    f"a planning batch of {num_rollouts} rollouts x {steps} steps{each}")
-
-
-def make_planner(task: Task, method: str, rng: np.random.Generator,
-                 horizon: float | None = None, num_rollouts: int | None = None,
-                 **overrides: object) -> SamplingPlanner:
-    """A planner for ``task`` with optimizer ``method`` at the task's default settings."""
-    spline = task_spline(task, horizon)
-    if num_rollouts is not None:
-        overrides["num_rollouts"] = num_rollouts
-    optimizer = make_optimizer(method, spline, task.action_low, task.action_high, rng,
-                               **overrides)
-    return SamplingPlanner(task, optimizer)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from gpc_planner.atomic import EVAL_JOURNAL_SUFFIX
 from gpc_planner.outputs import check_output_file
+from gpc_planner.registry import METHODS, needs_model
 from gpc_sim.errors import ConfigError
 
 REQUIRED = ("task", "method", "trials", "success_rate", "ci_low", "ci_high")
@@ -84,16 +85,13 @@ def result_problem(result: dict) -> str | None:
     return None
 
 
-METHOD_NAMES = {"cem": "CEM", "mppi": "MPPI", "dial": "DIAL-MPC", "ps": "PS",
-                "gpc_shoot": "GPC-Shoot", "gpc_cem": "GPC-CEM"}
-
-
 def label(result: dict) -> str:
     """Row label as in the paper's tables: the method (with its Euler steps for the GPC
     methods), then the settings that differ from the defaults and the model seeds."""
     settings = result.get("settings", {})
-    name = METHOD_NAMES.get(result["method"], result["method"])
-    if result["method"].startswith("gpc_") and settings.get("flow_steps") is not None:
+    spec = METHODS.get(result["method"])
+    name = spec.label if spec is not None and spec.label else result["method"]
+    if needs_model(result["method"]) and settings.get("flow_steps") is not None:
         name += f" ({settings['flow_steps']})"
     parts = [name]
     if settings.get("horizon") is not None:

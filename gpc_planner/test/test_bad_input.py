@@ -22,12 +22,13 @@ from gpc_planner.cli.main import main
 from gpc_planner.collect import CollectSpec, collect, dataset_meta, load_dataset, write_episode
 from gpc_planner.control import ControlSpline
 from gpc_planner.evaluation import EvalSpec, evaluate
-from gpc_planner.optimizers.gpc import NonFiniteProposal, make_gpc_optimizer
+from gpc_planner.optimizers.gpc import NonFiniteProposal
 from gpc_planner.outputs import check_output_dir, check_output_file, exclusive_output
 from gpc_planner.proposals import load_proposal_model
 from gpc_planner.proposals import train as train_mod
 from gpc_planner.proposals.flow_model import FlowConfig, ModelInfo, Normalization, build_model
 from gpc_planner.proposals.train import TrainConfig, TrainingDiverged, train
+from gpc_planner.registry import make_optimizer
 from gpc_planner.report import load_results
 from gpc_sim import plant
 from gpc_sim.errors import ConfigError
@@ -345,8 +346,8 @@ class NaNProposal:
 @pytest.mark.parametrize("method", ["gpc_shoot", "gpc_cem"])
 def test_gpc_optimizers_refuse_non_finite_proposals(method):
     spline = ControlSpline(horizon=1.0, num_knots=4, dt=0.01, kind="linear")
-    opt = make_gpc_optimizer(method, spline, -np.ones(2), np.ones(2), np.random.default_rng(0),
-                             NaNProposal(), num_rollouts=8)
+    opt = make_optimizer(method, spline, -np.ones(2), np.ones(2), np.random.default_rng(0),
+                         proposal=NaNProposal(), num_rollouts=8)
     opt.reset(np.zeros((4, 2)))
     opt.set_context(np.zeros(6), np.zeros(6))
     with pytest.raises(NonFiniteProposal, match=r"fake.pt .* in 1 of \d samples"):

@@ -15,7 +15,7 @@ def run_cli(*args):
 
 
 @pytest.mark.parametrize("args", [[], ["eval"], ["bench"], ["bench", "rollout"], ["report"],
-                                  ["demo"]])
+                                  ["demo"], ["model"], ["model", "set-sampling"]])
 def test_help_everywhere(args, capsys):
     with pytest.raises(SystemExit) as code:
         main([*args, "--help"])
@@ -116,3 +116,68 @@ def test_sigterm_to_the_parent_alone_stops_its_workers_and_keeps_finished_trials
     assert gone
     kept = len(journal.read_text().splitlines()) - 1
     assert 2 <= kept < 100
+
+
+def test_errors_in_the_library_words_get_the_flag_of_the_command_that_ran():
+    from gpc_planner.cli.main import build_parser, option_for
+
+    parser = build_parser()
+
+    def flag(argv, setting):
+        return option_for(parser, parser.parse_args(argv), setting)
+
+    assert flag(["eval", "--task", "push_t", "--method", "cem"], "flow_noise") == "--flow-noise"
+    assert flag(["eval", "--task", "push_t", "--method", "cem"], "trials") == "--trials"
+    iterate = ["iterate", "--task", "push_t", "--iterations", "1", "--episodes", "1",
+               "--out", "x"]
+    assert flag(iterate, "iterations") == "--cem-iterations"  # its --iterations counts rounds
+    assert flag(["model", "set-sampling", "m.pt", "--method", "gpc_cem"],
+                "flow_steps") == "--flow-steps"
+    assert flag(["report", "x.json"], "flow_noise") is None
+    assert flag(["eval", "--task", "push_t", "--method", "cem"], None) is None
+
+
+def test_model_set_sampling_and_an_eval_that_follows_it(tmp_path, capsys):
+    from test_flow_model import push_model
+
+    a, b = tmp_path / "a.pt", tmp_path / "b.pt"
+    push_model(seed=1).save(a)
+    push_model(seed=1).save(b)
+    assert main(["model", "set-sampling", str(a), "--method", "gpc_cem", "--flow-noise", "2",
+                 "--flow-steps", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "gpc_cem samples it with flow noise 2, 3 flow steps" in out
+    assert "| gpc_cem | 2 | 3 |" in (tmp_path / "a.model_card.md").read_text()
+    assert main(["model", "set-sampling", str(a), "--method", "gpc_cem"]) == 2
+    assert "error: nothing to set" in capsys.readouterr().err
+    # Two models of one evaluation that disagree: the library's words, then the flag.
+    eval_args = ["eval", "--task", "push_t", "--method", "gpc_cem", "--trials", "1",
+                 "--rollouts", "4", "--horizon", "0.3", "--max-steps", "5", "--workers", "1",
+                 "--no-progress", "--json", "--model", str(a), str(b)]
+    assert main(eval_args) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "recommend different flow_noise" in line and line.endswith("(option --flow-noise)")
+    assert main([*eval_args[:-2], str(a)]) == 0
+    settings = json.loads(capsys.readouterr().out)["settings"]
+    assert (settings["flow_noise"], settings["flow_steps"]) == (2.0, 3)
+
+
+def test_collect_with_a_proposal_samples_it_as_its_card_says(tmp_path):
+    from test_flow_model import push_model
+
+    from gpc_planner.cli.collect_cmd import spec_from_args
+    from gpc_planner.cli.main import build_parser
+    from gpc_planner.proposals.model_card import set_model_sampling
+
+    model = tmp_path / "m.pt"
+    push_model(seed=1).save(model)
+    set_model_sampling(model, "gpc_cem", flow_noise=2.0)
+    argv = ["collect", "--task", "push_t", "--episodes", "1", "--out", str(tmp_path / "d")]
+    args = build_parser().parse_args([*argv, "--proposal", str(model)])
+    spec = spec_from_args(args, 1, args.proposal)
+    assert (spec.flow_noise, spec.flow_steps) == (2.0, 10)
+    args = build_parser().parse_args([*argv, "--proposal", str(model), "--flow-noise", "1.5"])
+    assert spec_from_args(args, 1, args.proposal).flow_noise == 1.5
+    args = build_parser().parse_args(argv)  # plain CEM: the settings it always recorded
+    spec = spec_from_args(args, 1, None)
+    assert (spec.flow_noise, spec.flow_steps) == (1.0, 10)

@@ -152,3 +152,60 @@ def test_without_a_progress_bar_each_trial_is_logged_and_a_resume_says_so(
     assert "resuming from" in log[0] and "1 of 3 trials done" in log[0]
     assert [entry.split(": ")[2] for entry in log[1:]] == ["trial 1", "trial 2"]
     assert "3 of 3 done" in log[-1]
+
+
+def _carded(tmp_path, name, **sampling):
+    """A toy push_t model file recommending ``sampling`` for GPC-CEM (none if empty)."""
+    from test_flow_model import push_model
+
+    from gpc_planner.proposals.model_card import set_model_sampling
+
+    path = tmp_path / name
+    push_model(seed=1).save(path)
+    if sampling:
+        set_model_sampling(path, "gpc_cem", **sampling)
+    return str(path)
+
+
+def tiny_gpc(model, trials=1, **flow):
+    return EvalSpec(task="push_t", method="gpc_cem", trials=trials, rollouts=4, horizon=0.3,
+                    max_steps=10, model=model, **flow)
+
+
+def test_without_flow_settings_the_model_card_decides_and_the_json_says_so(tmp_path):
+    carded = _carded(tmp_path, "a.pt", flow_noise=2.0, flow_steps=3)
+    summary = evaluate(tiny_gpc((carded,)), progress=False)
+    assert (summary["settings"]["flow_noise"], summary["settings"]["flow_steps"]) == (2.0, 3)
+    assert summary["header"]["spec"]["flow_noise"] == 2.0
+    given = evaluate(tiny_gpc((carded,), flow_noise=1.5), progress=False)
+    assert (given["settings"]["flow_noise"], given["settings"]["flow_steps"]) == (1.5, 3)
+    plain = tiny_gpc((_carded(tmp_path, "b.pt"),)).with_sampling("push_t")
+    assert (plain.flow_noise, plain.flow_steps) == (1.0, 10)  # no card entry: the paper's
+    cem = EvalSpec(task="push_t", method="cem").with_sampling("push_t")
+    assert (cem.flow_noise, cem.flow_steps) == (1.0, 10)  # recorded as before, unused
+
+
+def test_models_of_one_evaluation_must_agree_on_what_is_not_given(tmp_path):
+    a = _carded(tmp_path, "a.pt", flow_noise=2.0)
+    b = _carded(tmp_path, "b.pt", flow_noise=2.5)
+    with pytest.raises(ConfigError, match="recommend different flow_noise") as err:
+        evaluate(tiny_gpc((a, b), trials=2), out=tmp_path / "e.json", progress=False)
+    assert err.value.setting == "flow_noise" and not (tmp_path / "e.json").exists()
+    agreed = tiny_gpc((a, b), flow_noise=2.0).with_sampling("push_t")
+    assert (agreed.flow_noise, agreed.flow_steps) == (2.0, 10)
+
+
+def test_every_stat_a_method_reports_is_summarised(monkeypatch):
+    """A method's own figures (``Optimizer.STATS``) get per-trial means and NAME_mean/_std
+    without evaluation knowing them; cem_sample_ratio stays in the JSON for every method."""
+    from test_registry import RandomWalk, WalkConfig
+
+    from gpc_planner.registry import METHODS, MethodSpec
+
+    monkeypatch.setitem(METHODS, "walk", MethodSpec(RandomWalk, WalkConfig))
+    summary = evaluate(spec("walk", trials=2), progress=False)
+    assert [r["spread"] for r in summary["per_trial"]] == pytest.approx([0.1, 0.1])
+    assert summary["spread_mean"] == pytest.approx(0.1)
+    assert summary["spread_std"] == pytest.approx(0.0, abs=1e-12)
+    assert summary["cem_sample_ratio_mean"] is None and summary["per_trial"][0][
+        "cem_sample_ratio"] is None

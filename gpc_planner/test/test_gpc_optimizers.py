@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from gpc_planner.control import ControlSpline
-from gpc_planner.optimizers.gpc import make_gpc_optimizer
 from gpc_planner.planner import SamplingPlanner
+from gpc_planner.registry import make_optimizer
 
 LOW, HIGH = np.array([-1.0, -1.0]), np.array([1.0, 1.0])
 TARGET = np.array([[0.3, -0.2], [0.5, 0.1], [-0.4, 0.6], [0.2, -0.7]])
@@ -32,8 +32,8 @@ class FakeProposal:
 
 def make(name: str, proposal, **overrides):
     spline = ControlSpline(horizon=1.0, num_knots=4, dt=0.01, kind="linear")
-    opt = make_gpc_optimizer(name, spline, LOW, HIGH, np.random.default_rng(0), proposal,
-                             num_rollouts=64, **overrides)
+    opt = make_optimizer(name, spline, LOW, HIGH, np.random.default_rng(0), proposal=proposal,
+                         num_rollouts=64, **overrides)
     opt.reset(np.zeros((4, 2)))
     opt.set_context(np.zeros(3), np.zeros(3))
     return opt
@@ -104,13 +104,13 @@ def test_gpc_shoot_executes_the_best_proposal():
     opt = make("gpc_shoot", proposal)
     knots, costs = step(opt)
     np.testing.assert_array_equal(opt.plan(), knots[np.argmin(costs)])
-    assert getattr(opt, "cem_sample_ratio", None) is None
+    assert getattr(opt, "cem_sample_ratio", None) is None and opt.stats() == {}
 
 
 def test_sampling_without_context_is_an_error():
     spline = ControlSpline(horizon=1.0, num_knots=4, dt=0.01)
-    opt = make_gpc_optimizer("gpc_cem", spline, LOW, HIGH, np.random.default_rng(0),
-                             FakeProposal(TARGET))
+    opt = make_optimizer("gpc_cem", spline, LOW, HIGH, np.random.default_rng(0),
+                         proposal=FakeProposal(TARGET))
     opt.reset(np.zeros((4, 2)))
     with pytest.raises(RuntimeError, match="set_context"):
         opt.sample(0)
@@ -141,8 +141,8 @@ class ToyTask:
 def test_planner_gives_observation_and_previous_replanning_observation():
     proposal = FakeProposal(TARGET)
     spline = ControlSpline(horizon=1.0, num_knots=4, dt=0.01)
-    opt = make_gpc_optimizer("gpc_cem", spline, LOW, HIGH, np.random.default_rng(0), proposal,
-                             num_rollouts=8)
+    opt = make_optimizer("gpc_cem", spline, LOW, HIGH, np.random.default_rng(0),
+                         proposal=proposal, num_rollouts=8)
     planner = SamplingPlanner(ToyTask(), opt)
     for t, s in enumerate([1.0, 2.0, 3.0]):
         planner.plan(np.array([s]), 0.1 * t)

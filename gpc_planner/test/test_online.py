@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from gpc_planner.methods import build_planner
 from gpc_planner.online import NonFinitePlanError, OnlinePlanner
-from gpc_planner.planner import make_planner
 from gpc_sim.task import initial_state_rng
 from gpc_sim.tasks import make_task
 
@@ -15,7 +15,7 @@ def task():
 
 
 def planner(task, period):
-    return OnlinePlanner(make_planner(task, "cem", np.random.default_rng(0)), period)
+    return OnlinePlanner(build_planner(task, "cem", np.random.default_rng(0)), period)
 
 
 def test_nothing_to_execute_before_the_first_plan(task):
@@ -48,15 +48,31 @@ def test_a_plan_longer_than_the_period_is_a_deadline_miss(task):
 
 
 
+def test_a_reset_with_a_seed_repeats_the_plans_and_clears_the_counters(task):
+    """What the planner node's gpc/reset service does with a seed (0 there: no seed)."""
+    state = task.sample_initial_state(initial_state_rng(0, 2))
+    online = OnlinePlanner(build_planner(task, "cem", np.random.default_rng(0), horizon=0.3,
+                                         num_rollouts=4), 0.1)
+
+    def run(seed):
+        online.reset(seed=seed)
+        assert (online.iterations, online.active) == (0, None)
+        return [online.plan(state, 0.1 * k).knots for k in range(2)]
+
+    first = run(7)
+    np.testing.assert_array_equal(run(7), first)
+    assert not np.array_equal(run(8), first)
+
+
 def test_deadlines_are_counted_against_the_given_clock(task):
     """Lock-step: the sim's clock stands still while it waits for a plan, so no plan is late
     however long it takes in wall time; a clock that runs past the period while planning is a
     miss however fast the plan was."""
     state = task.sample_initial_state(initial_state_rng(0, 1))
-    still = OnlinePlanner(make_planner(task, "cem", np.random.default_rng(0)), 1e-9,
+    still = OnlinePlanner(build_planner(task, "cem", np.random.default_rng(0)), 1e-9,
                           clock=lambda: 7.0)
     ticks = iter(np.arange(0.0, 100.0, 0.3))  # each reading 0.3 s later than the last
-    late = OnlinePlanner(make_planner(task, "cem", np.random.default_rng(0)), 0.2,
+    late = OnlinePlanner(build_planner(task, "cem", np.random.default_rng(0)), 0.2,
                          clock=lambda: float(next(ticks)))
     for k in range(3):
         still.plan(state, 0.1 * k)

@@ -123,11 +123,27 @@ def test_the_launch_file_and_config_ship_inside_gpc_planner():
         assert (ROOT / "gpc_planner" / path).is_file(), path
 
 
-def test_the_mocap_stand_in_is_never_crawled_by_colcon():
-    """A plain `colcon build` next to the upstream mocap4r2_msgs must not overlay it;
+@pytest.mark.parametrize("package", ["mocap4r2_msgs", "tf2_msgs"])
+def test_the_stand_ins_are_never_crawled_by_colcon(package):
+    """A plain `colcon build` next to the upstream package must not overlay it;
     scripts/setup.sh builds the stand-in explicitly where upstream is absent."""
-    assert (ROOT / "third_party" / "mocap4r2_msgs" / "COLCON_IGNORE").is_file()
-    assert "third_party/mocap4r2_msgs" in (ROOT / "scripts" / "setup.sh").read_text()
+    assert (ROOT / "third_party" / package / "COLCON_IGNORE").is_file()
+    setup = (ROOT / "scripts" / "setup.sh").read_text()
+    assert re.search(rf"^STANDINS=\(.*\b{package}\b.*\)$", setup, re.M)
+
+
+def test_the_tf2_msgs_in_use_hashes_as_upstream():
+    """A TF listener of a Jazzy or Kilted install (rviz2) checks the type hash: the stand-in's
+    TFMessage must hash as upstream's (the value of ros2/geometry2's TFMessage)."""
+    pytest.importorskip("tf2_msgs")
+    from ament_index_python.packages import get_package_share_directory
+
+    description = Path(get_package_share_directory("tf2_msgs")) / "msg" / "TFMessage.json"
+    if not description.is_file():
+        pytest.skip("no type description (a distribution before Jazzy)")
+    hashes = re.findall(r'"hash_string": "(RIHS01_[0-9a-f]+)"', description.read_text())
+    assert hashes[0] == ("RIHS01_e369d0f05a23ae52508854b66f6aa0437f3449d652e8cbf22d5abe85d020f"
+                         "087")
 
 
 @pytest.mark.parametrize("package,executable", [("gpc_sim", "sim_node"),

@@ -43,24 +43,26 @@ def check_parallel(count: int, setting: str) -> None:
     """ConfigError unless ``count`` processes or threads (``setting``) are in [1, max_parallel]."""
     limit = max_parallel()
     if count < 1:
-        raise ConfigError(f"{setting} must be at least 1, got {count}")
+        raise ConfigError(f"{setting} must be at least 1, got {count}", setting=setting)
     if count > limit:
         raise ConfigError(
             f"{setting} must be at most {limit} ({PARALLEL_PER_CORE} x the "
             f"{available_cores()} cores available, at most {MAX_PARALLEL}: more only compete "
-            f"for the cores, each with its own simulator), got {count}")
+            f"for the cores, each with its own simulator), got {count}", setting=setting)
 
 
 def check_seed(seed: int, setting: str = "seed") -> None:
     """ConfigError unless ``seed`` is an integer every generator of the project accepts."""
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
-        raise ConfigError(f"{setting} must be an integer in [0, {SEED_MAX}], got {seed!r}")
+        raise ConfigError(f"{setting} must be an integer in [0, {SEED_MAX}], got {seed!r}",
+                          setting=setting)
 
 
 def check_at_most(value: int, limit: int, setting: str, why: str) -> None:
     """ConfigError naming ``setting`` and ``why`` the limit exists when ``value`` > ``limit``."""
     if value > limit:
-        raise ConfigError(f"{setting} must be at most {limit} ({why}), got {value}")
+        raise ConfigError(f"{setting} must be at most {limit} ({why}), got {value}",
+                          setting=setting)
 
 
 def machine_memory() -> int:

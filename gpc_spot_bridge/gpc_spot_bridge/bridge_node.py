@@ -17,6 +17,13 @@ subscribes ``gpc/command`` and ``rigid_bodies`` (the torso's pose), and
   the robot's acquisition time in this computer's clock); at shutdown stop, sit, power off,
   and return the lease, within ``SHUTDOWN_BUDGET``.
 
+In real mode the torso's pose also goes on ``/tf`` as map -> ``body`` (``publish_tf``;
+``tf_prefix``), stamped with its mocap frame, for every pose the bridge accepts: rviz then
+shows where the robot is. Its links' frames would need the robot's joint angles through a
+kinematic model (spot_ros2's robot_state_publisher does that where it runs); the sim node
+publishes the simulated robot's. In sim mode the sim node publishes the true poses, so the
+bridge publishes none (two sources of one frame make TF jump between them).
+
 Status: ``spot/status`` (gpc_msgs/BridgeStatus) and ``/diagnostics``, at
 ``diagnostics_rate`` and at every change (the robot's state, a stop and its cause).
 
@@ -41,13 +48,21 @@ from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from std_srvs.srv import Trigger
+from tf2_msgs.msg import TFMessage
 
 from gpc_msgs.msg import BridgeStatus, HighLevelCommand, LocomotionCommand
 from gpc_sim.errors import ConfigError
 from gpc_sim.ros import qos, topics
-from gpc_sim.ros.convert import clock_seconds, pose_to_arrays, to_seconds, to_stamp
+from gpc_sim.ros.convert import (
+    clock_seconds,
+    pose_to_arrays,
+    to_seconds,
+    to_stamp,
+    transform_stamped,
+)
 from gpc_sim.ros.parameters import Value, declare
 from gpc_sim.spot.action import SpotActionConfig
+from gpc_sim.spot.constants import TORSO_BODY
 from gpc_spot_bridge.bridge_params import BRIDGE_PARAMETERS
 from gpc_spot_bridge.command_bridge import BridgeConfig, BridgeOutput, CommandBridge
 from mocap4r2_msgs.msg import RigidBodies
@@ -69,6 +84,9 @@ class BridgeNode(Node):
         if p["mode"] not in MODES:
             raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {p['mode']!r}")
         _check_rate(p)
+        if p["tf_prefix"].startswith("/") or any(c.isspace() for c in p["tf_prefix"]):
+            raise ConfigError(f"tf_prefix {p['tf_prefix']!r}: tf2 refuses frame names with a "
+                              f"leading '/' or spaces")
         self.bridge = CommandBridge(_bridge_config(p))
         self._timer = None
         self._lock = threading.Lock()
@@ -83,6 +101,9 @@ class BridgeNode(Node):
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, topics.DIAGNOSTICS,
                                                      qos.RELIABLE)
         self.robot = None
+        self.tf_pub = None
+        if p["mode"] == "real" and p["publish_tf"]:
+            self.tf_pub = self.create_publisher(TFMessage, topics.TF, qos.TF)
         if p["mode"] == "sim":
             self.locomotion_pub = self.create_publisher(LocomotionCommand,
                                                         topics.LOCOMOTION_COMMAND, qos.STREAM)
@@ -168,6 +189,10 @@ class BridgeNode(Node):
                 self.get_logger().warning(problem, throttle_duration_sec=2.0)
             elif self.robot is None:
                 self._publish()
+            elif self.tf_pub is not None:
+                self.tf_pub.publish(TFMessage(transforms=[transform_stamped(
+                    self.p["frame_id"], self.p["tf_prefix"] + TORSO_BODY, pos, quat,
+                    msg.header.stamp)]))
             return
 
     def _output(self) -> BridgeOutput:

@@ -69,6 +69,12 @@ BRIDGE_PARAMETERS = (
               read_only=True),
     ParamSpec("diagnostics_rate", 1.0, "spot/status and /diagnostics messages per second "
               "(wall clock; also one at each change)", read_only=True, low=0.1, high=100.0),
+    ParamSpec("publish_tf", True, "real mode: publish map -> body on /tf from each torso "
+              "pose of rigid_bodies the bridge accepts (false if the spot_ros2 driver runs "
+              "too: there body's parent is odom)", read_only=True),
+    ParamSpec("tf_prefix", "", "prefix of Spot's TF frames, spot_ros2's '<spot_name>/' "
+              "(the bridge's one frame: '<tf_prefix>body', spot_ros2's name)",
+              read_only=True),
     ParamSpec("torso_body", "spot", "rigid-body name of Spot's torso in rigid_bodies",
               read_only=True),
     ParamSpec("frame_id", "map", "world frame of rigid_bodies and of the planner's targets",

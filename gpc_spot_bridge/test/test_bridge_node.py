@@ -3,7 +3,8 @@ mode it drives a fake Spot (a real gRPC server with TLS from a test CA on 127.0.
 the unmodified bosdyn-client: it starts without taking a held lease or powering anything
 on, drives only after the explicit bring-up steps (spot/power_on, spot/stand), re-sends at
 >= 10 Hz, survives a lost link, publishes joint states as spot_ros2 does, and hands the
-robot back (stop, sit, power off, lease returned) within the launchers' timeouts."""
+robot back (stop, sit, power off, lease returned) within the launchers' timeouts. In real
+mode it puts the torso poses it accepts on /tf; in sim mode it leaves TF to the sim."""
 
 import math
 import re
@@ -16,13 +17,14 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from fake_spot import FakeSpot, make_test_ca
 from sensor_msgs.msg import JointState
 from std_srvs.srv import Trigger
+from tf2_msgs.msg import TFMessage
 
 from gpc_msgs.msg import BridgeStatus, HighLevelCommand, LocomotionCommand
 from gpc_planner.bringup import resolve_arguments, spot_push_nodes
 from gpc_sim.ros import qos, topics
 from gpc_sim.ros.convert import clock_seconds, to_seconds, to_stamp, yaw_quaternion
 from gpc_sim.ros.testing import NodeProcess, ProbeNode, RobotStream, domain_id, mocap_frame
-from gpc_sim.spot.action import SAFE_ARM_POSE, targets_to_command
+from gpc_sim.spot.action import SAFE_ARM_POSE, targets_to_command, yaw_from_quat
 from gpc_sim.spot.estimation import SPOT_ROS2_JOINT_NAMES
 from gpc_sim.spot.simulation import TORSO_BODY, ChairPushSimulation
 from gpc_sim.spot.world import CHAIR_BODY
@@ -296,6 +298,42 @@ def test_the_slowest_clean_shutdown_ends_within_the_launch_timeouts(tmp_path, tl
         assert "power off" in bridge.output() and "lease_return" in fake.kinds()
 
 
+def test_real_mode_puts_the_torso_poses_it_accepts_on_tf(tmp_path, tls):
+    """map -> <tf_prefix>body from each mocap pose the bridge accepts, stamped with its frame;
+    a pose it refuses (stamped an hour ahead) stays off TF. Nothing moves: no bring-up."""
+    domain = domain_id()
+    with FakeSpot(tls) as fake, ProbeNode(domain) as probe:
+        params = {"mode": "real", "hostname": "127.0.0.1", "port": fake.port,
+                  "ca_cert": fake.ca_cert, "tf_prefix": "spot1/"}
+        tf: list[TFMessage] = []
+        probe.node.create_subscription(TFMessage, topics.TF, tf.append, qos.TF)
+        with NodeProcess("gpc_spot_bridge", "spot_bridge", "spot_bridge", params, tmp_path,
+                         domain, env=REAL) as bridge:
+            planner = Planner(probe)
+            planner.planner_on = False  # mocap only
+            probe.spin_until(lambda: len(tf) >= 5, 60.0, "the torso on /tf",
+                             every=planner.publish)
+            planner.skew = 3600.0  # refused: from the future (sent until the bridge says so:
+            probe.spin_until(lambda: "in the future" in bridge.output(), 10.0, "the refusal",
+                             every=planner.publish)  # best effort may drop one frame)
+            planner.skew = 0.0
+            after = time.monotonic() + 0.3
+            probe.spin_until(lambda: time.monotonic() > after, 5.0, "frames after the glitch",
+                             every=planner.publish)
+            now = wall(probe)
+            code = bridge.stop(signal.SIGTERM)
+            assert code == 0, f"exit {code}:\n{bridge.output()[-4000:]}"
+        assert "power_on" not in fake.kinds() and not fake.of("velocity")
+    edges = [t for m in tf for t in m.transforms]
+    assert {(e.header.frame_id, e.child_frame_id) for e in edges} == {("map", "spot1/body")}
+    assert max(to_seconds(e.header.stamp) for e in edges) <= now  # none from the future
+    last = edges[-1].transform
+    q = last.rotation
+    assert (last.translation.x, last.translation.y, last.translation.z) == pytest.approx(
+        (POSE[0], POSE[1], 0.5))
+    assert float(yaw_from_quat(np.array([q.w, q.x, q.y, q.z]))) == pytest.approx(POSE[2])
+
+
 class Planner:
     """The test plays the mocap and the planner: a torso pose and a target 0.5 m ahead,
     stamped with the wall clock, published together (50 Hz when called from spin_until)."""
@@ -353,6 +391,13 @@ def test_a_future_stamped_frame_and_target_cannot_keep_the_robot_moving(sim_brid
     assert max(to_seconds(m.header.stamp) for _, m in out) < wall(probe) + 1.0
     probe.spin_for(1.0)
     assert all(m.vx == 0.0 for _, m in out[-5:]) and bridge.alive()
+
+
+def test_sim_mode_leaves_tf_to_the_sim(sim_bridge):
+    """The sim publishes the true torso frame; a second source of it would make TF jump."""
+    probe, _, planner, out = sim_bridge
+    probe.spin_until(lambda: out, 30.0, "the bridge up", every=planner.publish)
+    assert probe.node.count_publishers(topics.TF) == 0
 
 
 def test_set_parameters_take_effect_or_are_refused(sim_bridge):

@@ -51,7 +51,8 @@ def seed(text: str) -> int:
 
 
 def add_model_arguments(p: argparse.ArgumentParser, several: bool = False) -> None:
-    """``--model`` and ``--flow-steps``, the proposal-model options of the GPC methods.
+    """``--model``, ``--flow-steps`` and ``--flow-noise``, the proposal-model options of the
+    GPC methods.
 
     With ``several``, ``--model`` takes one or more files (model seeds) that the
     trials of an evaluation rotate over.
@@ -66,8 +67,18 @@ def add_model_arguments(p: argparse.ArgumentParser, several: bool = False) -> No
         p.add_argument("--model", default=None, metavar="MODEL.pt",
                        help="proposal model of gpc_shoot/gpc_cem (default: the task's "
                        "shipped model, gpc_planner/models/TASK.pt)")
-    p.add_argument("--flow-steps", type=positive_int, default=10,
-                   help="Euler steps when sampling the proposal model (default 10)")
-    p.add_argument("--flow-noise", type=positive_float, default=1.0,
-                   help="std of the flow's initial noise when sampling the proposal model "
-                   "(default 1, the paper's; larger spreads the samples wider)")
+    add_flow_arguments(p, "the proposal model")
+
+
+def add_flow_arguments(p: argparse.ArgumentParser, model: str,
+                       from_card: bool = True) -> None:
+    """``--flow-steps`` and ``--flow-noise``. By default (None) what ``model``'s card
+    recommends for the method (``gpc model set-sampling``), else the paper's 10 and 1;
+    without ``from_card`` (models that never have a recommendation) the paper's."""
+    source = "what its model card recommends for the method, else " if from_card else ""
+    p.add_argument("--flow-steps", type=positive_int, default=None,
+                   help=f"Euler steps when sampling {model} (default: {source}10, the "
+                   "paper's)")
+    p.add_argument("--flow-noise", type=positive_float, default=None,
+                   help=f"std of the flow's initial noise when sampling {model} (default: "
+                   f"{source}1, the paper's; larger spreads the samples wider)")

@@ -5,16 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 
-from gpc_planner.cli.args import positive_float, positive_int, seed
+from gpc_planner.cli.args import add_flow_arguments, positive_float, positive_int, seed
 from gpc_planner.collect import CollectSpec, collect
+from gpc_planner.sampling import SamplingSettings
 from gpc_sim.rollout import default_threads
 from gpc_sim.tasks import TASKS
 
 
-def add_collect_arguments(p: argparse.ArgumentParser, iterations_flag: str = "--iterations"
-                          ) -> None:
+def add_collect_arguments(p: argparse.ArgumentParser, iterations_flag: str = "--iterations",
+                          iterating: bool = False) -> None:
     """The settings of a collection (shared with ``gpc iterate``, which names the CEM
-    iterations ``--cem-iterations`` since its ``--iterations`` counts rounds)."""
+    iterations ``--cem-iterations`` since its ``--iterations`` counts rounds, and samples
+    each round's freshly trained model, which has no recommended sampling)."""
     p.add_argument("--task", required=True, choices=sorted(TASKS), help="task name")
     p.add_argument("--seed", type=seed, default=0,
                    help="seed of initial states (stream seed + 1000000, disjoint from "
@@ -27,11 +29,10 @@ def add_collect_arguments(p: argparse.ArgumentParser, iterations_flag: str = "--
                    help="CEM iterations per planning step (default 2)")
     p.add_argument("--max-steps", type=positive_int, default=None,
                    help="episode limit in control steps (default: the task's, 2500 for push)")
-    p.add_argument("--flow-steps", type=positive_int, default=10,
-                   help="Euler steps when sampling a --proposal model (default 10)")
-    p.add_argument("--flow-noise", type=positive_float, default=1.0,
-                   help="std of the flow's initial noise when sampling a --proposal model "
-                   "(default 1, the paper's)")
+    if iterating:
+        add_flow_arguments(p, "each round's model", from_card=False)
+    else:
+        add_flow_arguments(p, "a --proposal model")
     p.add_argument("--stall", type=positive_float, default=None, metavar="SECONDS",
                    help="end an episode as hopeless once its object (chair, block) has moved "
                    "less than --stall-distance in the last SECONDS (default: never; "
@@ -80,11 +81,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def collection_sampling(args: argparse.Namespace, proposal: str | None) -> SamplingSettings:
+    """The flow settings a collection records and samples with: the flags, else (with a
+    proposal) what the model recommends for GPC-CEM, else the paper's (CollectSpec's)."""
+    if proposal is None:
+        default = CollectSpec(task=args.task)
+        return SamplingSettings(
+            flow_noise=default.flow_noise if args.flow_noise is None else args.flow_noise,
+            flow_steps=default.flow_steps if args.flow_steps is None else args.flow_steps)
+    from gpc_planner.methods import sampling_for
+
+    method = CollectSpec(task=args.task, proposal=proposal).method
+    return sampling_for(method, [proposal], flow_noise=args.flow_noise,
+                        flow_steps=args.flow_steps)
+
+
 def spec_from_args(args: argparse.Namespace, episodes: int, proposal: str | None) -> CollectSpec:
+    sampling = collection_sampling(args, proposal)
     return CollectSpec(task=args.task, episodes=episodes, seed=args.seed,
                        rollouts=args.rollouts, horizon=args.horizon, iterations=args.iterations,
-                       max_steps=args.max_steps, proposal=proposal, flow_steps=args.flow_steps,
-                       flow_noise=args.flow_noise, stall_window=args.stall,
+                       max_steps=args.max_steps, proposal=proposal,
+                       flow_steps=sampling.flow_steps, flow_noise=sampling.flow_noise,
+                       stall_window=args.stall,
                        stall_distance=args.stall_distance,
                        task_options=tuple(args.task_option))
 

@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="rounds of collect + train")
     p.add_argument("--episodes", type=positive_int, required=True,
                    help="episodes collected per iteration")
-    add_collect_arguments(p, iterations_flag="--cem-iterations")
+    add_collect_arguments(p, iterations_flag="--cem-iterations", iterating=True)
     add_train_arguments(p)
     p.add_argument("--train-seed", type=seed, default=0, help="training seed (default 0)")
     p.add_argument("--eval-trials", type=nonnegative_int, default=100,
@@ -42,13 +42,16 @@ def run(args: argparse.Namespace) -> int:
     from gpc_planner.iterate import iterate
 
     torch.set_num_threads(1)  # small MLP: see gpc train --threads
+    # The rounds' models are trained here, with no recommended sampling: the flags or the
+    # paper's settings, the same for every round's collection and evaluation.
+    spec = spec_from_args(args, args.episodes, None)
     evaluation = None
     if args.eval_trials > 0:
         evaluation = EvalSpec(task=args.task, method="gpc_cem", trials=args.eval_trials,
-                              seed=args.eval_seed, flow_steps=args.flow_steps,
-                              flow_noise=args.flow_noise)
+                              seed=args.eval_seed, flow_steps=spec.flow_steps,
+                              flow_noise=spec.flow_noise)
 
-    summary = iterate(spec_from_args(args, args.episodes, None), args.rounds,
+    summary = iterate(spec, args.rounds,
                       config_from_args(args), args.out, workers=args.workers,
                       progress=not args.no_progress, evaluation=evaluation)
     for row in summary["iterations"]:

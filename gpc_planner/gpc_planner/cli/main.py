@@ -13,13 +13,14 @@ from gpc_planner.cli import (
     eval_cmd,
     iterate_cmd,
     launch_cmd,
+    model_cmd,
     report_cmd,
     train_cmd,
 )
 from gpc_sim.errors import ConfigError
 
 SUBCOMMANDS = (eval_cmd, bench_cmd, report_cmd, demo_cmd, collect_cmd, train_cmd, iterate_cmd,
-               launch_cmd)
+               launch_cmd, model_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +32,26 @@ def build_parser() -> argparse.ArgumentParser:
     for module in SUBCOMMANDS:
         module.add_parser(sub)
     return parser
+
+
+def option_for(parser: argparse.ArgumentParser, args: argparse.Namespace,
+               setting: str | None) -> str | None:
+    """The option of the command that ran (``args``) that sets ``setting`` (a ConfigError's
+    ``setting``, in the library's words), e.g. "flow_noise" -> "--flow-noise"; None when
+    the command has no such option."""
+    if setting is None:
+        return None
+    current = parser
+    while True:  # down to the parser of the (sub)subcommand that ran
+        subs = [a for a in current._actions if isinstance(a, argparse._SubParsersAction)]
+        chosen = getattr(args, subs[0].dest, None) if subs else None
+        if chosen not in (subs[0].choices if subs else {}):
+            break
+        current = subs[0].choices[chosen]
+    for action in current._actions:
+        if action.dest == setting and action.option_strings:
+            return max(action.option_strings, key=len)
+    return None
 
 
 def _terminate_as_interrupt(signum: int, frame: object) -> None:
@@ -52,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except ConfigError as err:
-        print(f"gpc {args.command}: error: {err}", file=sys.stderr)
+        flag = option_for(parser, args, err.setting)
+        hint = f" (option {flag})" if flag is not None else ""
+        print(f"gpc {args.command}: error: {err}{hint}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"gpc {args.command}: interrupted; finished work is kept, rerun the same "

@@ -1,41 +1,9 @@
-"""Registry of sampling optimizers: name -> (class, config class)."""
+"""Sampling optimizers: the interface (``base``) and its implementations.
 
-from __future__ import annotations
+Methods are found by name through ``gpc_planner.registry`` (``METHODS``, ``make_optimizer``),
+which registers each optimizer class once with its config and what it needs.
+"""
 
-from dataclasses import fields, replace
+from gpc_planner.optimizers.base import ConditionedOptimizer, Optimizer, OptimizerConfig
 
-import numpy as np
-
-from gpc_planner.control import ControlSpline
-from gpc_planner.optimizers.base import Optimizer, OptimizerConfig
-from gpc_planner.optimizers.cem import CEMConfig, CrossEntropyMethod
-from gpc_planner.optimizers.dial import DIALMPC, DIALConfig
-from gpc_planner.optimizers.mppi import MPPI, MPPIConfig
-from gpc_planner.optimizers.predictive_sampling import (
-    PredictiveSampling,
-    PredictiveSamplingConfig,
-)
-
-OPTIMIZERS: dict[str, tuple[type[Optimizer], type[OptimizerConfig]]] = {
-    "ps": (PredictiveSampling, PredictiveSamplingConfig),
-    "cem": (CrossEntropyMethod, CEMConfig),
-    "mppi": (MPPI, MPPIConfig),
-    "dial": (DIALMPC, DIALConfig),
-}
-
-
-def make_optimizer(name: str, spline: ControlSpline, low: np.ndarray, high: np.ndarray,
-                   rng: np.random.Generator, **overrides: object) -> Optimizer:
-    """Build optimizer ``name`` with its default config updated by ``overrides``."""
-    if name not in OPTIMIZERS:
-        raise KeyError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
-    cls, config_cls = OPTIMIZERS[name]
-    known = {f.name for f in fields(config_cls)}
-    unknown = set(overrides) - known
-    if unknown:
-        raise KeyError(f"{name} has no setting {', '.join(sorted(unknown))}")
-    config = replace(config_cls(), **overrides)
-    return cls(config, spline, low, high, rng)
-
-
-__all__ = ["OPTIMIZERS", "Optimizer", "OptimizerConfig", "make_optimizer"]
+__all__ = ["ConditionedOptimizer", "Optimizer", "OptimizerConfig"]

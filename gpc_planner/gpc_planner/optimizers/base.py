@@ -3,7 +3,11 @@
 An optimizer is three methods (hydrax-style): ``sample`` candidate knot
 sequences, ``update`` its distribution from their costs, and ``plan`` the
 sequence to execute. ``reset`` and ``shift`` handle the start of an episode
-and the warm start between replanning steps.
+and the warm start between replanning steps; ``reseed`` restarts its random
+streams (a seeded run repeats); ``stats`` reports method-specific figures of the
+last planning step. An optimizer whose samples depend on where the system is
+(the GPC methods) is a ``ConditionedOptimizer``: the planner gives it the
+observation and the history before each planning step.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ class OptimizerConfig:
 class Optimizer(ABC):
     """A distribution over knot sequences (K, m), improved from rollout costs."""
 
+    # Names of the figures ``stats`` reports (e.g. GPC-CEM's "cem_sample_ratio"): evaluation
+    # and collection summarise each of them per episode and over episodes.
+    STATS: tuple[str, ...] = ()
+
     def __init__(self, config: OptimizerConfig, spline: ControlSpline, low: np.ndarray,
                  high: np.ndarray, rng: np.random.Generator) -> None:
         if config.num_rollouts < 2:
@@ -56,6 +64,21 @@ class Optimizer(ABC):
         self.mean = self.clip(np.array(nominal, dtype=np.float64))
         self.best_knots = self.mean.copy()
         self.best_cost = np.inf
+
+    def reseed(self, seed: int | np.random.SeedSequence) -> None:
+        """Restart every random stream this optimizer owns from ``seed``.
+
+        Afterwards the optimizer draws what one built with ``np.random.default_rng(seed)``
+        would: a reset with the same seed followed by the same planning calls repeats the
+        same plans. Subclasses with streams of their own (a torch generator) restart
+        them here too.
+        """
+        self.rng = np.random.default_rng(seed)
+
+    def stats(self) -> dict[str, float]:
+        """Method-specific figures of the last planning step (keys from ``STATS``; a
+        figure without a value yet is left out)."""
+        return {}
 
     def shift(self, elapsed: float) -> None:
         """Re-anchor the distribution ``elapsed`` seconds later (warm start)."""
@@ -91,6 +114,19 @@ class Optimizer(ABC):
     def plan(self) -> np.ndarray:
         """The knots to execute: the mean by default."""
         return self.mean
+
+
+class ConditionedOptimizer(Optimizer):
+    """An optimizer whose samples depend on where the system is.
+
+    ``SamplingPlanner.plan`` calls ``set_context`` before each planning step's
+    first ``sample``; optimizers that are not conditioned never get one.
+    """
+
+    @abstractmethod
+    def set_context(self, observation: np.ndarray, history: np.ndarray) -> None:
+        """The current observation (d,) and the history (d,): the observation at the
+        previous replanning step, or the current one at an episode's first step."""
 
 
 def softmax_weights(costs: np.ndarray, temperature: float) -> np.ndarray:

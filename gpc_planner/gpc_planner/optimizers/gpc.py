@@ -1,23 +1,22 @@
 """GPC-Shoot and GPC-CEM: sampling planners that draw from a learnt proposal.
 
-Both need a conditioning context each planning step: ``SamplingPlanner.plan``
-calls ``set_context(obs, hist)`` (current observation, previous replanning
+Both are ``ConditionedOptimizer``s: ``SamplingPlanner.plan`` calls
+``set_context(observation, history)`` (current observation, previous replanning
 observation) before sampling. The proposal is any object with
 ``sample(obs, hist, n, flow_steps, generator, noise) -> (n, K, m)``, normally a
-``gpc_planner.proposals.ProposalModel``; tests pass fakes.
-
-They live outside the ``OPTIMIZERS`` registry because they cannot be built
-from a config alone (they need a model); ``gpc_planner.methods`` builds them.
+``gpc_planner.proposals.ProposalModel``; tests pass fakes. They are built with
+``proposal=``: their ``MethodSpec`` in ``gpc_planner.registry`` says they need a
+model, and ``gpc_planner.methods.build_planner`` loads it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-from gpc_planner.optimizers.base import Optimizer, OptimizerConfig
+from gpc_planner.optimizers.base import ConditionedOptimizer, OptimizerConfig
 from gpc_planner.optimizers.cem import CEMConfig, CrossEntropyMethod
 from gpc_sim.errors import ConfigError
 
@@ -53,16 +52,30 @@ def _torch_generator(rng: np.random.Generator):
     return torch.Generator().manual_seed(int(rng.integers(2**62)))
 
 
-class _Conditioned:
-    """The context hook shared by both GPC optimizers."""
+class ProposalOptimizer(ConditionedOptimizer):
+    """What both GPC optimizers share: the proposal, its torch generator, the context.
+
+    The generator is drawn from the optimizer's numpy stream, so one seed fixes both;
+    ``reseed`` restarts both.
+    """
 
     _obs: np.ndarray | None = None
     _hist: np.ndarray | None = None
+    proposal: Proposal
+    generator: object  # torch.Generator (torch is imported only when one is made)
 
-    def set_context(self, obs: np.ndarray, hist: np.ndarray) -> None:
+    def _attach(self, proposal: Proposal) -> None:
+        self.proposal = proposal
+        self.generator = _torch_generator(self.rng)
+
+    def reseed(self, seed: int | np.random.SeedSequence) -> None:
+        super().reseed(seed)
+        self.generator = _torch_generator(self.rng)
+
+    def set_context(self, observation: np.ndarray, history: np.ndarray) -> None:
         """Observation and history the next samples are conditioned on."""
-        self._obs = np.asarray(obs, dtype=np.float64)
-        self._hist = np.asarray(hist, dtype=np.float64)
+        self._obs = np.asarray(observation, dtype=np.float64)
+        self._hist = np.asarray(history, dtype=np.float64)
 
     def _proposals(self, n: int) -> np.ndarray:
         if self._obs is None or self._hist is None:
@@ -80,7 +93,7 @@ class GPCShootConfig(OptimizerConfig):
     flow_noise: float = 1.0  # std of the flow's initial noise (1: the paper's)
 
 
-class GPCShoot(_Conditioned, Optimizer):
+class GPCShoot(ProposalOptimizer):
     """Random shooting from the model: N proposals, execute the cheapest."""
 
     config: GPCShootConfig
@@ -88,8 +101,7 @@ class GPCShoot(_Conditioned, Optimizer):
     def __init__(self, config: GPCShootConfig, spline, low, high, rng,
                  proposal: Proposal) -> None:
         super().__init__(config, spline, low, high, rng)
-        self.proposal = proposal
-        self.generator = _torch_generator(rng)
+        self._attach(proposal)
 
     def sample(self, iteration: int) -> np.ndarray:
         return self._proposals(self.config.num_rollouts)
@@ -119,7 +131,7 @@ class GPCCEMConfig(CEMConfig):
     include_mean: bool = False
 
 
-class GPCCEM(_Conditioned, CrossEntropyMethod):
+class GPCCEM(ProposalOptimizer, CrossEntropyMethod):
     """The paper's Algorithm 1 on top of CEM (floors, annealing, resets reused).
 
     Each iteration samples N_CEM Gaussian candidates around the shifted mean
@@ -131,20 +143,24 @@ class GPCCEM(_Conditioned, CrossEntropyMethod):
     """
 
     config: GPCCEMConfig
+    STATS = ("cem_sample_ratio",)
 
     def __init__(self, config: GPCCEMConfig, spline, low, high, rng,
                  proposal: Proposal) -> None:
         super().__init__(config, spline, low, high, rng)
         if not 0.0 <= config.flow_share <= 1.0:
             raise ValueError("flow_share must be in [0, 1]")
-        self.proposal = proposal
-        self.generator = _torch_generator(rng)
+        self._attach(proposal)
         self.num_gaussian = int(round((1.0 - config.flow_share) * config.num_rollouts))
         self.cem_sample_ratio: float | None = None
 
     def reset(self, nominal: np.ndarray) -> None:
         super().reset(nominal)
         self.cem_sample_ratio = None
+
+    def stats(self) -> dict[str, float]:
+        return {} if self.cem_sample_ratio is None else {"cem_sample_ratio":
+                                                          self.cem_sample_ratio}
 
     def sample(self, iteration: int) -> np.ndarray:
         n_flow = self.config.num_rollouts - self.num_gaussian
@@ -165,22 +181,3 @@ class GPCCEM(_Conditioned, CrossEntropyMethod):
         self.mean = knots[best].copy()
         self.std = np.maximum(elites.std(axis=0), self.std_min)
         self._reset_on_stall()
-
-
-GPC_OPTIMIZERS: dict[str, tuple[type[Optimizer], type[OptimizerConfig]]] = {
-    "gpc_shoot": (GPCShoot, GPCShootConfig),
-    "gpc_cem": (GPCCEM, GPCCEMConfig),
-}
-
-
-def make_gpc_optimizer(name: str, spline, low: np.ndarray, high: np.ndarray,
-                       rng: np.random.Generator, proposal: Proposal,
-                       **overrides: object) -> Optimizer:
-    """Build GPC optimizer ``name`` around ``proposal`` with config ``overrides``."""
-    if name not in GPC_OPTIMIZERS:
-        raise KeyError(f"unknown GPC optimizer {name!r}; known: {', '.join(GPC_OPTIMIZERS)}")
-    cls, config_cls = GPC_OPTIMIZERS[name]
-    unknown = set(overrides) - {f.name for f in fields(config_cls)}
-    if unknown:
-        raise KeyError(f"{name} has no setting {', '.join(sorted(unknown))}")
-    return cls(replace(config_cls(), **overrides), spline, low, high, rng, proposal=proposal)

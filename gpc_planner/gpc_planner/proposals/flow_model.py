@@ -24,6 +24,9 @@ holds only tensors, numbers, strings, lists and dicts)::
     config           dict, FlowConfig (network shape)
     normalization    dict of lists: obs_mean, obs_std (d), knot_mean, knot_std (K*m)
     state_dict       the network weights
+    sampling         optional dict, {method: {"flow_noise": float, "flow_steps": int}}: the
+                     recommended sampling settings per method (``gpc_planner.sampling``;
+                     empty or absent: the paper's), set by ``gpc model set-sampling``
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import torch
 from torch import nn
 
 from gpc_planner.optimizers.gpc import check_finite_samples
+from gpc_planner.sampling import check_sampling_entry
 from gpc_sim.blas import single_blas_thread
 from gpc_sim.errors import ConfigError
 
@@ -217,7 +221,8 @@ class ProposalModel:
     """A trained flow model that samples knot sequences (n, K, m) given (x, h)."""
 
     def __init__(self, net: VelocityMLP, norm: Normalization, knot_shape: tuple[int, int],
-                 info: ModelInfo, source: str = "<memory>") -> None:
+                 info: ModelInfo, source: str = "<memory>",
+                 sampling: dict | None = None) -> None:
         self.net = net.float().eval()
         self._velocity: tuple[tuple[int, ...], NumpyVelocity] | None = None
         self.norm = norm
@@ -225,6 +230,9 @@ class ProposalModel:
         self.obs_dim = len(norm.obs_mean)
         self.info = info
         self.source = source
+        # Recommended sampling settings per method (``gpc_planner.sampling``): {} = the paper's.
+        self.sampling: dict[str, dict[str, float | int]] = check_sampling_entry(
+            sampling or {}, source)
         self._low = np.asarray(info.action_low, dtype=np.float64)
         self._high = np.asarray(info.action_high, dtype=np.float64)
 
@@ -292,6 +300,7 @@ class ProposalModel:
             "config": asdict(self.net.config),
             "normalization": self.norm.to_dict(),
             "state_dict": {k: v.detach().clone() for k, v in self.net.state_dict().items()},
+            "sampling": {method: dict(s) for method, s in self.sampling.items()},
         }
 
     def save(self, path: str | Path) -> None:
@@ -399,7 +408,8 @@ def model_from_dict(d: dict, source: str = "<memory>") -> ProposalModel:
     if len(norm.obs_mean) != int(d["obs_dim"]):
         raise ConfigError(f"proposal model {source}: normalization does not match obs_dim")
     _check_finite_parameters(net, norm, source)
-    return ProposalModel(net, norm, shape, info, source=source)
+    return ProposalModel(net, norm, shape, info, source=source,
+                         sampling=check_sampling_entry(d.get("sampling", {}), source))
 
 
 def _check_finite_parameters(net: VelocityMLP, norm: Normalization, source: str) -> None:
@@ -420,6 +430,16 @@ def load_proposal_model(path: str | Path, task=None, horizon: float | None = Non
     format version, a task mismatch) is a ConfigError that names the file.
     """
     path = Path(path)
+    model = model_from_dict(read_model_file(path), source=str(path))
+    if task is not None:
+        model.check_compatible(task, horizon)
+    return model
+
+
+def read_model_file(path: str | Path) -> dict:
+    """The raw contents of a model file (see the module docstring); ConfigError naming the
+    file when it is missing or not a torch file holding a dict."""
+    path = Path(path)
     if not path.is_file():
         raise ConfigError(f"proposal model {path} not found")
     try:
@@ -431,7 +451,4 @@ def load_proposal_model(path: str | Path, task=None, horizon: float | None = Non
                           f"{type(err).__name__}: {first[:200]})") from None
     if not isinstance(d, dict):
         raise ConfigError(f"proposal model {path} is not a model file (no dict inside)")
-    model = model_from_dict(d, source=str(path))
-    if task is not None:
-        model.check_compatible(task, horizon)
-    return model
+    return d

@@ -11,7 +11,6 @@ card (``model_card.md`` + ``model_card.json``) are written beside it.
 
 from __future__ import annotations
 
-import json
 import math
 import platform
 import time
@@ -36,6 +35,7 @@ from gpc_planner.proposals.flow_model import (
     flow_matching_loss,
     parameter_count,
 )
+from gpc_planner.proposals.model_card import render_model_card
 from gpc_planner.proposals.torch_io import save_atomic
 from gpc_sim.errors import ConfigError
 from gpc_sim.limits import check_seed, require_memory
@@ -94,8 +94,8 @@ def mirrored(data: Dataset) -> Dataset:
     task_name = data.meta["task"]
     reflection = make_task(task_name, nthread=1).reflection()
     if reflection is None:
-        raise ConfigError(f"--mirror: task {task_name} has no mirror symmetry "
-                          "(Task.reflection is None)")
+        raise ConfigError(f"mirror: task {task_name} has no mirror symmetry "
+                          "(Task.reflection is None)", setting="mirror")
     return replace(
         data,
         obs=np.concatenate([data.obs, data.obs * reflection.observation]),
@@ -190,8 +190,8 @@ def _train(data: Dataset, config: TrainConfig, out: Path, progress: bool,
     if ckpt_path.exists():
         ckpt = _load_checkpoint(ckpt_path)
         if ckpt["header"] != header:
-            raise ConfigError(f"{ckpt_path} was made with other settings or data; use another "
-                              "--out or delete it to start afresh")
+            raise ConfigError(f"{ckpt_path} was made with other settings or data; train into "
+                              "another folder or delete it to start afresh", setting="out")
         net.load_state_dict(ckpt["state_dict"])
         opt.load_state_dict(ckpt["optimizer"])
         sched.load_state_dict(ckpt["scheduler"])
@@ -245,7 +245,7 @@ def _train(data: Dataset, config: TrainConfig, out: Path, progress: bool,
     wall = wall_before + time.perf_counter() - start
     card = _model_card(data, config, losses, step, wall)
     write_json_atomic(out / "model_card.json", card)
-    write_atomic(out / "model_card.md", _card_markdown(card).encode())
+    write_atomic(out / "model_card.md", render_model_card(card).encode())
     plot_losses(losses, out / "loss.png")
     return card
 
@@ -282,6 +282,9 @@ def _model_card(data: Dataset, config: TrainConfig, losses: list[float], steps: 
         "python": platform.python_version(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "files": {"model": "model.pt", "loss_plot": "loss.png", "checkpoint": "checkpoint.pt"},
+        # Recommended sampling per method, as in the model file: none (the paper's) until
+        # ``gpc model set-sampling`` records some.
+        "sampling": {},
     }
 
 
@@ -290,34 +293,6 @@ def _version(package: str) -> str | None:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return None
-
-
-def _card_markdown(card: dict) -> str:
-    s = card["settings"]
-    return "\n".join([
-        f"# Proposal model: {card['task']}",
-        "",
-        "Conditional flow-matching model of CEM control sequences (GPC), trained by `gpc train`.",
-        "",
-        f"- data: {', '.join(card['data'])} ({card['dataset']['samples']} samples from "
-        f"{card['dataset']['episodes']} successful episodes"
-        + ("; half the samples are mirror images of the other half" if s.get("mirror")
-           else "") + ")",
-        f"- network: MLP {s['hidden']} x {s['layers']}, {s['time_features']} time frequencies",
-        f"- training: {s['epochs']} epochs, batch {s['batch_size']}, Adam lr {s['lr']}, "
-        f"{s['warmup_steps']} warm-up steps + cosine, {card['steps']} steps, seed {card['seed']}",
-        f"- final loss: {card['final_loss']:.5f} (min {card['min_loss']:.5f})",
-        f"- wall time: {card['wall_time_s']} s; versions: "
-        + ", ".join(f"{k} {v}" for k, v in card["versions"].items()),
-        f"- created: {card['created']}",
-        "",
-        "Settings of the collection:",
-        "",
-        "```json",
-        json.dumps(card["dataset"]["collection_settings"], indent=2),
-        "```",
-        "",
-    ])
 
 
 def plot_losses(losses: list[float], path: str | Path) -> Path:

@@ -62,6 +62,7 @@ from gpc_msgs.srv import ResetPlanner, SetGoal
 from gpc_planner.methods import build_planner
 from gpc_planner.online import NonFinitePlanError, OnlinePlanner
 from gpc_planner.planner import PlanResult
+from gpc_planner.registry import needs_model
 from gpc_planner.ros import markers
 from gpc_planner.ros.planner_params import PLANNER_PARAMETERS
 from gpc_planner.scheduling import ReplanScheduler, SchedulerConfig
@@ -98,7 +99,8 @@ class PlannerNode(Node):
         planner = build_planner(
             self.task, p["method"], np.random.default_rng(p["seed"]),
             horizon=p["horizon"] or None, num_rollouts=p["rollouts"],
-            model=p["model"] or None, flow_steps=p["flow_steps"], flow_noise=p["flow_noise"])
+            model=p["model"] or None, flow_steps=p["flow_steps"] or None,
+            flow_noise=p["flow_noise"] or None)  # 0: the model card's recommendation
         self.online = OnlinePlanner(planner, 1.0 / p["replan_rate"], clock=self._now)
         self.estimator = SpotStateEstimator(self.task, _estimator_config(p))
 
@@ -349,7 +351,7 @@ class PlannerNode(Node):
         msg.header.frame_id = self.p["frame_id"]
         msg.plan_time_ms = last.plan_time * 1e3 if last else math.nan
         msg.best_cost = float(last.best_cost) if last else math.nan
-        ratio = last.cem_sample_ratio if last else None
+        ratio = last.stats.get("cem_sample_ratio") if last else None
         msg.cem_sample_ratio = math.nan if ratio is None else float(ratio)
         msg.state_age_ms = estimate.age * 1e3 if math.isfinite(estimate.age) else math.nan
         self.status_pub.publish(msg)
@@ -441,7 +443,7 @@ class PlannerNode(Node):
             return response
         response.success = True
         response.message = f"goal set to {goal_text(goal)}"
-        if self.p["method"].startswith("gpc"):
+        if needs_model(self.p["method"]):
             response.message += " (the proposal model was trained for the default goal)"
         self.get_logger().info(response.message)
         return response
@@ -449,9 +451,8 @@ class PlannerNode(Node):
     def _on_reset(self, request: ResetPlanner.Request, response: ResetPlanner.Response):
         self._wait_idle()
         try:
-            if request.seed:
-                self.online.planner.optimizer.rng = np.random.default_rng(request.seed)
-            self.online.reset()
+            # Every random stream of the planner restarts from the seed (0: keep them).
+            self.online.reset(seed=request.seed or None)
             self.estimator.reset()
             self.commands_sent = 0
             self.schedule.plan_soon()

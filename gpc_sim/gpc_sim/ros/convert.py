@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 from builtin_interfaces.msg import Time
-from geometry_msgs.msg import Pose
+from geometry_msgs.msg import Pose, TransformStamped
 from rclpy.clock import Clock
 
 
@@ -50,6 +50,19 @@ def arrays_to_pose(position: np.ndarray, quat: np.ndarray) -> Pose:
     pose.orientation.w, pose.orientation.x = w, x
     pose.orientation.y, pose.orientation.z = y, z
     return pose
+
+
+def transform_stamped(parent: str, child: str, position, quat, stamp: Time
+                      ) -> TransformStamped:
+    """A TF edge: frame ``child`` at ``position`` (3,) and (w, x, y, z) ``quat`` in
+    ``parent``."""
+    msg = TransformStamped()
+    msg.header.stamp, msg.header.frame_id = stamp, parent
+    msg.child_frame_id = child
+    t, r = msg.transform.translation, msg.transform.rotation
+    t.x, t.y, t.z = (float(v) for v in position)
+    r.w, r.x, r.y, r.z = (float(v) for v in quat)
+    return msg
 
 
 def yaw_quaternion(yaw: float) -> tuple[float, float, float, float]:

@@ -13,6 +13,9 @@
 * The static scene and the goal: reliable + transient local, depth 1 (``LATCHED``), so a
   late rviz, sim or planner still gets the last one (the goal is nav2's ``goal_pose`` and
   rviz's goal tool, which gpc.rviz sets to transient local as well).
+* TF: what tf2_ros's broadcasters use, so that every TF listener (rviz, tf2_echo) matches:
+  ``/tf`` reliable, volatile, depth 100 (``TF``); ``/tf_static`` reliable, transient local,
+  depth 1 (``TF_STATIC``): one message holds all static transforms, kept for late joiners.
 """
 
 from rclpy.qos import (
@@ -33,3 +36,6 @@ DRIVER = RELIABLE  # what a sensor driver publishes with (REP 2003: the system d
 LATCHED = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
                      reliability=ReliabilityPolicy.RELIABLE,
                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
+TF = QoSProfile(depth=100, history=HistoryPolicy.KEEP_LAST,
+               reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE)
+TF_STATIC = LATCHED  # tf2_ros's StaticBroadcasterQoS: reliable, transient local, depth 1

@@ -4,7 +4,10 @@ It steps ``ChairPushSimulation`` (Spot with its locomotion policy, the chair, th
 obstacle) with the bridge's ``spot/locomotion_command`` and publishes what the real system
 would: ``rigid_bodies`` (torso and chair, with the mocap channel's rate, noise, latency and
 dropout), ``joint_states`` (Spot's 19 joints), ``/clock`` (the simulation's time: every
-other node runs with ``use_sim_time``), and the ground truth on ``sim/status``.
+other node runs with ``use_sim_time``), and the ground truth on ``sim/status``. For rviz
+(``publish_tf``): ``/tf`` (map -> ``body`` and Spot's links, map -> ``chair``; the true
+state, stamped with its sim time), ``/tf_static`` and ``sim/robot_markers``
+(``gpc_sim.ros.tf_publisher``).
 
 Two ways to run:
 
@@ -50,9 +53,12 @@ from gpc_sim.mocap import MocapChannel, MocapConfig
 from gpc_sim.ros import qos, topics
 from gpc_sim.ros.convert import arrays_to_pose, to_seconds, to_stamp
 from gpc_sim.ros.goal import goal_from_message, goal_text, same_goal
+from gpc_sim.ros.model_shapes import model_shapes
 from gpc_sim.ros.parameters import declare
 from gpc_sim.ros.run import stop_node
 from gpc_sim.ros.sim_params import SIM_PARAMETERS
+from gpc_sim.ros.tf_frames import FrameTree
+from gpc_sim.ros.tf_publisher import ModelFramePublisher
 from gpc_sim.spot.constants import COMMAND_DT
 from gpc_sim.spot.simulation import TORSO_BODY, ChairPushSimulation
 from gpc_sim.spot.world import CHAIR_BODY
@@ -117,6 +123,7 @@ class SimNode(Node):
         self.create_subscription(PoseStamped, topics.GOAL, self._on_goal, qos.LATCHED)
         self.create_service(ResetSim, topics.RESET_SIM, self._on_reset)
         self.create_service(SetBool, topics.PAUSE_SIM, self._on_pause)
+        self.frames = self._frame_publisher() if p["publish_tf"] else None
         self._thread = threading.Thread(target=self._loop, name="sim-loop", daemon=True)
         mode = "lock-step" if p["lockstep"] else f"real time x{p['realtime_factor']:g}"
         truth = self.sim.truth()
@@ -125,6 +132,13 @@ class SimNode(Node):
             f"{truth.position_error:.2f} m / {math.degrees(truth.yaw_error):.0f} deg from the "
             f"goal; mocap {self.mocap_config.rate:g} Hz")
         self._thread.start()
+
+    def _frame_publisher(self) -> ModelFramePublisher:
+        """TF of every body (Spot's frames with ``tf_prefix``) and the shapes of Spot and
+        the chair, drawn on those frames."""
+        tree = FrameTree(self.sim.model, self.p["frame_id"], {TORSO_BODY: self.p["tf_prefix"]})
+        shapes = model_shapes(tree, {TORSO_BODY: "robot", CHAIR_BODY: "chair"})
+        return ModelFramePublisher(self, tree, shapes, self.p["tf_rate"], self.sim.time)
 
     def _mocap_seed(self) -> int:
         """The mocap noise stream of this trial: the same run gives the same noise."""
@@ -331,6 +345,8 @@ class SimNode(Node):
             names, q, v = self.sim.joints()
             self.mocap.capture(t, self.sim.body_poses())
             frames = self.mocap.deliver(t)
+            tf_due = self.frames is not None and self.frames.due(t)
+            qpos = self.sim.data.qpos.copy() if tf_due else None
         joints = JointState(name=list(names), position=q.tolist(), velocity=v.tolist())
         joints.header.stamp = to_stamp(t)
         bodies = []
@@ -344,6 +360,8 @@ class SimNode(Node):
             bodies.append(msg)
         self._frame = (Clock(clock=to_stamp(t)), joints, bodies[-1:])
         self._send((self._frame[0], joints, bodies))
+        if qpos is not None:
+            self.frames.publish(t, qpos)
         self._publish_status()
         return frames[-1].stamp if frames else None
 

@@ -51,4 +51,12 @@ SIM_PARAMETERS = (
               read_only=True),
     ParamSpec("frame_id", "map", "frame of rigid_bodies and of the ground truth",
               read_only=True),
+    ParamSpec("publish_tf", True, "publish /tf (every body of Spot and the chair, from the "
+              "simulated state), /tf_static (the fixed obstacle) and sim/robot_markers (the "
+              "model's shapes on those frames, for rviz)", read_only=True),
+    ParamSpec("tf_rate", 50.0, "/tf messages per sim second (at most the 50 Hz of the "
+              "command step)", read_only=True, low=1.0, high=50.0),
+    ParamSpec("tf_prefix", "", "prefix of Spot's TF frames, spot_ros2's '<spot_name>/' "
+              "(the frames are spot_ros2's link names: body, front_left_hip ...)",
+              read_only=True),
 )

@@ -14,6 +14,10 @@ DIAGNOSTICS = "/diagnostics"  # diagnostic_msgs/DiagnosticArray (absolute, as RO
 SIM_STATUS = "sim/status"  # gpc_msgs/SimStatus: ground truth
 BRIDGE_STATUS = "spot/status"  # gpc_msgs/BridgeStatus: the bridge and its robot
 CLOCK = "/clock"  # rosgraph_msgs/Clock (absolute: every node's sim time)
+TF = "/tf"  # tf2_msgs/TFMessage (absolute, as tf2 reads it): the sim's bodies, the torso
+TF_STATIC = "/tf_static"  # tf2_msgs/TFMessage, latched: the sim's fixed bodies
+ROBOT_MARKERS = "sim/robot_markers"  # visualization_msgs/MarkerArray, latched: the model's
+# geoms (Spot, the chair) locked to their TF frames
 
 SET_GOAL = "gpc/set_goal"  # gpc_msgs/SetGoal (publishes GOAL)
 RESET_PLANNER = "gpc/reset"  # gpc_msgs/ResetPlanner

@@ -50,6 +50,8 @@ JOINT_NAMES = (
     "arm_sh0", "arm_sh1", "arm_el0", "arm_el1", "arm_wr0", "arm_wr1", "arm_f1x",
 )  # fmt: skip
 BASE_JOINT = "base"  # the free joint: qpos[0:7] (x, y, z, qw, qx, qy, qz), qvel[0:6]
+TORSO_BODY = "body"  # Spot's base link in judo's model (the free joint's body); also the
+# name of Spot's body frame in spot_ros2, so the TF frame of the torso is this name
 QPOS_JOINTS = 7  # offset of the first hinge in qpos (after the free joint)
 QVEL_JOINTS = 6  # offset of the first hinge in qvel
 

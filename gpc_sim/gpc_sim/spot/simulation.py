@@ -32,13 +32,12 @@ from gpc_sim.spot.constants import (
     N_TARGET_ARM,
     QPOS_JOINTS,
     QVEL_JOINTS,
+    TORSO_BODY,
 )
 from gpc_sim.spot.policy import policy_step
 from gpc_sim.spot.task import ARM_QPOS, SpotChairTask
 from gpc_sim.spot.world import CHAIR_BODY, chair_tilt_from_qpos
 from gpc_sim.task import initial_state_rng
-
-TORSO_BODY = "body"  # Spot's base link in judo's model: the free joint's body
 
 
 @dataclass(frozen=True)

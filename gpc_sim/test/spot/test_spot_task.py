@@ -18,7 +18,8 @@ import pytest
 
 from gpc_planner.episode import run_episode
 from gpc_planner.evaluation import EvalSpec, evaluate
-from gpc_planner.planner import make_planner, task_spline
+from gpc_planner.methods import build_planner
+from gpc_planner.planner import task_spline
 from gpc_sim.blas import single_blas_thread
 from gpc_sim.rollout import get_state
 from gpc_sim.spot.action import base_pose_from_qpos, targets_to_command
@@ -316,7 +317,7 @@ def test_observation_nominal_action_and_bounds(task, start):
 
 
 def test_short_closed_loop_cem_runs_and_the_robot_stays_up(task, start):
-    planner = make_planner(task, "cem", np.random.default_rng(0), horizon=0.4, num_rollouts=4)
+    planner = build_planner(task, "cem", np.random.default_rng(0), horizon=0.4, num_rollouts=4)
     result = run_episode(planner, start, max_steps=50, record=True)  # 5 planning steps
     assert result.steps == 50 and len(result.plan_times) == 5 and not result.success
     heights = task.layout.qpos(result.states)[:, 2]

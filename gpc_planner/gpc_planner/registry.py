@@ -1,0 +1,116 @@
+"""Every planning method, registered once: its optimizer, its config and what it needs.
+
+A method is an ``Optimizer`` class (``sample`` / ``update`` / ``plan``), the config
+dataclass it is built from, and what building it takes beyond the task's control
+parametrisation: a proposal model (``needs_model``, the GPC methods) and, for a
+``ConditionedOptimizer``, the observation and history at every planning step.
+Everything that turns a name into something that plans reads this table: the CLI's
+choices, ``gpc_planner.methods.build_planner`` (evaluation, collection, the demo, the
+planner node), the planner node's "needs a model" and evaluation's model settings.
+Adding a method is a class, a config and one line here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+
+from gpc_planner.control import ControlSpline
+from gpc_planner.optimizers.base import ConditionedOptimizer, Optimizer, OptimizerConfig
+from gpc_planner.optimizers.cem import CEMConfig, CrossEntropyMethod
+from gpc_planner.optimizers.dial import DIALMPC, DIALConfig
+from gpc_planner.optimizers.gpc import GPCCEM, GPCCEMConfig, GPCShoot, GPCShootConfig
+from gpc_planner.optimizers.mppi import MPPI, MPPIConfig
+from gpc_planner.optimizers.predictive_sampling import (
+    PredictiveSampling,
+    PredictiveSamplingConfig,
+)
+from gpc_sim.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One method: how to build its optimizer and what that takes.
+
+    ``needs_model``: the optimizer is built with ``proposal=`` (a proposal model, sampled
+    with the config's ``flow_steps`` and ``flow_noise``); such a method must be a
+    ``ConditionedOptimizer``, since a proposal is conditioned on the state. ``label``: its
+    name in report tables (default: the registry name).
+    """
+
+    optimizer: type[Optimizer]
+    config: type[OptimizerConfig]
+    needs_model: bool = False
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not issubclass(self.config, OptimizerConfig):
+            raise TypeError(f"{self.config.__name__} is not an OptimizerConfig")
+        if self.needs_model and not self.conditioned:
+            raise TypeError(f"{self.optimizer.__name__} samples a proposal model, so it must "
+                            "be a ConditionedOptimizer (the model is conditioned on the state)")
+
+    @property
+    def conditioned(self) -> bool:
+        """Whether the optimizer takes the observation and history (``set_context``)."""
+        return issubclass(self.optimizer, ConditionedOptimizer)
+
+    @property
+    def stats(self) -> tuple[str, ...]:
+        """The method-specific figures its plans report (``Optimizer.STATS``)."""
+        return self.optimizer.STATS
+
+    def make_config(self, **overrides: object) -> OptimizerConfig:
+        """The default config with ``overrides``; ConfigError naming an unknown setting."""
+        unknown = set(overrides) - {f.name for f in fields(self.config)}
+        if unknown:
+            raise ConfigError(f"{self.optimizer.__name__} has no setting "
+                              f"{', '.join(sorted(unknown))}")
+        return replace(self.config(), **overrides)
+
+
+# Order: the CLI's choices and every "known:" list show it.
+METHODS: dict[str, MethodSpec] = {
+    "ps": MethodSpec(PredictiveSampling, PredictiveSamplingConfig, label="PS"),
+    "cem": MethodSpec(CrossEntropyMethod, CEMConfig, label="CEM"),
+    "mppi": MethodSpec(MPPI, MPPIConfig, label="MPPI"),
+    "dial": MethodSpec(DIALMPC, DIALConfig, label="DIAL-MPC"),
+    "gpc_shoot": MethodSpec(GPCShoot, GPCShootConfig, needs_model=True, label="GPC-Shoot"),
+    "gpc_cem": MethodSpec(GPCCEM, GPCCEMConfig, needs_model=True, label="GPC-CEM"),
+}
+
+# The methods that sample a proposal model (model files recommend settings for these).
+MODEL_METHODS = tuple(name for name, spec in METHODS.items() if spec.needs_model)
+
+
+def method_spec(name: str) -> MethodSpec:
+    """The registered method ``name``; ConfigError listing the known ones otherwise."""
+    if name not in METHODS:
+        raise ConfigError(f"unknown method {name!r}; known: {', '.join(METHODS)}",
+                          setting="method")
+    return METHODS[name]
+
+
+def needs_model(name: str) -> bool:
+    """Whether method ``name`` samples a proposal model (False for unknown names)."""
+    spec = METHODS.get(name)
+    return spec is not None and spec.needs_model
+
+
+def make_optimizer(name: str, spline: ControlSpline, low: np.ndarray, high: np.ndarray,
+                   rng: np.random.Generator, proposal: object | None = None,
+                   **overrides: object) -> Optimizer:
+    """Build method ``name``'s optimizer: its default config updated by ``overrides``,
+    with ``proposal`` for a method that needs a model (and only for one)."""
+    spec = method_spec(name)
+    config = spec.make_config(**overrides)
+    if spec.needs_model != (proposal is not None):
+        raise ConfigError(f"{name} {'needs' if spec.needs_model else 'takes no'} proposal "
+                          "model", setting="model")
+    extra = {"proposal": proposal} if spec.needs_model else {}
+    return spec.optimizer(config, spline, low, high, rng, **extra)
+
+
+__all__ = ["METHODS", "MODEL_METHODS", "MethodSpec", "make_optimizer", "method_spec",
+           "needs_model"]
