@@ -17,6 +17,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -60,8 +61,16 @@ class EvalSpec:
     # None: the same as world); resolved to names for tasks with worlds, None for others.
     world: str | None = None
     plant_world: str | None = None
+    # Other task settings, as (name, value) pairs (``make_task(task, **dict(...))``), e.g. a
+    # Spot cost variant (goal_distance=geodesic) on the same starts.
+    task_options: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
+        options = self.task_options
+        if isinstance(options, dict):
+            options = options.items()
+        object.__setattr__(self, "task_options", tuple(sorted(
+            (str(k), tuple(v) if isinstance(v, list) else v) for k, v in options)))
         if isinstance(self.model, str):  # one file given as a plain string
             object.__setattr__(self, "model", (self.model,))
         if self.model is not None and len(self.model) == 0:
@@ -77,7 +86,7 @@ class EvalSpec:
             overrides["world"] = self.world
         if self.plant_world is not None:
             overrides["plant_world"] = self.plant_world
-        return overrides
+        return {**dict(self.task_options), **overrides}
 
     def uses_model(self) -> bool:
         return needs_model(self.method)
@@ -126,11 +135,15 @@ class EvalSpec:
         if (spec["world"], spec["plant_world"]) in ((None, None), (DEFAULT_WORLD, DEFAULT_WORLD)):
             spec.pop("world")
             spec.pop("plant_world")
+        if self.task_options:  # only when given: older journals resume
+            spec["task_options"] = dict(self.task_options)
+        else:
+            spec.pop("task_options")
         if not self.uses_model():
             spec.pop("model")
             spec.pop("flow_steps")
             spec.pop("flow_noise")
-            return {"spec": spec}
+            return json.loads(json.dumps({"spec": spec}))
         digests = [file_digest(p) for p in self.model_paths(task_name)]
         # As it reads back from the journal (tuples become lists).
         return json.loads(json.dumps({"spec": spec, "model_sha256": digests}))
@@ -219,7 +232,7 @@ def summarize(spec: EvalSpec, records: list[dict], header: dict | None = None) -
         "plan_time_ms_median": float(np.median(plan_times)) if plan_times else None,
         "trial_time_s_mean": trial_time_mean,
         "trial_time_s_std": trial_time_std,
-        "settings": asdict(spec),
+        "settings": {**asdict(spec), "task_options": dict(spec.task_options)},
         **({"header": header} if header is not None else {}),
         **({"per_model": per_model_summary(spec, records)} if spec.uses_model() else {}),
         "platform": {"python": platform.python_version(), "machine": platform.machine()},

@@ -56,3 +56,22 @@ def test_eval_cli_takes_world_and_plant_world():
         evaluate(EvalSpec(task="spot_chair", method="cem", world="nope"), workers=1)
     with pytest.raises(ConfigError, match="no setting world"):
         evaluate(EvalSpec(task="push_t", method="cem", world="fast"), workers=1)
+
+
+def test_task_options_reach_the_task_and_the_journal_and_a_resume_must_match(tmp_path):
+    from gpc_planner.evaluation import EvalSpec
+    from gpc_sim.errors import ConfigError
+    from gpc_sim.tasks import make_task
+
+    spec = EvalSpec(task="spot_chair", method="cem", trials=1,
+                    task_options={"goal_distance": "geodesic"})
+    assert spec.task_overrides()["goal_distance"] == "geodesic"
+    assert make_task("spot_chair", nthread=1, **spec.task_overrides()).geodesic is not None
+    header = spec.header("spot_chair")
+    assert header["spec"]["task_options"] == {"goal_distance": "geodesic"}
+    plain = EvalSpec(task="spot_chair", method="cem", trials=1)
+    assert "task_options" not in plain.header("spot_chair")["spec"]  # old journals resume
+    with pytest.raises(ConfigError, match="no setting colour"):
+        make_task("spot_chair", nthread=1,
+                  **EvalSpec(task="spot_chair", method="cem",
+                             task_options={"colour": 1}).task_overrides())

@@ -11,6 +11,7 @@ from gpc_planner.cli.args import (
     positive_int,
     seed,
 )
+from gpc_planner.cli.collect_cmd import task_option
 from gpc_planner.evaluation import EvalSpec, evaluate, format_summary
 from gpc_planner.methods import METHODS
 from gpc_sim.rollout import default_threads
@@ -48,6 +49,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="Spot tasks: the world preset of the simulated robot (default: the "
                    "same as --world); a cheaper --world against the original plant measures "
                    "what planning on it costs")
+    p.add_argument("--task-option", action="append", default=[], metavar="KEY=VALUE",
+                   type=task_option,
+                   help="a task setting other than its default (repeatable), e.g. "
+                   "goal_distance=geodesic for the Spot tasks; part of the run's settings")
     p.add_argument("--workers", type=positive_int, default=default_threads(),
                    help="parallel episode processes (default: cores available)")
     p.add_argument("--out", default=None, metavar="FILE.json",
@@ -63,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
                     rollouts=args.rollouts, horizon=args.horizon, shape=args.shape,
                     max_steps=args.max_steps, model=tuple(args.model) if args.model else None,
                     flow_steps=args.flow_steps, flow_noise=args.flow_noise,
-                    world=args.world, plant_world=args.plant_world)
+                    world=args.world, plant_world=args.plant_world,
+                    task_options=tuple(args.task_option))
     summary = evaluate(spec, workers=args.workers, out=args.out, progress=not args.no_progress)
     if args.json:
         print(json.dumps(summary, indent=2))
