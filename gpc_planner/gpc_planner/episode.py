@@ -25,6 +25,7 @@ class EpisodeResult:
     stats: dict[str, list[float]] = field(default_factory=dict)
     states: np.ndarray | None = None  # (steps + 1, nstate) if recorded
     diverged: bool = False  # the simulation blew up (NaN, or MuJoCo reset the world)
+    failed: bool = False  # the task's failure condition ended it (``Task.failed``: a collision)
     stopped: str | None = None  # why a hopeless episode was ended early (``stall``)
     wall_s: float = 0.0  # what the episode cost: wall seconds
     cpu_s: float = 0.0  # and CPU seconds of this process, all its threads
@@ -34,7 +35,8 @@ def run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps: 
                 record: bool = False,
                 on_plan: Callable[[int, np.ndarray, PlanResult], None] | None = None,
                 stall: StallRule | None = None) -> EpisodeResult:
-    """Run until success or ``max_steps`` control steps, replanning at the task's rate.
+    """Run until success, failure (``Task.failed``) or ``max_steps`` control steps,
+    replanning at the task's rate.
 
     ``on_plan(step, state, result)`` is called after each replanning step (data
     collection records there; the demo prints progress). With ``stall``, an episode whose
@@ -82,6 +84,9 @@ def _run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps:
             states.append(state)
         if not np.all(np.isfinite(state)) or task.diverged(before, state[None, None])[0]:
             result.diverged = True  # the simulation blew up: a failure, not a crash
+            break
+        if task.failed(state):
+            result.failed = True  # e.g. a collision: the episode cannot succeed any more
             break
         if task.success(state):
             result.success = True

@@ -88,6 +88,10 @@ class EvalSpec:
             overrides["plant_world"] = self.plant_world
         return {**dict(self.task_options), **overrides}
 
+    def settings_record(self) -> dict:
+        """The spec as the result JSON's ``settings`` records it (JSON-ready)."""
+        return json.loads(json.dumps({**asdict(self), "task_options": dict(self.task_options)}))
+
     def uses_model(self) -> bool:
         return needs_model(self.method)
 
@@ -189,6 +193,7 @@ def run_trial(task: Task, spec: EvalSpec, trial: int) -> dict:
         "wall_time_s": round(time.perf_counter() - start, 3),
         "initial_state": state_digest(state),
         **({"diverged": True} if result.diverged else {}),
+        **({"failed": True} if result.failed else {}),
         **({"model_index": spec.model_index(trial)} if spec.uses_model() and spec.model
            else {}),
     }
@@ -232,7 +237,7 @@ def summarize(spec: EvalSpec, records: list[dict], header: dict | None = None) -
         "plan_time_ms_median": float(np.median(plan_times)) if plan_times else None,
         "trial_time_s_mean": trial_time_mean,
         "trial_time_s_std": trial_time_std,
-        "settings": {**asdict(spec), "task_options": dict(spec.task_options)},
+        "settings": spec.settings_record(),
         **({"header": header} if header is not None else {}),
         **({"per_model": per_model_summary(spec, records)} if spec.uses_model() else {}),
         "platform": {"python": platform.python_version(), "machine": platform.machine()},

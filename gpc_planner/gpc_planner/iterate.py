@@ -96,7 +96,7 @@ def _evaluate_round(spec: EvalSpec, out: Path, workers: int, progress: bool) -> 
     spec = spec.with_sampling(spec.task)  # as evaluate records it
     if out.is_file():
         summary = json.loads(out.read_text())
-        if summary.get("settings") != json.loads(json.dumps(asdict(spec))):
+        if summary.get("settings") != spec.settings_record():
             raise ConfigError(f"{out} is an evaluation with other settings; delete it or "
                               "write the iterations to another folder", setting="out")
     summary = evaluate(spec, workers=workers, out=out, progress=progress)

@@ -50,13 +50,13 @@ def resolve_model_path(task_name: str, method: str, model: str | None) -> str:
 def _cached_model(path: str, mtime_ns: int, size: int):
     import torch
 
-    from gpc_planner.proposals import load_proposal_model
+    from gpc_planner.proposals.model_files import load_model_file
 
     # Sampling runs the network in numpy; torch only draws the initial noise (tens of
     # numbers), for which an intra-op thread pool gains nothing and competes with the
     # rollout threads.
     torch.set_num_threads(1)
-    return load_proposal_model(path)
+    return load_model_file(path)
 
 
 def _load(path: str):
@@ -71,13 +71,18 @@ def _load(path: str):
     return model
 
 
-def load_model_for(task: Task, path: str, spline: ControlSpline):
+def load_model_for(task: Task, path: str, spline: ControlSpline, kind: str = "gpc"):
     """The proposal model at ``path``, checked against ``task``, for ``spline``'s knots.
 
-    A model trained for a longer horizon serves a shorter one through
-    ``ProposalModel.window``.
+    ``kind``: the kind of model the method samples (``MethodSpec.model_kind``); a file
+    of another kind is a ConfigError. A GPC model trained for a longer horizon serves a
+    shorter one through ``ProposalModel.window``.
     """
     model = _load(path)
+    if model.kind != kind:
+        raise ConfigError(f"proposal model {path} comes from training method {model.kind}; "
+                          f"this method samples models of training method {kind}",
+                          setting="model")
     model.check_compatible(task, spline.horizon)
     return model.window(spline.knot_times)
 
@@ -119,7 +124,9 @@ def build_planner(task: Task, method: str, rng: np.random.Generator,
     model) and samples it with ``flow_steps`` Euler steps from initial noise of std
     ``flow_noise``; either left None comes from the model file's recommendation for the
     method (``model_sampling``), else the paper's (10 steps, noise 1). Methods without a
-    model ignore the three. ``overrides`` replace optimizer settings.
+    model ignore the three, and a method whose config lacks one of the two flow settings
+    (NFMPC's and FlowMPPI's coupling flows have no Euler steps) ignores that one.
+    ``overrides`` replace optimizer settings.
     """
     spec = method_spec(method)
     if horizon is not None and not (math.isfinite(horizon) and horizon > 0):
@@ -135,9 +142,9 @@ def build_planner(task: Task, method: str, rng: np.random.Generator,
     proposal = None
     if spec.needs_model:  # what the method needs, as its registry entry says
         path = resolve_model_path(task.name, method, model)
-        proposal = load_model_for(task, path, spline)
+        proposal = load_model_for(task, path, spline, spec.model_kind)
         sampling = sampling_for(method, [path], flow_noise=flow_noise, flow_steps=flow_steps)
-        overrides = {**sampling.as_dict(), **overrides}
+        overrides = {**spec.own_settings(sampling.as_dict()), **overrides}
     optimizer = make_optimizer(method, spline, task.action_low, task.action_high, rng,
                                proposal=proposal, **overrides)
     return SamplingPlanner(task, optimizer)

@@ -20,8 +20,10 @@ from gpc_planner.control import ControlSpline
 from gpc_planner.optimizers.base import ConditionedOptimizer, Optimizer, OptimizerConfig
 from gpc_planner.optimizers.cem import CEMConfig, CrossEntropyMethod
 from gpc_planner.optimizers.dial import DIALMPC, DIALConfig
+from gpc_planner.optimizers.flow_mppi import FlowMPPI, FlowMPPIConfig
 from gpc_planner.optimizers.gpc import GPCCEM, GPCCEMConfig, GPCShoot, GPCShootConfig
 from gpc_planner.optimizers.mppi import MPPI, MPPIConfig
+from gpc_planner.optimizers.nfmpc import NFMPC, NFMPCConfig
 from gpc_planner.optimizers.predictive_sampling import (
     PredictiveSampling,
     PredictiveSamplingConfig,
@@ -34,15 +36,18 @@ class MethodSpec:
     """One method: how to build its optimizer and what that takes.
 
     ``needs_model``: the optimizer is built with ``proposal=`` (a proposal model, sampled
-    with the config's ``flow_steps`` and ``flow_noise``); such a method must be a
-    ``ConditionedOptimizer``, since a proposal is conditioned on the state. ``label``: its
-    name in report tables (default: the registry name).
+    with the config's ``flow_steps`` and ``flow_noise`` where it has them); such a method
+    must be a ``ConditionedOptimizer``, since a proposal is conditioned on the state.
+    ``model_kind``: the kind of model file it samples, named by the training that makes
+    it (``gpc train --method``; ``proposals.model_files``). ``label``: its name in report
+    tables (default: the registry name).
     """
 
     optimizer: type[Optimizer]
     config: type[OptimizerConfig]
     needs_model: bool = False
     label: str = ""
+    model_kind: str = "gpc"
 
     def __post_init__(self) -> None:
         if not issubclass(self.config, OptimizerConfig):
@@ -61,6 +66,15 @@ class MethodSpec:
         """The method-specific figures its plans report (``Optimizer.STATS``)."""
         return self.optimizer.STATS
 
+    def takes(self, setting: str) -> bool:
+        """Whether the method's config has ``setting`` (e.g. "flow_steps")."""
+        return setting in {f.name for f in fields(self.config)}
+
+    def own_settings(self, settings: dict[str, object]) -> dict[str, object]:
+        """Those of ``settings`` the method's config has (the flow settings a model file
+        recommends, for a method whose flow has no Euler steps)."""
+        return {k: v for k, v in settings.items() if self.takes(k)}
+
     def make_config(self, **overrides: object) -> OptimizerConfig:
         """The default config with ``overrides``; ConfigError naming an unknown setting."""
         unknown = set(overrides) - {f.name for f in fields(self.config)}
@@ -78,6 +92,11 @@ METHODS: dict[str, MethodSpec] = {
     "dial": MethodSpec(DIALMPC, DIALConfig, label="DIAL-MPC"),
     "gpc_shoot": MethodSpec(GPCShoot, GPCShootConfig, needs_model=True, label="GPC-Shoot"),
     "gpc_cem": MethodSpec(GPCCEM, GPCCEMConfig, needs_model=True, label="GPC-CEM"),
+    # The second paper (Sacks & Boots): latent-space MPPI in a learnt flow, and its baseline.
+    "nfmpc": MethodSpec(NFMPC, NFMPCConfig, needs_model=True, label="NFMPC",
+                        model_kind="nfmpc"),
+    "flow_mppi": MethodSpec(FlowMPPI, FlowMPPIConfig, needs_model=True, label="FlowMPPI",
+                            model_kind="flow_mppi"),
 }
 
 # The methods that sample a proposal model (model files recommend settings for these).

@@ -91,7 +91,8 @@ def label(result: dict) -> str:
     settings = result.get("settings", {})
     spec = METHODS.get(result["method"])
     name = spec.label if spec is not None and spec.label else result["method"]
-    if needs_model(result["method"]) and settings.get("flow_steps") is not None:
+    if (needs_model(result["method"]) and spec.takes("flow_steps")
+            and settings.get("flow_steps") is not None):
         name += f" ({settings['flow_steps']})"
     parts = [name]
     if settings.get("horizon") is not None:

@@ -69,3 +69,20 @@ def test_shift_keeps_the_curve(kind):
 def test_bad_interpolation_is_refused():
     with pytest.raises(ValueError, match="unknown interpolation"):
         ControlSpline(horizon=1.0, num_knots=4, dt=0.01, kind="quintic")
+
+
+def test_nav_dyn_plans_one_knot_per_control_step():
+    """K = H + 1 linear knots on the step times: step k applies knot k, and the warm
+    start moves every knot one step on and holds the last (the paper's per-step controls)."""
+    from gpc_planner.planner import task_spline
+    from gpc_sim.tasks import make_task
+
+    task = make_task("nav_dyn", nthread=1)
+    spline = task_spline(task)
+    assert spline.num_steps == task.config.num_knots - 1 == 20
+    knots = np.random.default_rng(0).normal(size=(task.config.num_knots, 2))
+    np.testing.assert_allclose(spline.interpolate(knots), knots[:-1], atol=1e-12)
+    shifted = spline.shift(knots, task.dt)
+    np.testing.assert_allclose(shifted[:-1], knots[1:], atol=1e-12)
+    np.testing.assert_allclose(shifted[-1], knots[-1], atol=1e-12)
+    assert task.config.replan_hz * task.dt == pytest.approx(1.0)  # replans every step

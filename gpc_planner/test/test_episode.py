@@ -38,3 +38,18 @@ def test_a_stalled_episode_ends_early_and_says_why_with_its_cost(monkeypatch):
                         lambda self, state: np.array([state[0], 0.0]))  # moves 0.1 m/s
     moving = run_episode(planner, start, max_steps=80, stall=rule)
     assert moving.stopped is None and moving.steps == 80
+
+
+def test_a_collision_ends_the_episode_as_a_failure():
+    """Task.failed: nav_dyn's robot heads into an obstacle faster than it can brake."""
+    task = make_task("nav_dyn", nthread=1)
+    planner = build_planner(task, "mppi", np.random.default_rng(0), num_rollouts=8)
+    start = task.sample_initial_state(initial_state_rng(0, 0))
+    obstacle = start[6:8]
+    start[:2] = obstacle - np.array([1.0, 0.0])  # 0.4 m from its edge, at 6 m/s towards it
+    start[2:4] = [6.0, 0.0]
+    result = run_episode(planner, start, max_steps=50)
+    assert result.failed and not result.success and result.steps < 5
+    assert result.final_metrics["collided"] == 1.0
+    assert not run_episode(planner, task.sample_initial_state(initial_state_rng(0, 0)),
+                           max_steps=3).failed

@@ -58,13 +58,31 @@ def push_t():
     return task, [task.sample_initial_state(rng) for _ in range(3)]
 
 
+@pytest.fixture(scope="module")
+def flow_models(push_t, tmp_path_factory):
+    """Untrained NFMPC and FlowMPPI models for push_t (its own horizon: such a flow serves
+    only the horizon it was made for)."""
+    from gpc_planner.proposals.nf_train import NFTrainConfig, new_model
+
+    out = tmp_path_factory.mktemp("flows")
+    paths = {}
+    for kind in ("nfmpc", "flow_mppi"):
+        paths[kind] = str(out / f"{kind}.pt")
+        new_model(push_t[0], NFTrainConfig(method=kind, task="push_t", couplings=2, hidden=8,
+                                           layers=1)).save(paths[kind])
+    return paths
+
+
 @pytest.mark.parametrize("method", list(METHODS))
-def test_a_seeded_reset_repeats_the_plans_of_every_method(push_t, method):
+def test_a_seeded_reset_repeats_the_plans_of_every_method(push_t, flow_models, method):
     """Every random stream restarts from the seed: the numpy stream and, for the GPC
     methods, the torch generator of the flow's noise (shipped push_t model)."""
     task, states = push_t
-    planner = build_planner(task, method, np.random.default_rng(3), horizon=0.3,
-                            num_rollouts=4, flow_steps=2)
+    kind = METHODS[method].model_kind
+    model = {"model": flow_models[kind], "horizon": None} if kind in flow_models else {
+        "horizon": 0.3}
+    planner = build_planner(task, method, np.random.default_rng(3), num_rollouts=4,
+                            flow_steps=2, **model)
     fresh = [planner.plan(s, 0.1 * i).knots for i, s in enumerate(states)]
     again = _plans(planner, states, seed=3)
     np.testing.assert_array_equal(np.array(again), np.array(fresh))  # = built with seed 3

@@ -20,11 +20,12 @@ SPLINE = ControlSpline(horizon=1.0, num_knots=4, dt=0.01, kind="linear")
 
 
 def test_every_method_of_the_paper_is_registered_with_what_it_needs():
-    assert list(METHODS) == ["ps", "cem", "mppi", "dial", "gpc_shoot", "gpc_cem"]
-    assert MODEL_METHODS == ("gpc_shoot", "gpc_cem")
+    assert list(METHODS) == ["ps", "cem", "mppi", "dial", "gpc_shoot", "gpc_cem", "nfmpc",
+                             "flow_mppi"]
+    assert MODEL_METHODS == ("gpc_shoot", "gpc_cem", "nfmpc", "flow_mppi")
     for name, spec in METHODS.items():
         assert issubclass(spec.optimizer, Optimizer) and issubclass(spec.config, OptimizerConfig)
-        # Only the GPC methods sample a model, and those take the observation and history.
+        # Only the flow methods sample a model, and those take the observation and history.
         assert spec.needs_model == needs_model(name) == (name in MODEL_METHODS)
         assert spec.conditioned == spec.needs_model
     assert METHODS["gpc_cem"].stats == ("cem_sample_ratio",) and METHODS["cem"].stats == ()

@@ -17,11 +17,21 @@ The rule, shared by the planner's state estimate, the planner node and the bridg
 
 The tolerance absorbs what is normal: the order in which ``/clock`` and a frame reach a
 node under sim time (one 0.02 s step), and the offset between two well-synchronised hosts.
+
+A clock that jumps back (a simulation restarted under a running graph starts its
+``/clock`` from zero again; a looped bag) defeats the rule the other way round: every new
+message is older than the last one kept, so it is dropped as stale news, and the last one
+kept looks fresh (ages are never negative) until the new clock has caught up with the old
+one (a sim restarted at 32 s of sim time stood for 32 s, refusing the bridge's commands as
+from the future). ``ClockWatch`` notices the jump, and the node then forgets everything it
+holds on the old clock (tf2's buffer does the same on a jump back).
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from gpc_sim.errors import ConfigError
@@ -64,3 +74,38 @@ def age(now: float, stamp: float) -> float:
     if not math.isfinite(stamp):
         return math.inf
     return max(0.0, now - stamp)
+
+
+CLOCK_JUMP_TOLERANCE = 0.05  # s a clock may seem to go back (readers racing) without a reset
+
+
+class ClockWatch:
+    """Notices a clock that goes back by more than ``tolerance`` seconds (module docstring).
+
+    Feed it every reading that a node's time-based state depends on; thread-safe through
+    ``check``, which reads the clock under its own lock (two threads reading the same clock
+    one after the other can otherwise hand it their readings in the wrong order).
+    """
+
+    def __init__(self, tolerance: float = CLOCK_JUMP_TOLERANCE) -> None:
+        if not (math.isfinite(tolerance) and tolerance >= 0.0):
+            raise ConfigError(f"clock jump tolerance must be >= 0 s, got {tolerance}")
+        self.tolerance = tolerance
+        self.latest = -math.inf  # the latest reading
+        self.jumps = 0  # jumps back seen so far (an epoch: what changed since a plan began)
+        self._lock = threading.Lock()
+
+    def went_back(self, now: float) -> float | None:
+        """How far (s) the clock went back since the latest reading, if beyond the
+        tolerance (None: it did not). ``now`` becomes the latest reading either way."""
+        back = self.latest - now
+        self.latest = now if math.isfinite(now) else self.latest
+        if math.isfinite(back) and back > self.tolerance:
+            self.jumps += 1
+            return back
+        return None
+
+    def check(self, read: Callable[[], float]) -> float | None:
+        """``went_back(read())``, the clock read under this watch's lock."""
+        with self._lock:
+            return self.went_back(read())

@@ -125,6 +125,11 @@ class Task(ABC):
     def success(self, state: np.ndarray) -> bool:
         """Whether ``state`` completes the task."""
 
+    def failed(self, state: np.ndarray) -> bool:
+        """Whether ``state`` ends the episode as a failure (a collision, for a task where
+        one is fatal); False by default: most tasks fail only by running out of time."""
+        return False
+
     @abstractmethod
     def metrics(self, state: np.ndarray) -> dict[str, float]:
         """Task-specific errors of ``state`` for logs and evaluation records."""

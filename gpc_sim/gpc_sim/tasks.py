@@ -7,6 +7,7 @@ from dataclasses import fields, replace
 
 from gpc_sim.errors import ConfigError
 from gpc_sim.limits import check_parallel
+from gpc_sim.nav.task import NavDynConfig, NavDynTask
 from gpc_sim.push.task import PushTask, PushTaskConfig
 from gpc_sim.spot.task import SpotChairConfig, SpotChairTask
 from gpc_sim.task import Task, TaskConfig
@@ -17,6 +18,8 @@ TASKS: dict[str, tuple[type[Task], Callable[[], TaskConfig]]] = {
     "spot_chair": (SpotChairTask, SpotChairConfig),
     # The paper's variant with an obstacle-avoidance cost (its Table II, last block).
     "spot_chair_avoid": (SpotChairTask, lambda: SpotChairConfig(w_obstacle=300.0)),
+    # The NFMPC paper's PNRANDDYN: a point robot among eight randomly moving obstacles.
+    "nav_dyn": (NavDynTask, NavDynConfig),
 }
 
 

@@ -29,10 +29,11 @@ Status: ``spot/status`` (gpc_msgs/BridgeStatus) and ``/diagnostics``, at
 
 With no fresh target (``command_timeout``: the planner died) or pose (``pose_timeout``), or
 with a pose that fails the estimator's checks, the command is a stop: zero velocity, arm
-held. Stamps from the future are refused (``gpc_sim.stamps``). The rate, the timeouts, the
-validity, the mapping's limits, the stamp tolerance and the jump limit are live parameters
-(``ros2 param set`` applies them at once, or refuses them with the reason); the others are
-read-only.
+held. Stamps from the future are refused (``gpc_sim.stamps``); a clock that jumps back (the
+simulation restarted) makes the bridge forget its inputs and stop until new ones arrive.
+The rate, the timeouts, the validity, the mapping's limits, the stamp tolerance and the
+jump limit are live parameters (``ros2 param set`` applies them at once, or refuses them
+with the reason); the others are read-only.
 """
 
 from __future__ import annotations
@@ -167,11 +168,21 @@ class BridgeNode(Node):
     def _now(self) -> float:
         return clock_seconds(self.get_clock())
 
+    def _checked_now(self) -> float:
+        """The clock's reading, checked for a jump back (the bridge then forgets its inputs,
+        ``CommandBridge.clock_went_back``), which is logged; call with the lock held."""
+        now = self._now()
+        back = self.bridge.clock_went_back(now)
+        if back is not None:
+            self.get_logger().warning(f"the clock went back {back:.2f} s (the simulation "
+                                      "restarted?): target and pose forgotten")
+        return now
+
     def _on_command(self, msg: HighLevelCommand) -> None:
         target = np.array([msg.x, msg.y, msg.yaw, *msg.arm_joints])
         with self._lock:
             problem = self.bridge.on_target(to_seconds(msg.header.stamp), target, msg.plan_id,
-                                            self._now())
+                                            self._checked_now())
         if problem:
             self.get_logger().warning(problem, throttle_duration_sec=2.0)
         elif self.robot is None:
@@ -184,7 +195,7 @@ class BridgeNode(Node):
             pos, quat = pose_to_arrays(body.pose)
             with self._lock:
                 problem = self.bridge.on_pose(to_seconds(msg.header.stamp), pos, quat,
-                                              self._now())
+                                              self._checked_now())
             if problem:
                 self.get_logger().warning(problem, throttle_duration_sec=2.0)
             elif self.robot is None:
@@ -198,7 +209,7 @@ class BridgeNode(Node):
     def _output(self) -> BridgeOutput:
         """The command for now, logging when the robot starts or stops following."""
         with self._lock:
-            out = self.bridge.output(self._now())
+            out = self.bridge.output(self._checked_now())
         self._last_out = out
         if out.cause != self._stop_cause:  # once per change, not at every tick
             if out.cause is not None:

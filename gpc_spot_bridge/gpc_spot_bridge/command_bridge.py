@@ -22,6 +22,12 @@ Stamps: an output is stamped with the older of its two inputs' stamps (pose capt
 the target's time), the time it is current as of; a lock-stepped simulation uses that to
 wait for the command that answers its latest frame. A stop is stamped with the pose's
 stamp (or ``now`` without a pose): it answers the frame too.
+
+A clock that jumps back (``gpc_sim.stamps.ClockWatch``: the simulation, which is the clock,
+restarted) makes the bridge forget its target, its pose and the arm target a stop holds:
+they belong to the old clock (and, in simulation, to the old robot), and kept, they would
+look fresh and make every new message look old. The robot stops until a new target and a
+new pose arrive.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from gpc_sim.spot.action import (
     yaw_from_quat,
 )
 from gpc_sim.spot.constants import ARM, BASE_VEL, N_TARGET_ARM, TARGET_DIM
-from gpc_sim.stamps import DEFAULT_FUTURE_TOLERANCE, StampCheck, age, fresh_from
+from gpc_sim.stamps import DEFAULT_FUTURE_TOLERANCE, ClockWatch, StampCheck, age, fresh_from
 
 MAX_TIMEOUT = 5.0  # s: a watchdog that waits longer than this does not protect anybody
 
@@ -98,6 +104,12 @@ class CommandBridge:
 
     def __init__(self, config: BridgeConfig | None = None) -> None:
         self.config = config or BridgeConfig()
+        self.clock = ClockWatch()
+        self.rejected = 0  # messages refused (NaN, wrong size, from the future)
+        self._forget()
+
+    def _forget(self) -> None:
+        """No target, no pose, no arm target: the state before the first message."""
         self._target: np.ndarray | None = None
         self._target_stamp = -math.inf  # what the target is for (stamps the output)
         self._target_fresh = -math.inf  # what its timeout counts from (module docstring)
@@ -107,7 +119,15 @@ class CommandBridge:
         self._pose_fresh = -math.inf
         self._pose_problem: str | None = None  # a bad or unconfirmed pose: stop until cleared
         self._arm: np.ndarray | None = None  # last arm target sent: what a stop holds
-        self.rejected = 0  # messages refused (NaN, wrong size, from the future)
+
+    def clock_went_back(self, now: float) -> float | None:
+        """Check the clock's reading ``now``: if it went back (module docstring), forget the
+        inputs and return by how much (s), for the node to log; None otherwise. Every
+        method that takes ``now`` calls it first."""
+        back = self.clock.went_back(now)
+        if back is not None:
+            self._forget()
+        return back
 
     @property
     def config(self) -> BridgeConfig:
@@ -123,6 +143,7 @@ class CommandBridge:
                   ) -> str | None:
         """Take the planner's 9-DoF target for time ``stamp``, received at ``now``; returns
         a problem or None."""
+        self.clock_went_back(now)
         target = np.asarray(target, dtype=np.float64)
         problem = self._stamps.problem(stamp, now, "target")
         if problem is None and (target.shape != (TARGET_DIM,)
@@ -144,6 +165,7 @@ class CommandBridge:
         A pose that fails the checks stops the robot (it is not just skipped: a tracking
         system that lost the body keeps sending such poses, and the last good one is stale).
         """
+        self.clock_went_back(now)
         problem = self._stamps.problem(stamp, now, "torso pose")
         if problem is not None:
             self.rejected += 1
@@ -168,6 +190,7 @@ class CommandBridge:
 
     def output(self, now: float) -> BridgeOutput:
         """The command for ``now``: the mapping of the newest inputs, or a stop."""
+        self.clock_went_back(now)
         c = self.config
         cause = reason = None
         if self._target is None:

@@ -156,3 +156,26 @@ def test_config_bounds():
         BridgeConfig(pose_timeout=math.nan)
     with pytest.raises(ConfigError, match="future_tolerance"):
         BridgeConfig(future_tolerance=-1.0)
+
+
+def test_a_clock_that_jumps_back_makes_the_bridge_forget_and_follow_the_new_clock(bridge):
+    """A restarted simulation restarts /clock at 0: the old target and pose would look fresh
+    (ages are never negative) and every new message older than them; in a soak run the new
+    sim stood for 32 s, refusing commands stamped on the old clock, until its clock caught
+    up with the old one."""
+    assert bridge.output(10.05).cause is None
+    out = bridge.output(0.02)  # the sim restarted
+    assert out.cause == NO_TARGET and out.arm is None  # the old robot's arm target is gone
+    np.testing.assert_array_equal(out.velocity, np.zeros(3))
+    assert bridge.clock.jumps == 1
+    assert pose_at(bridge, 0.04) is None  # new-clock messages are taken again
+    assert bridge.on_target(0.04, TARGET, 1, 0.04) is None
+    out = bridge.output(0.05)
+    assert out.cause is None and out.plan_id == 1 and out.stamp == 0.04
+
+
+def test_the_first_new_clock_message_resets_too(bridge):
+    assert pose_at(bridge, 0.5) is None  # the jump is seen on the pose's arrival: taken
+    assert bridge.on_target(0.5, TARGET, 2, 0.5) is None
+    assert bridge.output(0.52).plan_id == 2
+    assert bridge.clock_went_back(0.5) is None  # a reading within the tolerance: no jump

@@ -59,13 +59,15 @@ def add_model_arguments(p: argparse.ArgumentParser, several: bool = False) -> No
     """
     if several:
         p.add_argument("--model", default=None, nargs="+", metavar="MODEL.pt",
-                       help="proposal model(s) of gpc_shoot/gpc_cem; with several (model "
+                       help="proposal model(s) of gpc_shoot/gpc_cem (gpc train) or of "
+                       "nfmpc/flow_mppi (gpc train --method nfmpc|flow_mppi); with several (model "
                        "seeds), trial i uses model i mod their number, so a row of 200 "
                        "trials spans the seeds over the same initial states (default: the "
                        "task's shipped model, gpc_planner/models/TASK.pt)")
     else:
         p.add_argument("--model", default=None, metavar="MODEL.pt",
-                       help="proposal model of gpc_shoot/gpc_cem (default: the task's "
+                       help="proposal model of gpc_shoot/gpc_cem, or of nfmpc/flow_mppi "
+                       "(default: the task's "
                        "shipped model, gpc_planner/models/TASK.pt)")
     add_flow_arguments(p, "the proposal model")
 

@@ -15,12 +15,13 @@ from gpc_planner.cli import (
     launch_cmd,
     model_cmd,
     report_cmd,
+    soak_cmd,
     train_cmd,
 )
 from gpc_sim.errors import ConfigError
 
 SUBCOMMANDS = (eval_cmd, bench_cmd, report_cmd, demo_cmd, collect_cmd, train_cmd, iterate_cmd,
-               launch_cmd, model_cmd)
+               launch_cmd, soak_cmd, model_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,5 @@
-"""``gpc train``: fit the flow-matching proposal model to ``gpc collect`` data."""
+"""``gpc train``: fit the flow-matching proposal model to ``gpc collect`` data (``--method
+gpc``, the default), or train an NFMPC / FlowMPPI flow on its own episodes."""
 
 from __future__ import annotations
 
@@ -6,45 +7,104 @@ import argparse
 
 from gpc_planner.cli.args import nonnegative_int, positive_float, positive_int, seed
 
+TRAIN_METHODS = ("gpc", "nfmpc", "flow_mppi")
+# Options of one kind of training only: (dest, flag). The others are shared.
+GPC_ONLY = (("data", "--data"), ("epochs", "--epochs"), ("batch_size", "--batch-size"),
+            ("warmup", "--warmup"), ("mirror", "--mirror"))
+NF_ONLY = (("task", "--task"), ("episodes", "--episodes"), ("rollouts", "--rollouts"),
+           ("couplings", "--couplings"))
 
-def add_train_arguments(p: argparse.ArgumentParser) -> None:
-    """The training settings (shared with ``gpc iterate``)."""
-    p.add_argument("--epochs", type=positive_int, default=200, help="epochs (default 200)")
-    p.add_argument("--batch-size", type=positive_int, default=2048,
+
+def add_train_arguments(p: argparse.ArgumentParser, by_method: bool = False) -> None:
+    """The training settings (shared with ``gpc iterate``).
+
+    ``by_method`` (``gpc train``): every default is None, resolved by the training method
+    (``config_from_args``, ``nf_config_from_args``), so that an option given to the
+    training it does not belong to is refused rather than ignored.
+    """
+
+    def default(value):
+        return None if by_method else value
+
+    p.add_argument("--epochs", type=positive_int, default=default(200),
+                   help="epochs (default 200)")
+    p.add_argument("--batch-size", type=positive_int, default=default(2048),
                    help="samples per step (default 2048; the paper: 40000)")
-    p.add_argument("--lr", type=positive_float, default=1e-4, help="Adam learning rate")
-    p.add_argument("--warmup", type=nonnegative_int, default=500,
+    p.add_argument("--lr", type=positive_float, default=default(1e-4),
+                   help="Adam learning rate (default 1e-4" + (
+                       "; nfmpc and flow_mppi: 3e-4)" if by_method else ")"))
+    p.add_argument("--warmup", type=nonnegative_int, default=default(500),
                    help="linear warm-up steps before the cosine decay (default 500)")
-    p.add_argument("--hidden", type=positive_int, default=256, help="units per layer")
-    p.add_argument("--layers", type=positive_int, default=3, help="hidden layers")
-    p.add_argument("--mirror", action="store_true",
+    p.add_argument("--hidden", type=positive_int, default=default(256),
+                   help="units per layer (default 256" + (
+                       "; nfmpc and flow_mppi: 128)" if by_method else ")"))
+    p.add_argument("--layers", type=positive_int, default=default(3),
+                   help="hidden layers (default 3" + (
+                       "; nfmpc and flow_mppi: 2 per coupling network)" if by_method
+                       else ")"))
+    p.add_argument("--mirror", action="store_true", default=default(False),
                    help="also train on every sample's mirror image, for tasks that are "
                    "mirror-symmetric (push_t: x -> -x); doubles the data")
-    p.add_argument("--checkpoint-every", type=positive_int, default=10,
-                   help="epochs between checkpoints (default 10)")
+    p.add_argument("--checkpoint-every", type=positive_int, default=default(10),
+                   help="epochs between checkpoints (default 10" + (
+                       "; nfmpc and flow_mppi: episodes, default 25)" if by_method
+                       else ")"))
 
 
 def config_from_args(args: argparse.Namespace):
+    """GPC's TrainConfig from the options (those left None: its defaults)."""
     from gpc_planner.proposals.train import TrainConfig
 
-    return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                       warmup_steps=args.warmup, hidden=args.hidden, layers=args.layers,
-                       seed=args.train_seed, checkpoint_every=args.checkpoint_every,
-                       mirror=args.mirror)
+    given = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+             "warmup_steps": args.warmup, "hidden": args.hidden, "layers": args.layers,
+             "checkpoint_every": args.checkpoint_every}
+    return TrainConfig(seed=args.train_seed, mirror=bool(args.mirror),
+                       **{k: v for k, v in given.items() if v is not None})
+
+
+def nf_config_from_args(args: argparse.Namespace):
+    """The NFTrainConfig of ``gpc train --method nfmpc|flow_mppi`` (None: its defaults)."""
+    from gpc_planner.proposals.nf_train import NFTrainConfig
+
+    given = {"task": args.task, "episodes": args.episodes, "rollouts": args.rollouts,
+             "couplings": args.couplings, "lr": args.lr, "hidden": args.hidden,
+             "layers": args.layers, "checkpoint_every": args.checkpoint_every}
+    return NFTrainConfig(method=args.method, seed=args.train_seed,
+                         **{k: v for k, v in given.items() if v is not None})
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from gpc_sim.tasks import TASKS
+
     p = sub.add_parser(
         "train",
-        help="train the flow-matching proposal model on collected data",
-        description="Train a conditional flow-matching model v(U, x, h, t) on the (x, h, U*) "
-        "tuples of one or more gpc collect folders. OUT gets model.pt, checkpoint.pt, "
-        "loss.png and a model card; rerunning the same command resumes from the checkpoint.",
+        help="train a proposal model: GPC's flow matching on collected data, or an "
+        "NFMPC / FlowMPPI flow on its own episodes",
+        description="--method gpc (default): train a conditional flow-matching model "
+        "v(U, x, h, t) on the (x, h, U*) tuples of one or more gpc collect folders. "
+        "--method nfmpc or flow_mppi: train a conditional RealNVP flow (with NFMPC's latent "
+        "shift model) on closed-loop episodes of TASK, with the likelihood-ratio gradient "
+        "of Sacks & Boots (Eqs. 11-14); no data needed. OUT gets model.pt, checkpoint.pt, "
+        "a plot and a model card; rerunning the same command resumes from the checkpoint.",
     )
-    p.add_argument("--data", required=True, nargs="+", metavar="DIR",
-                   help="gpc collect folder(s)")
+    p.add_argument("--method", choices=TRAIN_METHODS, default="gpc",
+                   help="what to train (default gpc: the flow-matching proposal of the GPC "
+                   "methods)")
+    p.add_argument("--data", nargs="+", metavar="DIR",
+                   help="gpc collect folder(s) (--method gpc; required there)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    add_train_arguments(p)
+    add_train_arguments(p, by_method=True)
+    p.add_argument("--task", choices=sorted(TASKS), default=None,
+                   help="nfmpc/flow_mppi: the task whose episodes train the flow (default "
+                   "nav_dyn)")
+    p.add_argument("--episodes", type=positive_int, default=None,
+                   help="nfmpc/flow_mppi: training episodes, one Adam step each (default "
+                   "4000)")
+    p.add_argument("--rollouts", type=positive_int, default=None,
+                   help="nfmpc/flow_mppi: samples per planning step while training "
+                   "(default 128)")
+    p.add_argument("--couplings", type=positive_int, default=None,
+                   help="nfmpc/flow_mppi: affine coupling layers of the flow (default 6)")
     p.add_argument("--seed", dest="train_seed", type=seed, default=0,
                    help="seed of weights, batches and noise (default 0)")
     p.add_argument("--threads", type=positive_int, default=1,
@@ -54,14 +114,38 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def _refuse_foreign_options(args: argparse.Namespace) -> None:
+    """ConfigError for an option of the other kind of training (it would be ignored)."""
+    from gpc_sim.errors import ConfigError
+
+    foreign = NF_ONLY if args.method == "gpc" else GPC_ONLY
+    given = [flag for dest, flag in foreign if getattr(args, dest) is not None]
+    if given:
+        raise ConfigError(f"not an option of training method {args.method}: "
+                          f"{', '.join(given)}")
+    if args.method == "gpc" and not args.data:
+        raise ConfigError("the following arguments are required: --data")
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from gpc_planner.proposals.train import train_from_dirs
     from gpc_sim.limits import check_parallel
 
+    _refuse_foreign_options(args)
     check_parallel(args.threads, "threads")
     torch.set_num_threads(args.threads)
+    if args.method != "gpc":
+        from gpc_planner.proposals.nf_train import train_nf
+
+        card = train_nf(nf_config_from_args(args), args.out, progress=not args.no_progress)
+        recent = card["recent"]
+        print(f"{args.out}/model.pt: {card['method']} on {card['task']}, {card['episodes']} "
+              f"episodes, success {recent['success_rate']:.2f} over the last "
+              f"{recent['episodes']}, {card['wall_time_s']} s")
+        return 0
+
+    from gpc_planner.proposals.train import train_from_dirs
 
     card = train_from_dirs(args.data, config_from_args(args), args.out,
                            progress=not args.no_progress)

@@ -220,6 +220,8 @@ def _silu(z: np.ndarray) -> np.ndarray:
 class ProposalModel:
     """A trained flow model that samples knot sequences (n, K, m) given (x, h)."""
 
+    kind = "gpc"  # the training that makes it (``proposals.model_files``)
+
     def __init__(self, net: VelocityMLP, norm: Normalization, knot_shape: tuple[int, int],
                  info: ModelInfo, source: str = "<memory>",
                  sampling: dict | None = None) -> None:
@@ -369,6 +371,10 @@ class WindowedProposal:
     @property
     def source(self) -> str:
         return self.model.source
+
+    @property
+    def kind(self) -> str:
+        return self.model.kind
 
     def sample(self, obs: np.ndarray, hist: np.ndarray, n: int, flow_steps: int = 10,
                generator: torch.Generator | None = None, noise: float = 1.0) -> np.ndarray:

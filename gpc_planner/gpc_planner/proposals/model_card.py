@@ -1,6 +1,7 @@
 """Model cards: what a proposal model is, in Markdown beside it, and its sampling settings.
 
-``gpc train`` writes ``OUT/model_card.md`` (``render_model_card``) and ``model_card.json``;
+``gpc train`` writes ``OUT/model_card.md`` (``render_model_card``; ``render_nf_model_card``
+for the NFMPC and FlowMPPI flows) and ``model_card.json``;
 shipped models carry ``NAME.model_card.md`` beside ``NAME.pt``. The card's "Recommended
 sampling" section shows the model file's ``sampling`` entry (``gpc_planner.sampling``);
 ``set_model_sampling`` (``gpc model set-sampling``) rewrites that entry and the section
@@ -13,7 +14,7 @@ import json
 from pathlib import Path
 
 from gpc_planner.atomic import write_atomic, write_json_atomic
-from gpc_planner.registry import MODEL_METHODS
+from gpc_planner.registry import METHODS, MODEL_METHODS
 from gpc_planner.sampling import (
     PAPER_SAMPLING,
     SamplingSettings,
@@ -49,6 +50,46 @@ def render_model_card(card: dict) -> str:
         "",
         "```json",
         json.dumps(card["dataset"]["collection_settings"], indent=2),
+        "```",
+        "",
+        render_sampling_section(card.get("sampling") or {}),
+    ])
+
+
+def render_nf_model_card(card: dict) -> str:
+    """The Markdown card of an NFMPC or FlowMPPI flow from its JSON card
+    (``nf_train._model_card``)."""
+    s, recent = card["settings"], card["recent"]
+
+    def share(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
+    what = ("conditional RealNVP flow over whole control sequences with a learnt latent "
+            "shift model; MPPI on its latent mean (NFMPC, Sacks & Boots, Sec. 3)"
+            if card["method"] == "nfmpc" else
+            "conditional RealNVP flow in control space, sampled beside Gaussian "
+            "perturbations of the MPPI mean (FlowMPPI, Power & Berenson)")
+    loss = "-" if recent["loss"] is None else f"{recent['loss']:.4f}"
+    return "\n".join([
+        f"# {card['method']} model: {card['task']}",
+        "",
+        f"A {what}, trained by `gpc train --method {card['method']}` on its own closed-loop "
+        "episodes (likelihood-ratio gradient, Eqs. 11-14).",
+        "",
+        f"- flow: {s['couplings']} affine couplings, MLPs {s['hidden']} x {s['layers']}",
+        f"- training: {card['episodes']} episodes of {s['rollouts']} samples per step, Adam "
+        f"lr {s['lr']}, gradient norm clipped at {s['grad_clip']}, seed {card['seed']}",
+        f"- last {recent['episodes']} episodes: success {share(recent['success_rate'])}, "
+        f"collisions {share(recent['collision_rate'])}, loss {loss}",
+        f"- wall time: {card['wall_time_s']} s ({card['seconds_per_episode']} s per episode); "
+        "versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()),
+        f"- created: {card['created']}",
+        "",
+        "Controller settings it was trained with (evaluation plans with the method's "
+        "defaults; keep them equal):",
+        "",
+        "```json",
+        json.dumps(card["controller"], indent=2),
         "```",
         "",
         render_sampling_section(card.get("sampling") or {}),
@@ -113,7 +154,8 @@ def set_model_sampling(model: str | Path, method: str, flow_noise: float | None 
     not); then the card's sampling section (``NAME.model_card.md``, and the
     ``sampling`` key of a JSON card) is regenerated, a card created if there was none.
     """
-    from gpc_planner.proposals.flow_model import model_from_dict, read_model_file
+    from gpc_planner.proposals.flow_model import read_model_file
+    from gpc_planner.proposals.model_files import model_from_file_dict
     from gpc_planner.proposals.torch_io import save_atomic
 
     if method not in MODEL_METHODS:
@@ -126,7 +168,11 @@ def set_model_sampling(model: str | Path, method: str, flow_noise: float | None 
         raise ConfigError("nothing to set: give flow_noise and/or flow_steps, or clear")
     path = Path(model)
     contents = read_model_file(path)
-    model_from_dict(contents, source=str(path))  # a whole, valid model file, or an error
+    kind = model_from_file_dict(contents, source=str(path)).kind  # a whole, valid file
+    if kind != METHODS[method].model_kind:
+        raise ConfigError(f"model {path} comes from training method {kind}; {method} samples "
+                          f"models of training method {METHODS[method].model_kind}",
+                          setting="method")
     sampling = check_sampling_entry(contents.get("sampling", {}), str(path))
     if clear:
         sampling.pop(method, None)
@@ -154,5 +200,5 @@ def set_model_sampling(model: str | Path, method: str, flow_noise: float | None 
     return sampling
 
 
-__all__ = ["model_card_paths", "render_model_card", "render_sampling_section",
-           "set_model_sampling", "with_sampling_section"]
+__all__ = ["model_card_paths", "render_model_card", "render_nf_model_card",
+           "render_sampling_section", "set_model_sampling", "with_sampling_section"]

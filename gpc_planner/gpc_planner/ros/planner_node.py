@@ -19,7 +19,10 @@ method's ``SamplingPlanner``):
 * Time: every incoming stamp is checked against the node's clock (``gpc_sim.stamps``): a
   frame from the future is ignored, never answered, so it cannot push its stamp into the
   commands. Commands are stamped with the node's own clock in real time, and in lock-step
-  with the frame they answer (which passed that check).
+  with the frame they answer (which passed that check). A clock that jumps back (the
+  simulation, which is the clock, restarted: ``gpc_sim.stamps.ClockWatch``) is a new
+  episode: the planner forgets its frames, its plan and its warm start as ``gpc/reset``
+  does, and a plan that was being made meanwhile is never sent.
 * Parameters: read-only, or live (``enabled``, ``goal``, the estimate's limits,
   ``future_tolerance``, ``plan_timeout``, ``visual_samples``): ``ros2 param set`` on those
   takes effect at once or is refused with the reason. ``enabled`` is false by default (a
@@ -74,6 +77,7 @@ from gpc_sim.ros.parameters import Value, declare
 from gpc_sim.ros.run import stop_node
 from gpc_sim.spot.estimation import Estimate, EstimatorConfig, SpotStateEstimator
 from gpc_sim.spot.task import SpotChairTask
+from gpc_sim.stamps import ClockWatch
 from gpc_sim.tasks import make_task
 from mocap4r2_msgs.msg import RigidBodies
 
@@ -113,6 +117,7 @@ class PlannerNode(Node):
         self.commands_sent = 0
         self._last_valid: Estimate | None = None
         self._status = ("starting", "no state yet")
+        self._clock_watch = ClockWatch()
 
         self.command_pub = self.create_publisher(HighLevelCommand, topics.COMMAND, qos.STREAM)
         self.status_pub = self.create_publisher(PlannerStatus, topics.PLANNER_STATUS,
@@ -185,6 +190,25 @@ class PlannerNode(Node):
     def _now(self) -> float:
         return clock_seconds(self.get_clock())
 
+    def _check_clock(self) -> None:
+        """If the clock went back (module docstring), forget everything of the old clock;
+        call without the lock. The jump counter (``ClockWatch.jumps``) tells a planning step
+        that began before it not to send its plan."""
+        back = self._clock_watch.check(self._now)
+        if back is None:
+            return
+        self._wait_idle()
+        try:
+            self.online.reset()
+            self.estimator.reset()
+            self.schedule.reset()
+            self._last_valid = None
+            self._status = ("starting", f"the clock went back {back:.2f} s")
+        finally:
+            self._lock.release()
+        self.get_logger().warning(f"the clock went back {back:.2f} s (the simulation "
+                                  "restarted?): state, plan and warm start forgotten")
+
     def _on_goal(self, msg: PoseStamped) -> None:
         """A goal from the goal topic (rviz's tool, another node, this node's own): taken
         through the parameter, so that ``goal`` reads back what the planner plans for."""
@@ -202,6 +226,7 @@ class PlannerNode(Node):
         return None if result.successful else result.reason
 
     def _on_joints(self, msg: JointState) -> None:
+        self._check_clock()
         with self._lock:
             problem = self.estimator.update_joints(
                 to_seconds(msg.header.stamp), list(msg.name), np.asarray(msg.position),
@@ -218,6 +243,7 @@ class PlannerNode(Node):
                 f"rigid_bodies without {self.p['torso_body']!r} and {self.p['chair_body']!r} "
                 f"(has {sorted(bodies)})", throttle_duration_sec=5.0)
             return
+        self._check_clock()
         stamp = to_seconds(msg.header.stamp)
         future = self.estimator.stamp_problem(stamp, self._now())
         if future is not None:  # never answered: its stamp must not reach the commands
@@ -239,6 +265,7 @@ class PlannerNode(Node):
     def _on_tick(self) -> None:
         """Without frames nothing would wake the planning thread: wake it to hold. A plan
         in force that has aged past ``plan_timeout`` is replaced by a hold here."""
+        self._check_clock()
         with self._lock:
             self._expire_stale_plan()
             if not self.schedule.busy:
@@ -278,6 +305,7 @@ class PlannerNode(Node):
                 if not self._running:
                     return
                 self.schedule.take()
+                epoch = self._clock_watch.jumps
                 now = self._now()
                 estimate = self.estimator.estimate(max(now, self.estimator.stamp))
                 enabled = self.enabled
@@ -296,7 +324,9 @@ class PlannerNode(Node):
             finally:
                 with self._lock:
                     self.schedule.finish(planned_from)
-            self._publish_command(self.schedule.answer_time(self._now(), estimate.stamp))
+            self._check_clock()
+            self._publish_command(self.schedule.answer_time(self._now(), estimate.stamp),
+                                  epoch)
             self._publish_status(estimate)
 
     def _decide(self, estimate: Estimate, enabled: bool) -> float | None:
@@ -321,11 +351,14 @@ class PlannerNode(Node):
         return None  # plan again as soon as the state allows
 
     # --- outputs ----------------------------------------------------------------------
-    def _publish_command(self, time: float) -> None:
-        """The plan in force read at ``time``, as a 9-DoF command (nothing before a plan)."""
+    def _publish_command(self, time: float, epoch: int | None = None) -> None:
+        """The plan in force read at ``time``, as a 9-DoF command (nothing before a plan);
+        nothing either if the clock went back since ``epoch`` (the plan is the old clock's)."""
         if not math.isfinite(time):
             return
         with self._lock:
+            if epoch is not None and epoch != self._clock_watch.jumps:
+                return
             target = self.online.target_at(time)
             active = self.online.active
             if target is None or active is None:

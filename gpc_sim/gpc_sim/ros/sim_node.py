@@ -21,7 +21,10 @@ Two ways to run:
   counts a ``lockstep_timeouts`` and goes on.
 
 Services: ``sim/reset`` (trial ``trial`` of seed ``seed``, gpc eval's initial state; the
-clock keeps running forward) and ``sim/pause`` (std_srvs/SetBool).
+clock keeps running forward) and ``sim/pause`` (std_srvs/SetBool). One live parameter,
+``mocap_blackout``: while set, no ``rigid_bodies`` frame goes out (the tracking system lost
+every body) while the world, ``/clock`` and ``joint_states`` go on; unlike a pause, the
+robot keeps executing its last command until it expires, as a real one would.
 
 The goal: the latest on the latched goal topic (``goal_pose``, published by the planner and
 by anything else that sets a goal), the task's default until one arrives. The ground truth's
@@ -82,7 +85,7 @@ class SimNode(Node):
 
     def __init__(self) -> None:
         super().__init__(self.NAME)
-        p = declare(self, SIM_PARAMETERS)
+        p = declare(self, SIM_PARAMETERS, apply=self._apply_parameters)
         self.p = p
         if p["task"] not in ("spot_chair", "spot_chair_avoid"):
             raise ConfigError(f"sim task must be spot_chair or spot_chair_avoid, got "
@@ -139,6 +142,13 @@ class SimNode(Node):
         tree = FrameTree(self.sim.model, self.p["frame_id"], {TORSO_BODY: self.p["tf_prefix"]})
         shapes = model_shapes(tree, {TORSO_BODY: "robot", CHAIR_BODY: "chair"})
         return ModelFramePublisher(self, tree, shapes, self.p["tf_rate"], self.sim.time)
+
+    def _apply_parameters(self, changes: dict) -> None:
+        """The live parameter (``mocap_blackout``) takes effect from the next frame."""
+        with self._lock:
+            self.p.update(changes)
+        self.get_logger().info("parameters set: " + ", ".join(
+            f"{name} = {value}" for name, value in changes.items()))
 
     def _mocap_seed(self) -> int:
         """The mocap noise stream of this trial: the same run gives the same noise."""
@@ -345,6 +355,8 @@ class SimNode(Node):
             names, q, v = self.sim.joints()
             self.mocap.capture(t, self.sim.body_poses())
             frames = self.mocap.deliver(t)
+            if self.p["mocap_blackout"]:
+                frames = []  # captured and lost: none is delivered late after the outage
             tf_due = self.frames is not None and self.frames.due(t)
             qpos = self.sim.data.qpos.copy() if tf_due else None
         joints = JointState(name=list(names), position=q.tolist(), velocity=v.tolist())

@@ -1,7 +1,8 @@
 """Parameters of the sim node (``gpc_sim``), declared from this table (``parameters.declare``).
 
-All read-only: the sim is set up for an episode at start-up (``sim/reset`` and ``sim/pause``
-change what may change while it runs)."""
+Read-only but one: the sim is set up for an episode at start-up (``sim/reset`` and
+``sim/pause`` change what may change while it runs); ``mocap_blackout`` is live, so that a
+mocap outage can be switched on and off in a running graph (``gpc soak``'s mocap dropout)."""
 
 from gpc_sim.ros.parameters import ParamSpec
 
@@ -40,6 +41,8 @@ SIM_PARAMETERS = (
               "their capture stamp", read_only=True, low=0.0, high=1.0),
     ParamSpec("mocap_dropout", 0.0, "probability that a mocap frame is lost, [0, 1)",
               read_only=True, low=0.0, high=0.99),
+    ParamSpec("mocap_blackout", False, "live: while true the mocap system delivers no frame "
+              "(it lost every body); the world, the clock and the joint states go on"),
     ParamSpec("record", "", "write the episode's states (every command step) to this .npz "
               "when the duration is reached or the node stops (empty: no recording)",
               read_only=True),

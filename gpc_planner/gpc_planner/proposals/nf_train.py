@@ -1,0 +1,349 @@
+"""``gpc train --method nfmpc|flow_mppi``: episodic training of a sampling flow (Sec. 3.4).
+
+No data set: the controller learns from its own episodes. Episode d starts from a seeded
+random initial state (a stream apart from evaluation's) and runs closed-loop, plant and
+all, through ``run_episode`` with the planner built from the current weights (Eq. 11:
+the outer expectation is the current policy's); the optimizer records every planning
+step (``StepTrace``), NFMPC's with a second batch from the updated distribution (Eq. 12,
+rolled out here: twice the rollouts of evaluation); the loss of ``nf_loss`` on that
+record is backpropagated (through time, for NFMPC's latent recursion and shift model)
+and Adam takes one step. The
+controller's settings (rollouts, temperature, step size, latent std) are the method's
+config (``registry``), the same that evaluation plans with, and go into the model file.
+
+Resumable: ``OUT/checkpoint.pt`` (weights, Adam's state, episode count, history) is
+written atomically every ``checkpoint_every`` episodes; a rerun with the same settings
+continues from it and ends with the weights of an uninterrupted run (episode d's start
+and the optimizer's noise are seeded by (seed, d)). At the end ``OUT/model.pt``,
+``training.png`` and the model card (``model_card.md`` + ``.json``) are written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gpc_planner.atomic import write_atomic, write_json_atomic
+from gpc_planner.episode import run_episode
+from gpc_planner.optimizers.base import softmax_weights
+from gpc_planner.optimizers.nfmpc import NFMPC
+from gpc_planner.outputs import check_output_dir, exclusive_output
+from gpc_planner.planner import SamplingPlanner, task_spline
+from gpc_planner.proposals.flow_model import ModelInfo
+from gpc_planner.proposals.model_card import render_nf_model_card
+from gpc_planner.proposals.nf_loss import flow_mppi_episode_loss, nfmpc_episode_loss
+from gpc_planner.proposals.nf_model import (
+    NF_KINDS,
+    ContextNormalization,
+    NormalizingFlowModel,
+    build_nf_model,
+)
+from gpc_planner.proposals.realnvp import RealNVPConfig, ShiftConfig, time_shift_matrix
+from gpc_planner.proposals.torch_io import save_atomic
+from gpc_planner.proposals.train import TrainingDiverged
+from gpc_planner.registry import make_optimizer, method_spec
+from gpc_sim.errors import ConfigError
+from gpc_sim.limits import check_seed
+from gpc_sim.task import Task
+from gpc_sim.tasks import make_task
+
+CHECKPOINT_FORMAT_VERSION = 1
+CHECKPOINT_KEYS = ("header", "flow", "shift", "optimizer", "episode", "history", "wall_s")
+TRAINING_SALT = 0x7EA1  # initial states of training episodes: never evaluation's (0x5EED)
+
+
+@dataclass
+class NFTrainConfig:
+    """Settings of an episodic flow training (sized for a few CPU hours on nav_dyn)."""
+
+    method: str = "nfmpc"  # nfmpc | flow_mppi
+    task: str = "nav_dyn"
+    # ~1.3 s per episode on this (loaded) 2-core machine at 128 rollouts: about 1.5-3 h.
+    episodes: int = 4000
+    rollouts: int = 128  # samples per planning step while training
+    lr: float = 3e-4  # Adam
+    couplings: int = 6  # affine coupling layers
+    hidden: int = 128  # units per hidden layer (coupling networks and shift model)
+    layers: int = 2  # hidden layers (coupling networks and shift model)
+    grad_clip: float = 10.0  # max gradient norm per step
+    seed: int = 0
+    checkpoint_every: int = 25  # episodes
+    max_steps: int | None = None  # episode limit in control steps (None: the task's)
+
+
+def check_nf_train_config(config: NFTrainConfig) -> None:
+    """ConfigError naming the first setting no training can run with, before any work."""
+    if config.method not in NF_KINDS:
+        raise ConfigError(f"method must be one of {', '.join(NF_KINDS)}, got "
+                          f"{config.method!r}", setting="method")
+    for name in ("episodes", "rollouts", "couplings", "hidden", "layers", "checkpoint_every"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{name} must be a positive integer, got {value!r}",
+                              setting=name)
+    if config.rollouts < 2:
+        raise ConfigError(f"rollouts must be at least 2, got {config.rollouts}",
+                          setting="rollouts")
+    if config.max_steps is not None and (not isinstance(config.max_steps, int)
+                                         or config.max_steps < 1):
+        raise ConfigError(f"max_steps must be a positive integer, got {config.max_steps!r}",
+                          setting="max_steps")
+    for name in ("lr", "grad_clip"):
+        value = getattr(config, name)
+        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            raise ConfigError(f"{name} must be a positive number, got {value!r}", setting=name)
+    check_seed(config.seed)
+
+
+def training_rng(seed: int, episode: int) -> np.random.Generator:
+    """The generator of training episode ``episode``'s initial state."""
+    return np.random.default_rng(np.random.SeedSequence([seed, episode, TRAINING_SALT]))
+
+
+def observation_statistics(task: Task, rng: np.random.Generator, episodes: int = 32,
+                           steps: int = 50) -> ContextNormalization:
+    """The context's normalisation from the plant driven by random controls: initial
+    states alone would give velocities no spread at all."""
+    obs = []
+    for _ in range(episodes):
+        state = task.sample_initial_state(rng)
+        plant = task.make_plant(state)
+        obs.append(task.observation(state))
+        for _ in range(steps):
+            plant.step(rng.uniform(task.action_low, task.action_high))
+            obs.append(task.observation(plant.state()))
+    return ContextNormalization.fit(np.asarray(obs))
+
+
+def new_model(task: Task, config: NFTrainConfig) -> NormalizingFlowModel:
+    """The untrained model (identity flow, time-shift warm start) for ``task``."""
+    spline = task_spline(task)
+    every = max(1, int(round(1.0 / (task.config.replan_hz * task.dt))))
+    period = every * task.dt
+    info = ModelInfo(task=task.name, task_family=task.family,
+                     observation_names=list(task.observation_names),
+                     knot_times=[float(t) for t in spline.knot_times],
+                     interpolation=spline.kind, action_low=list(map(float, task.action_low)),
+                     action_high=list(map(float, task.action_high)))
+    norm = observation_statistics(task, np.random.default_rng(config.seed))
+    shape = (spline.num_knots, task.action_dim)
+    controller = asdict(method_spec(config.method).make_config(num_rollouts=config.rollouts))
+    return build_nf_model(
+        config.method, len(task.observation_names), shape, info, norm,
+        RealNVPConfig(couplings=config.couplings, hidden=config.hidden, layers=config.layers),
+        ShiftConfig(hidden=config.hidden, layers=config.layers),
+        shift_initial=time_shift_matrix(spline.knot_times, period, spline.kind,
+                                        task.action_dim),
+        shift_period=period, controller=controller, seed=config.seed)
+
+
+def _objective_batches(planner: SamplingPlanner, config: NFTrainConfig, episode: int
+                       ) -> Callable[[int, np.ndarray, object], None] | None:
+    """For NFMPC, an ``on_plan`` hook that adds Eq. 12's batch to each step's trace: N
+    samples of the updated latent distribution, rolled out from the step's state, with
+    their MPPI weights (``nf_loss`` says why a second batch). None for FlowMPPI."""
+    optimizer = planner.optimizer
+    if not isinstance(optimizer, NFMPC):
+        return None
+    rng = np.random.default_rng(np.random.SeedSequence([config.seed, episode, 2]))
+
+    def add(step: int, state: np.ndarray, plan: object) -> None:
+        _, y, knots = optimizer.draw(config.rollouts, rng)
+        costs = planner.evaluate(state, knots)
+        last = optimizer.trace[-1]
+        last.objective_outputs = y
+        last.objective_weights = softmax_weights(costs, optimizer.config.temperature)
+
+    return add
+
+
+def episode_loss(model: NormalizingFlowModel, optimizer, trace) -> torch.Tensor:
+    """The method's loss (``nf_loss``) of one recorded episode."""
+    cfg = optimizer.config
+    if model.kind == "nfmpc":
+        return nfmpc_episode_loss(model, trace, cfg.step_size, cfg.flow_noise)
+    return flow_mppi_episode_loss(model, trace, cfg.flow_noise)
+
+
+def train_nf(config: NFTrainConfig, out: str | Path, progress: bool = True,
+             on_episode: Callable[[int, dict], None] | None = None) -> dict:
+    """Train (or resume) into ``out``; returns the model card's dict.
+
+    ``on_episode(episode, record)`` runs after each finished episode (and its checkpoint).
+    """
+    check_nf_train_config(config)
+    task = make_task(config.task, nthread=1)  # an unknown task fails before any output
+    out = check_output_dir(out, "training folder")
+    with exclusive_output(out, out / "train.lock"):
+        return _train(task, config, out, progress, on_episode)
+
+
+def _header(task: Task, config: NFTrainConfig) -> dict:
+    """What a checkpoint must match to be resumed (as it reads back: JSON types)."""
+    return json.loads(json.dumps({"config": asdict(config), "task": asdict(task.config)}))
+
+
+def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,
+           on_episode: Callable[[int, dict], None] | None) -> dict:
+    start = time.perf_counter()
+    model = new_model(task, config)
+    params = model.parameters()
+    adam = torch.optim.Adam(params, lr=config.lr)
+    header = _header(task, config)
+    episode, history, wall_before = 0, [], 0.0
+    ckpt_path = out / "checkpoint.pt"
+    if ckpt_path.exists():
+        ckpt = _load_checkpoint(ckpt_path)
+        if ckpt["header"] != header:
+            raise ConfigError(f"{ckpt_path} was made with other settings; train into another "
+                              "folder or delete it to start afresh", setting="out")
+        model.flow.load_state_dict(ckpt["flow"])
+        if model.shift is not None:
+            model.shift.load_state_dict(ckpt["shift"])
+        adam.load_state_dict(ckpt["optimizer"])
+        episode, history = int(ckpt["episode"]), list(ckpt["history"])
+        wall_before = float(ckpt["wall_s"])
+    optimizer = make_optimizer(config.method, task_spline(task), task.action_low,
+                               task.action_high, np.random.default_rng(config.seed),
+                               proposal=model, num_rollouts=config.rollouts)
+    planner = SamplingPlanner(task, optimizer)
+    bar = None
+    if progress and episode < config.episodes:
+        from tqdm import tqdm
+
+        bar = tqdm(total=config.episodes, initial=episode, unit="episode", dynamic_ncols=True,
+                   desc=f"train {config.method}")
+    while episode < config.episodes:
+        state = task.sample_initial_state(training_rng(config.seed, episode))
+        optimizer.reseed(np.random.SeedSequence([config.seed, episode, 1]))
+        optimizer.trace = []
+        result = run_episode(planner, state, max_steps=config.max_steps,
+                             on_plan=_objective_batches(planner, config, episode))
+        loss = episode_loss(model, optimizer, optimizer.trace)
+        value = float(loss.item())
+        if not math.isfinite(value):  # before the step: the checkpoint stays finite
+            raise TrainingDiverged(
+                f"training diverged: the loss became {value} at episode {episode + 1}; no "
+                "model was written (checkpoint.pt keeps the last finite weights): lower lr")
+        adam.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
+        adam.step()
+        episode += 1
+        record = {"loss": value, "success": bool(result.success), "failed": bool(result.failed),
+                  "steps": int(result.steps),
+                  "final_error": result.final_metrics.get("position_error"),
+                  "wall_s": round(result.wall_s, 3)}
+        history.append(record)
+        if episode % config.checkpoint_every == 0 or episode == config.episodes:
+            save_atomic({
+                "format_version": CHECKPOINT_FORMAT_VERSION, "header": header,
+                "flow": model.flow.state_dict(),
+                "shift": model.shift.state_dict() if model.shift is not None else None,
+                "optimizer": adam.state_dict(), "episode": episode, "history": history,
+                "wall_s": wall_before + time.perf_counter() - start,
+            }, ckpt_path)
+        if bar is not None:
+            recent = history[-50:]
+            bar.update(1)
+            bar.set_postfix(loss=f"{value:.3f}",
+                            success=f"{np.mean([r['success'] for r in recent]):.2f}")
+        if on_episode is not None:
+            on_episode(episode, record)
+    if bar is not None:
+        bar.close()
+    optimizer.trace = None
+    if not all(torch.isfinite(p).all() for p in params):
+        raise TrainingDiverged("training diverged: the weights hold NaN or inf values; no "
+                               "model was written: lower lr")
+    model.source = str(out / "model.pt")
+    model.save(out / "model.pt")
+    card = _model_card(task, config, model, history, wall_before + time.perf_counter() - start)
+    write_json_atomic(out / "model_card.json", card)
+    write_atomic(out / "model_card.md", render_nf_model_card(card).encode())
+    plot_training(history, out / "training.png")
+    return card
+
+
+def _load_checkpoint(path: Path) -> dict:
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - any unreadable file is the same user error
+        raise ConfigError(f"{path} is not a readable checkpoint ({type(err).__name__}); "
+                          "delete it to start afresh") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format_version") != CHECKPOINT_FORMAT_VERSION:
+        raise ConfigError(f"{path} is not a checkpoint of this gpc version; delete it")
+    missing = [k for k in CHECKPOINT_KEYS if k not in ckpt]
+    if missing:
+        raise ConfigError(f"{path} is an incomplete checkpoint (no {', '.join(missing)}); "
+                          "delete it to start afresh")
+    return ckpt
+
+
+def _recent(history: list[dict], key: str, n: int = 100) -> float | None:
+    values = [float(r[key]) for r in history[-n:] if r.get(key) is not None]
+    return float(np.mean(values)) if values else None
+
+
+def _model_card(task: Task, config: NFTrainConfig, model: NormalizingFlowModel,
+                history: list[dict], wall: float) -> dict:
+    return {
+        "task": task.name,
+        "method": config.method,
+        "settings": asdict(config),
+        "controller": model.controller,
+        "episodes": len(history),
+        "recent": {"episodes": min(100, len(history)), "loss": _recent(history, "loss"),
+                   "success_rate": _recent(history, "success"),
+                   "collision_rate": _recent(history, "failed")},
+        "seconds_per_episode": (round(wall / len(history), 3) if history else None),
+        "seed": config.seed,
+        "wall_time_s": round(wall, 1),
+        "versions": {name: metadata.version(name) for name in ("torch", "numpy")},
+        "python": platform.python_version(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "files": {"model": "model.pt", "plot": "training.png", "checkpoint": "checkpoint.pt"},
+        "sampling": {},
+    }
+
+
+def plot_training(history: list[dict], path: str | Path, window: int = 50) -> Path:
+    """Loss and success rate per episode (moving averages over ``window``) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def smooth(values: np.ndarray) -> np.ndarray:
+        k = max(1, min(window, len(values)))
+        return np.convolve(values, np.ones(k) / k, mode="valid") if len(values) else values
+
+    x = np.arange(1, len(history) + 1)
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(5, 5), dpi=120, sharex=True)
+    for ax, key, label in ((ax1, "loss", "loss"), (ax2, "success", "success rate")):
+        values = np.array([float(r[key]) for r in history])
+        smoothed = smooth(values)
+        ax.plot(x[len(x) - len(smoothed):], smoothed)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    ax2.set_xlabel("episode")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+__all__ = ["NFTrainConfig", "check_nf_train_config", "new_model", "observation_statistics",
+           "plot_training", "train_nf", "training_rng"]

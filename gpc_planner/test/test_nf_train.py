@@ -1,0 +1,104 @@
+"""gpc train --method nfmpc|flow_mppi: episodic training, resume, files, and the trained
+flows planning in gpc eval."""
+
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+
+from gpc_planner.cli.main import main
+from gpc_planner.evaluation import EvalSpec, evaluate
+from gpc_planner.proposals.model_files import load_model_file
+from gpc_planner.proposals.nf_train import NFTrainConfig, train_nf
+from gpc_sim.errors import ConfigError
+
+torch.set_num_threads(1)
+TINY = NFTrainConfig(episodes=2, rollouts=4, couplings=2, hidden=8, layers=1,
+                     checkpoint_every=1, max_steps=6)
+
+
+def weights(path):
+    return torch.load(path, weights_only=True)
+
+
+@pytest.fixture(scope="module", params=["nfmpc", "flow_mppi"])
+def trained(request, tmp_path_factory):
+    out = tmp_path_factory.mktemp(request.param)
+    records = []
+    card = train_nf(replace(TINY, method=request.param), out, progress=False,
+                    on_episode=lambda e, r: records.append(r))
+    return request.param, out, card, records
+
+
+def test_training_writes_the_model_its_card_and_a_plot(trained):
+    method, out, card, records = trained
+    for name in ("model.pt", "checkpoint.pt", "model_card.md", "model_card.json",
+                 "training.png"):
+        assert (out / name).is_file(), name
+    assert load_model_file(out / "model.pt").kind == method
+    assert json.loads((out / "model_card.json").read_text())["episodes"] == 2 == len(records)
+    assert card["controller"]["num_rollouts"] == 4
+    assert all(r["steps"] <= 6 for r in records)
+    assert f"gpc train --method {method}" in (out / "model_card.md").read_text()
+
+
+def test_a_resumed_training_ends_with_the_weights_of_an_uninterrupted_one(trained, tmp_path):
+    method, out, _, records = trained
+    config = replace(TINY, method=method)
+    resumed = tmp_path / "resumed"
+    train_nf(replace(config, episodes=1), resumed, progress=False)
+    with pytest.raises(ConfigError, match="other settings"):  # 1 episode != 2 episodes
+        train_nf(config, resumed, progress=False)
+    ckpt = weights(resumed / "checkpoint.pt")
+    ckpt["header"]["config"]["episodes"] = 2  # same run, stopped after its first episode
+    torch.save(ckpt, resumed / "checkpoint.pt")
+    seen = []
+    train_nf(config, resumed, progress=False, on_episode=lambda e, r: seen.append(e))
+    assert seen == [2]  # only the second episode ran
+    a, b = weights(out / "model.pt"), weights(resumed / "model.pt")
+    for key in a["state_dict"]:
+        torch.testing.assert_close(a["state_dict"][key], b["state_dict"][key], rtol=0, atol=0)
+    assert weights(resumed / "checkpoint.pt")["history"][1]["loss"] == records[1]["loss"]
+
+
+def test_a_trained_flow_plans_a_trial_of_gpc_eval(trained):
+    method, out, _, _ = trained
+    summary = evaluate(EvalSpec(task="nav_dyn", method=method, trials=1, max_steps=5,
+                                rollouts=8, model=(str(out / "model.pt"),)), progress=False)
+    assert summary["trials"] == 1 and summary["per_trial"][0]["steps"] <= 5
+    assert summary["header"]["model_sha256"]
+    if method == "flow_mppi":
+        assert summary["flow_weight_mean"] is not None
+
+
+def test_the_methods_and_the_training_are_on_the_command_line(capsys):
+    with pytest.raises(SystemExit):
+        main(["eval", "--help"])
+    text = capsys.readouterr().out
+    assert "nfmpc" in text and "flow_mppi" in text and "nav_dyn" in text
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert "--method {gpc,nfmpc,flow_mppi}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--method", "nfmpc", "--epochs", "3"], "not an option of training method nfmpc: --epochs"),
+    (["--method", "flow_mppi", "--data", "/x"], "flow_mppi: --data"),
+    (["--episodes", "3", "--data", "/x"], "training method gpc: --episodes"),
+    ([], "the following arguments are required: --data"),
+])
+def test_options_of_the_other_training_are_refused(args, needle, tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path / "m"), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and needle in err, err
+
+
+def test_gpc_train_method_nfmpc_runs_from_the_command_line(tmp_path, capsys):
+    out = tmp_path / "cli"
+    assert main(["train", "--method", "nfmpc", "--task", "nav_dyn", "--out", str(out),
+                 "--episodes", "1", "--rollouts", "3", "--couplings", "2", "--hidden", "8",
+                 "--layers", "1", "--no-progress"]) == 0
+    assert "nfmpc on nav_dyn, 1 episodes" in capsys.readouterr().out
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["settings"]["hidden"] == 8 and card["settings"]["lr"] == 3e-4

@@ -1,0 +1,1 @@
+"""Point-robot navigation among randomly moving obstacles (the NFMPC paper's PNRANDDYN)."""
