@@ -56,7 +56,7 @@ from gpc_planner.workers import TaskJob, TaskJobSetup, run_jobs
 from gpc_sim.errors import ConfigError
 from gpc_sim.limits import check_at_most, check_parallel, check_seed
 from gpc_sim.task import Task, initial_state_rng
-from gpc_sim.tasks import make_task
+from gpc_sim.tasks import make_task, task_options
 
 DATASET_FORMAT_VERSION = 1
 COLLECT_SEED_OFFSET = 1_000_000  # initial states: initial_state_rng(seed + offset, episode)
@@ -91,11 +91,7 @@ class CollectSpec:
     task_options: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
-        options = self.task_options
-        if isinstance(options, dict):
-            options = options.items()
-        object.__setattr__(self, "task_options", tuple(sorted(
-            (str(k), tuple(v) if isinstance(v, list) else v) for k, v in options)))
+        object.__setattr__(self, "task_options", task_options(self.task_options))
 
     @property
     def method(self) -> str:

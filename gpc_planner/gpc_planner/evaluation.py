@@ -36,7 +36,7 @@ from gpc_sim.errors import ConfigError
 from gpc_sim.limits import check_at_most, check_parallel, check_seed
 from gpc_sim.spot.worlds import DEFAULT_WORLD
 from gpc_sim.task import Task, initial_state_rng
-from gpc_sim.tasks import TASKS, make_task
+from gpc_sim.tasks import TASKS, make_task, task_options
 
 
 @dataclass(frozen=True)
@@ -66,11 +66,7 @@ class EvalSpec:
     task_options: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
-        options = self.task_options
-        if isinstance(options, dict):
-            options = options.items()
-        object.__setattr__(self, "task_options", tuple(sorted(
-            (str(k), tuple(v) if isinstance(v, list) else v) for k, v in options)))
+        object.__setattr__(self, "task_options", task_options(self.task_options))
         if isinstance(self.model, str):  # one file given as a plain string
             object.__setattr__(self, "model", (self.model,))
         if self.model is not None and len(self.model) == 0:

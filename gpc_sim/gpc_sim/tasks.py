@@ -39,3 +39,10 @@ def make_task(name: str, nthread: int | None = None, **overrides: object) -> Tas
     if unknown:
         raise ConfigError(f"task {name} has no setting {', '.join(sorted(unknown))}")
     return cls(replace(config, **overrides), nthread=nthread)  # type: ignore[call-arg]
+
+
+def task_options(options: object) -> tuple[tuple[str, object], ...]:
+    """Task settings given as a dict or (name, value) pairs, as one hashable, ordered
+    tuple (lists become tuples): how a spec that is part of a run's identity keeps them."""
+    items = options.items() if isinstance(options, dict) else options
+    return tuple(sorted((str(k), tuple(v) if isinstance(v, list) else v) for k, v in items))
