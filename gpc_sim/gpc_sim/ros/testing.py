@@ -122,14 +122,37 @@ class ProbeNode:
                 next_call += period
             self.executor.spin_once(timeout_sec=0.005)
 
-    def call(self, srv_type, name: str, request, timeout: float = 30.0):
-        """Call service ``name`` (waiting for it to appear) and return the response."""
-        client = self.node.create_client(srv_type, name)
+    def call(self, srv_type, name: str, request, timeout: float = 30.0,
+             resend_after: float = 2.0, qos_profile=None):
+        """Call service ``name`` (waiting for it to appear) and return the response.
+
+        ``service_is_ready`` turns true once the server's request reader has matched this
+        client; the server's response writer may match this client's response reader a
+        moment later, and an answer written before that is lost (seen on loaded CI
+        machines). So the request is sent again every ``resend_after`` seconds until an
+        answer comes or ``timeout`` passes: only for services whose answer depends on the
+        request alone (setting a parameter to a value twice is setting it once).
+        """
+        extra = {} if qos_profile is None else {"qos_profile": qos_profile}
+        client = self.node.create_client(srv_type, name, **extra)
         try:
             self.spin_until(client.service_is_ready, timeout, f"service {name}")
-            future = client.call_async(request)
-            self.spin_until(future.done, timeout, f"the answer of {name}")
-            return future.result()
+            end = time.monotonic() + timeout
+            while True:
+                future = client.call_async(request)
+                resend_at = min(time.monotonic() + resend_after, end)
+                try:
+                    self.spin_until(lambda f=future, t=resend_at: f.done()
+                                    or time.monotonic() > t,
+                                    timeout, f"the answer of {name}")
+                finally:
+                    if not future.done():
+                        client.remove_pending_request(future)
+                if future.done():
+                    return future.result()
+                if time.monotonic() > end:
+                    raise TimeoutError(f"timed out after {timeout} s waiting for the "
+                                       f"answer of {name}")
         finally:
             self.node.destroy_client(client)
 
