@@ -89,6 +89,9 @@ SPOT_PUSH_ARGUMENTS = (
     LaunchArgument("use_sim_time", "", "nodes run on /clock; empty: the same as use_sim"),
 )
 
+#: The launch scenarios, by name, with the arguments each takes (``gpc launch SCENARIO``).
+SCENARIOS: dict[str, tuple[LaunchArgument, ...]] = {"spot_push": SPOT_PUSH_ARGUMENTS}
+
 
 def parse_bool(name: str, value: str) -> bool:
     """A launch argument's boolean (true/false, as ros2 launch writes them)."""

@@ -6,23 +6,14 @@ import argparse
 import time
 from pathlib import Path
 
-from gpc_planner.bringup import SPOT_PUSH_ARGUMENTS
+from gpc_planner.bringup import SCENARIOS, SPOT_PUSH_ARGUMENTS
 from gpc_planner.cli.args import positive_float
+from gpc_planner.cli.launch_args import add_launch_arguments, describe_arguments, given_arguments
 from gpc_sim.errors import ConfigError
-
-SCENARIOS = ("spot_push",)
-
-
-def _launch_argument(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition(":=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected name:=value, got {text!r}")
-    return name, value
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    known = "\n".join(f"  {a.name}:={a.default or repr('')}  {a.description}"
-                      for a in SPOT_PUSH_ARGUMENTS)
+    known = describe_arguments(SPOT_PUSH_ARGUMENTS)
     p = sub.add_parser(
         "launch",
         help="bring up a launch scenario's node graph (as ros2 launch gpc_planner "
@@ -34,9 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "episode. Launch arguments (name:=value):\n" + known,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("scenario", choices=SCENARIOS, help="launch scenario")
-    p.add_argument("arguments", nargs="*", type=_launch_argument, metavar="name:=value",
-                   help="launch arguments, as for ros2 launch")
+    p.add_argument("scenario", choices=tuple(SCENARIOS), help="launch scenario")
+    add_launch_arguments(p, "launch arguments, as for ros2 launch")
     p.add_argument("--lockstep", action="store_true",
                    help="lock-step the simulation with the planner (lockstep:=true)")
     p.add_argument("--headless", action="store_true", help="no rviz (rviz:=false)")
@@ -48,22 +38,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="folder for the node logs, states and pictures (default: "
                    "runs/launch/<date-time>)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(run=run, accepts_extra=_take_extra)
-
-
-def _take_extra(args: argparse.Namespace, extra: list[str]) -> bool:
-    """name:=value arguments after options (argparse leaves them over): take them."""
-    try:
-        args.arguments += [_launch_argument(e) for e in extra]
-    except argparse.ArgumentTypeError:
-        return False
-    return True
+    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from gpc_planner.ros.launcher import launch_spot_push
 
-    given = dict(args.arguments)
+    given = given_arguments(args)
     for flag, name, value in ((args.lockstep, "lockstep", "true"),
                               (args.headless, "rviz", "false")):
         if flag:

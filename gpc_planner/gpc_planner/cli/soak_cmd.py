@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from gpc_planner.cli.args import nonnegative_int, positive_float, seed
-from gpc_planner.cli.launch_cmd import _launch_argument
+from gpc_planner.cli.launch_args import add_launch_arguments, given_arguments
 from gpc_planner.soak.faults import KINDS, parse_kinds
 from gpc_sim.errors import ConfigError
 
@@ -45,8 +45,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "soak", help="run the ROS graph in real time for long, sample memory and CPU, "
         "inject faults (kills, a frozen planner, mocap dropouts) and judge each",
         description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("arguments", nargs="*", type=_launch_argument, metavar="name:=value",
-                   help="launch arguments of spot_push (gpc launch --help lists them)")
+    add_launch_arguments(p, "launch arguments of spot_push (gpc launch --help lists them)")
     p.add_argument("--duration", type=positive_float, default=3600.0, metavar="SEC",
                    help="wall seconds to run (default: 3600)")
     p.add_argument("--faults", type=nonnegative_int, default=0, metavar="N",
@@ -78,16 +77,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="folder for the summary, samples, picture and logs (default: "
                    "runs/soak/<date-time>)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(run=run, accepts_extra=_take_extra)
-
-
-def _take_extra(args: argparse.Namespace, extra: list[str]) -> bool:
-    """name:=value arguments after options (argparse leaves them over): take them."""
-    try:
-        args.arguments += [_launch_argument(e) for e in extra]
-    except argparse.ArgumentTypeError:
-        return False
-    return True
+    p.set_defaults(run=run)
 
 
 def settings_from(args: argparse.Namespace):
@@ -109,6 +99,6 @@ def run(args: argparse.Namespace) -> int:
     from gpc_planner.ros.soak import Soak
 
     run_dir = Path(args.out or Path("runs") / "soak" / time.strftime("%Y%m%d-%H%M%S"))
-    soak = Soak(dict(args.arguments), settings_from(args), run_dir,
+    soak = Soak(given_arguments(args), settings_from(args), run_dir,
                 progress=not args.no_progress)
     return soak.run()

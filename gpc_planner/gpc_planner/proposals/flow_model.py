@@ -40,6 +40,14 @@ import torch
 from torch import nn
 
 from gpc_planner.optimizers.gpc import check_finite_samples
+from gpc_planner.proposals.model_files import (
+    building,
+    check_finite,
+    check_fits_task,
+    check_header,
+    check_normalization,
+    read_model_file,
+)
 from gpc_planner.sampling import check_sampling_entry
 from gpc_sim.blas import single_blas_thread
 from gpc_sim.errors import ConfigError
@@ -318,20 +326,8 @@ class ProposalModel:
         layout; same knot shape and observation size; a horizon no longer than
         the trained one (``window`` serves a shorter one).
         """
-        where = f"proposal model {self.source}"
-        same_family = (self.info.task_family and self.info.task_family == task.family
-                       and list(self.info.observation_names) == list(task.observation_names))
-        if self.info.task != task.name and not same_family:
-            raise ConfigError(f"{where} was trained on task {self.info.task!r}, "
-                              f"not {task.name!r}")
-        obs_dim = len(task.observation_names)
-        if self.obs_dim != obs_dim:
-            raise ConfigError(f"{where} takes observations of size {self.obs_dim}, task "
-                              f"{task.name} gives {obs_dim}")
-        shape = (task.config.num_knots, task.action_dim)
-        if self.knot_shape != shape:
-            raise ConfigError(f"{where} has knot shape {self.knot_shape}, task {task.name} "
-                              f"plans with {shape}")
+        check_fits_task(f"proposal model {self.source}", self.info, self.obs_dim,
+                        self.knot_shape, task)
         if horizon is not None:
             self._check_horizon(horizon)
 
@@ -392,14 +388,11 @@ def build_model(obs_dim: int, knot_shape: tuple[int, int], config: FlowConfig,
 
 
 def model_from_dict(d: dict, source: str = "<memory>") -> ProposalModel:
-    """Rebuild a model from its file contents; ConfigError naming ``source`` if malformed."""
-    missing = [k for k in REQUIRED_KEYS if k not in d]
-    if missing:
-        raise ConfigError(f"proposal model {source} lacks {', '.join(missing)}")
-    if d["format_version"] != MODEL_FORMAT_VERSION:
-        raise ConfigError(f"proposal model {source} has format version {d['format_version']}; "
-                          f"this version of gpc reads {MODEL_FORMAT_VERSION}")
-    try:
+    """Rebuild a model from its file contents; ConfigError naming ``source`` if the
+    contents are not a whole, finite model of this format (``model_files``' checks)."""
+    where = f"proposal model {source}"
+    check_header(d, where, REQUIRED_KEYS, MODEL_FORMAT_VERSION)
+    with building(where):
         config = FlowConfig(**d["config"])
         norm = Normalization.from_dict(d["normalization"])
         shape = (int(d["knot_shape"][0]), int(d["knot_shape"][1]))
@@ -408,24 +401,11 @@ def model_from_dict(d: dict, source: str = "<memory>") -> ProposalModel:
         info = ModelInfo(d["task"], d["task_family"], list(d["observation_names"]),
                          list(d["knot_times"]), d["interpolation"], list(d["action_low"]),
                          list(d["action_high"]))
-    except (TypeError, KeyError, ValueError, IndexError, RuntimeError) as err:
-        raise ConfigError(f"proposal model {source} is malformed: "
-                          f"{str(err).splitlines()[0]}") from None
-    if len(norm.obs_mean) != int(d["obs_dim"]):
-        raise ConfigError(f"proposal model {source}: normalization does not match obs_dim")
-    _check_finite_parameters(net, norm, source)
+    check_normalization(where, int(d["obs_dim"]), norm.obs_mean, norm.obs_std)
+    check_finite(where, net.state_dict().values(),
+                 [getattr(norm, f.name) for f in fields(norm)])
     return ProposalModel(net, norm, shape, info, source=source,
                          sampling=check_sampling_entry(d.get("sampling", {}), source))
-
-
-def _check_finite_parameters(net: VelocityMLP, norm: Normalization, source: str) -> None:
-    """ConfigError naming the file when weights or normalization hold NaN or inf: such a
-    model can only sample NaN, so it is refused when loaded, before any planning."""
-    bad = sum(int((~torch.isfinite(p)).sum()) for p in net.state_dict().values())
-    bad += sum(int((~np.isfinite(getattr(norm, f.name))).sum()) for f in fields(norm))
-    if bad:
-        raise ConfigError(f"proposal model {source} holds {bad} non-finite weights or "
-                          "normalization values (NaN or inf): a diverged or corrupt training")
 
 
 def load_proposal_model(path: str | Path, task=None, horizon: float | None = None
@@ -440,21 +420,3 @@ def load_proposal_model(path: str | Path, task=None, horizon: float | None = Non
     if task is not None:
         model.check_compatible(task, horizon)
     return model
-
-
-def read_model_file(path: str | Path) -> dict:
-    """The raw contents of a model file (see the module docstring); ConfigError naming the
-    file when it is missing or not a torch file holding a dict."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"proposal model {path} not found")
-    try:
-        d = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - whatever the unpickler trips on, same user error
-        first = (str(err).splitlines() or [""])[0].strip() or type(err).__name__
-        raise ConfigError(f"proposal model {path} is not a readable model file (truncated, "
-                          f"corrupt or not written by gpc train; torch.load said: "
-                          f"{type(err).__name__}: {first[:200]})") from None
-    if not isinstance(d, dict):
-        raise ConfigError(f"proposal model {path} is not a model file (no dict inside)")
-    return d

@@ -154,8 +154,7 @@ def set_model_sampling(model: str | Path, method: str, flow_noise: float | None 
     not); then the card's sampling section (``NAME.model_card.md``, and the
     ``sampling`` key of a JSON card) is regenerated, a card created if there was none.
     """
-    from gpc_planner.proposals.flow_model import read_model_file
-    from gpc_planner.proposals.model_files import model_from_file_dict
+    from gpc_planner.proposals.model_files import model_from_file_dict, read_model_file
     from gpc_planner.proposals.torch_io import save_atomic
 
     if method not in MODEL_METHODS:

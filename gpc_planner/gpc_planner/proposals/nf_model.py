@@ -33,7 +33,17 @@ import numpy as np
 import torch
 
 from gpc_planner.optimizers.gpc import check_finite_samples
-from gpc_planner.proposals.flow_model import ModelInfo, read_model_file
+from gpc_planner.proposals.flow_model import ModelInfo
+from gpc_planner.proposals.model_files import (
+    NF_KINDS,
+    building,
+    check_finite,
+    check_fits_task,
+    check_header,
+    check_normalization,
+    read_model_file,
+    unknown_kind,
+)
 from gpc_planner.proposals.realnvp import (
     ConditionalRealNVP,
     OutputMap,
@@ -46,7 +56,6 @@ from gpc_planner.sampling import check_sampling_entry
 from gpc_sim.errors import ConfigError
 
 NF_FORMAT_VERSION = 1
-NF_KINDS = ("nfmpc", "flow_mppi")
 REQUIRED_KEYS = ("format_version", "kind", "task", "task_family", "observation_names",
                  "obs_dim", "knot_shape", "knot_times", "interpolation", "action_low",
                  "action_high", "bounded", "config", "normalization", "state_dict", "shift")
@@ -185,18 +194,7 @@ class NormalizingFlowModel:
         A flow over whole sequences serves only the horizon it was trained for (the
         paper's Sec. 6 names this limitation)."""
         where = f"flow model {self.source}"
-        same_family = (self.info.task_family and self.info.task_family == task.family
-                       and list(self.info.observation_names) == list(task.observation_names))
-        if self.info.task != task.name and not same_family:
-            raise ConfigError(f"{where} was trained on task {self.info.task!r}, not "
-                              f"{task.name!r}")
-        if len(self.norm.obs_mean) != len(task.observation_names):
-            raise ConfigError(f"{where} takes observations of size {len(self.norm.obs_mean)}, "
-                              f"task {task.name} gives {len(task.observation_names)}")
-        shape = (task.config.num_knots, task.action_dim)
-        if self.knot_shape != shape:
-            raise ConfigError(f"{where} has knot shape {self.knot_shape}, task {task.name} "
-                              f"plans with {shape}")
+        check_fits_task(where, self.info, len(self.norm.obs_mean), self.knot_shape, task)
         if horizon is not None and not np.isclose(horizon, self.info.horizon, rtol=1e-6):
             raise ConfigError(f"{where} was trained for a {self.info.horizon:g} s horizon, "
                               f"not {horizon:g} s (a flow over whole sequences serves only "
@@ -237,17 +235,12 @@ def build_nf_model(kind: str, obs_dim: int, knot_shape: tuple[int, int], info: M
 def nf_model_from_dict(d: dict, source: str = "<memory>") -> NormalizingFlowModel:
     """Rebuild a flow model from its file contents; ConfigError naming ``source`` if the
     contents are not a whole, finite model of this format."""
-    missing = [k for k in REQUIRED_KEYS if k not in d]
-    if missing:
-        raise ConfigError(f"flow model {source} lacks {', '.join(missing)}")
-    if d["format_version"] != NF_FORMAT_VERSION:
-        raise ConfigError(f"flow model {source} has format version {d['format_version']}; "
-                          f"this version of gpc reads {NF_FORMAT_VERSION}")
+    where = f"flow model {source}"
+    check_header(d, where, REQUIRED_KEYS, NF_FORMAT_VERSION)
     kind = d["kind"]
     if kind not in NF_KINDS:
-        raise ConfigError(f"flow model {source} is of unknown kind {kind!r}; known: "
-                          f"{', '.join(NF_KINDS)}")
-    try:
+        raise unknown_kind(where, kind, NF_KINDS)
+    with building(where):
         shape = (int(d["knot_shape"][0]), int(d["knot_shape"][1]))
         info = ModelInfo(d["task"], d["task_family"], list(d["observation_names"]),
                          list(d["knot_times"]), d["interpolation"], list(d["action_low"]),
@@ -266,17 +259,9 @@ def nf_model_from_dict(d: dict, source: str = "<memory>") -> NormalizingFlowMode
         model.flow.load_state_dict(d["state_dict"])
         if model.shift is not None:
             model.shift.load_state_dict(shift_entry["state_dict"])
-    except (TypeError, KeyError, ValueError, IndexError, RuntimeError) as err:
-        raise ConfigError(f"flow model {source} is malformed: "
-                          f"{(str(err).splitlines() or [''])[0]}") from None
-    if len(norm.obs_mean) != int(d["obs_dim"]) or len(norm.obs_std) != int(d["obs_dim"]):
-        raise ConfigError(f"flow model {source}: normalization does not match obs_dim")
-    bad = sum(int((~torch.isfinite(p)).sum()) for m in model.modules()
-              for p in m.state_dict().values())
-    bad += int((~np.isfinite(norm.obs_mean)).sum() + (~np.isfinite(norm.obs_std)).sum())
-    if bad:
-        raise ConfigError(f"flow model {source} holds {bad} non-finite weights or "
-                          "normalization values (NaN or inf): a diverged or corrupt training")
+    check_normalization(where, int(d["obs_dim"]), norm.obs_mean, norm.obs_std)
+    check_finite(where, [t for m in model.modules() for t in m.state_dict().values()],
+                 [norm.obs_mean, norm.obs_std])
     model.source = source
     model.sampling = check_sampling_entry(d.get("sampling", {}), source)
     return model

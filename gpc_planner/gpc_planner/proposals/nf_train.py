@@ -15,29 +15,26 @@ Resumable: ``OUT/checkpoint.pt`` (weights, Adam's state, episode count, history)
 written atomically every ``checkpoint_every`` episodes; a rerun with the same settings
 continues from it and ends with the weights of an uninterrupted run (episode d's start
 and the optimizer's noise are seeded by (seed, d)). At the end ``OUT/model.pt``,
-``training.png`` and the model card (``model_card.md`` + ``.json``) are written.
+``training.png`` and the model card (``model_card.md`` + ``.json``) are written. The run's
+bookkeeping (checkpoint, resume, progress, model file and card) is ``training_run``'s,
+shared with GPC's ``train``; this file holds the episodic maths.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import platform
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from gpc_planner.atomic import write_atomic, write_json_atomic
 from gpc_planner.episode import run_episode
 from gpc_planner.optimizers.base import softmax_weights
 from gpc_planner.optimizers.nfmpc import NFMPC
-from gpc_planner.outputs import check_output_dir, exclusive_output
 from gpc_planner.planner import SamplingPlanner, task_spline
 from gpc_planner.proposals.flow_model import ModelInfo
 from gpc_planner.proposals.model_card import render_nf_model_card
@@ -49,15 +46,14 @@ from gpc_planner.proposals.nf_model import (
     build_nf_model,
 )
 from gpc_planner.proposals.realnvp import RealNVPConfig, ShiftConfig, time_shift_matrix
-from gpc_planner.proposals.torch_io import save_atomic
-from gpc_planner.proposals.train import TrainingDiverged
+from gpc_planner.proposals.training_run import TrainingRun, card_provenance, training_folder
 from gpc_planner.registry import make_optimizer, method_spec
 from gpc_sim.errors import ConfigError
 from gpc_sim.limits import check_seed
 from gpc_sim.task import Task
 from gpc_sim.tasks import make_task
 
-CHECKPOINT_FORMAT_VERSION = 1
+# The state a checkpoint holds (``checkpoint`` has the format and ``training_run`` the loop).
 CHECKPOINT_KEYS = ("header", "flow", "shift", "optimizer", "episode", "history", "wall_s")
 TRAINING_SALT = 0x7EA1  # initial states of training episodes: never evaluation's (0x5EED)
 
@@ -183,9 +179,8 @@ def train_nf(config: NFTrainConfig, out: str | Path, progress: bool = True,
     """
     check_nf_train_config(config)
     task = make_task(config.task, nthread=1)  # an unknown task fails before any output
-    out = check_output_dir(out, "training folder")
-    with exclusive_output(out, out / "train.lock"):
-        return _train(task, config, out, progress, on_episode)
+    with training_folder(out) as folder:
+        return _train(task, config, folder, progress, on_episode)
 
 
 def _header(task: Task, config: NFTrainConfig) -> dict:
@@ -195,35 +190,26 @@ def _header(task: Task, config: NFTrainConfig) -> dict:
 
 def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,
            on_episode: Callable[[int, dict], None] | None) -> dict:
-    start = time.perf_counter()
+    started = time.perf_counter()
     model = new_model(task, config)
     params = model.parameters()
     adam = torch.optim.Adam(params, lr=config.lr)
-    header = _header(task, config)
-    episode, history, wall_before = 0, [], 0.0
-    ckpt_path = out / "checkpoint.pt"
-    if ckpt_path.exists():
-        ckpt = _load_checkpoint(ckpt_path)
-        if ckpt["header"] != header:
-            raise ConfigError(f"{ckpt_path} was made with other settings; train into another "
-                              "folder or delete it to start afresh", setting="out")
+    run = TrainingRun(out, _header(task, config), CHECKPOINT_KEYS, "episode", config.episodes,
+                      config.checkpoint_every, advice="lower lr", started=started)
+    history: list[dict] = []
+    ckpt = run.resume()
+    if ckpt is not None:
         model.flow.load_state_dict(ckpt["flow"])
         if model.shift is not None:
             model.shift.load_state_dict(ckpt["shift"])
         adam.load_state_dict(ckpt["optimizer"])
-        episode, history = int(ckpt["episode"]), list(ckpt["history"])
-        wall_before = float(ckpt["wall_s"])
+        history = list(ckpt["history"])
     optimizer = make_optimizer(config.method, task_spline(task), task.action_low,
                                task.action_high, np.random.default_rng(config.seed),
                                proposal=model, num_rollouts=config.rollouts)
     planner = SamplingPlanner(task, optimizer)
-    bar = None
-    if progress and episode < config.episodes:
-        from tqdm import tqdm
 
-        bar = tqdm(total=config.episodes, initial=episode, unit="episode", dynamic_ncols=True,
-                   desc=f"train {config.method}")
-    while episode < config.episodes:
+    def one_episode(episode: int) -> dict[str, str]:
         state = task.sample_initial_state(training_rng(config.seed, episode))
         optimizer.reseed(np.random.SeedSequence([config.seed, episode, 1]))
         optimizer.trace = []
@@ -232,62 +218,31 @@ def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,
         loss = episode_loss(model, optimizer, optimizer.trace)
         value = float(loss.item())
         if not math.isfinite(value):  # before the step: the checkpoint stays finite
-            raise TrainingDiverged(
-                f"training diverged: the loss became {value} at episode {episode + 1}; no "
-                "model was written (checkpoint.pt keeps the last finite weights): lower lr")
+            raise run.diverged(value, f"episode {episode + 1}")
         adam.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
         adam.step()
-        episode += 1
-        record = {"loss": value, "success": bool(result.success), "failed": bool(result.failed),
-                  "steps": int(result.steps),
-                  "final_error": result.final_metrics.get("position_error"),
-                  "wall_s": round(result.wall_s, 3)}
-        history.append(record)
-        if episode % config.checkpoint_every == 0 or episode == config.episodes:
-            save_atomic({
-                "format_version": CHECKPOINT_FORMAT_VERSION, "header": header,
-                "flow": model.flow.state_dict(),
+        history.append({"loss": value, "success": bool(result.success),
+                        "failed": bool(result.failed), "steps": int(result.steps),
+                        "final_error": result.final_metrics.get("position_error"),
+                        "wall_s": round(result.wall_s, 3)})
+        recent = history[-50:]
+        return {"loss": f"{value:.3f}",
+                "success": f"{np.mean([r['success'] for r in recent]):.2f}"}
+
+    def checkpoint_state() -> dict:
+        return {"flow": model.flow.state_dict(),
                 "shift": model.shift.state_dict() if model.shift is not None else None,
-                "optimizer": adam.state_dict(), "episode": episode, "history": history,
-                "wall_s": wall_before + time.perf_counter() - start,
-            }, ckpt_path)
-        if bar is not None:
-            recent = history[-50:]
-            bar.update(1)
-            bar.set_postfix(loss=f"{value:.3f}",
-                            success=f"{np.mean([r['success'] for r in recent]):.2f}")
-        if on_episode is not None:
-            on_episode(episode, record)
-    if bar is not None:
-        bar.close()
+                "optimizer": adam.state_dict(), "episode": run.done, "history": history}
+
+    run.run(one_episode, checkpoint_state, progress, f"train {config.method}",
+            None if on_episode is None else lambda episode: on_episode(episode, history[-1]))
     optimizer.trace = None
-    if not all(torch.isfinite(p).all() for p in params):
-        raise TrainingDiverged("training diverged: the weights hold NaN or inf values; no "
-                               "model was written: lower lr")
-    model.source = str(out / "model.pt")
-    model.save(out / "model.pt")
-    card = _model_card(task, config, model, history, wall_before + time.perf_counter() - start)
-    write_json_atomic(out / "model_card.json", card)
-    write_atomic(out / "model_card.md", render_nf_model_card(card).encode())
+    card = run.finish(model, params, render_nf_model_card,
+                      lambda wall: _model_card(task, config, model, history, wall))
     plot_training(history, out / "training.png")
     return card
-
-
-def _load_checkpoint(path: Path) -> dict:
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - any unreadable file is the same user error
-        raise ConfigError(f"{path} is not a readable checkpoint ({type(err).__name__}); "
-                          "delete it to start afresh") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format_version") != CHECKPOINT_FORMAT_VERSION:
-        raise ConfigError(f"{path} is not a checkpoint of this gpc version; delete it")
-    missing = [k for k in CHECKPOINT_KEYS if k not in ckpt]
-    if missing:
-        raise ConfigError(f"{path} is an incomplete checkpoint (no {', '.join(missing)}); "
-                          "delete it to start afresh")
-    return ckpt
 
 
 def _recent(history: list[dict], key: str, n: int = 100) -> float | None:
@@ -309,9 +264,7 @@ def _model_card(task: Task, config: NFTrainConfig, model: NormalizingFlowModel,
         "seconds_per_episode": (round(wall / len(history), 3) if history else None),
         "seed": config.seed,
         "wall_time_s": round(wall, 1),
-        "versions": {name: metadata.version(name) for name in ("torch", "numpy")},
-        "python": platform.python_version(),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        **card_provenance(("torch", "numpy")),
         "files": {"model": "model.pt", "plot": "training.png", "checkpoint": "checkpoint.pt"},
         "sampling": {},
     }

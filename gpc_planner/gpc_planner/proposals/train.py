@@ -6,26 +6,24 @@ atomically with the weights, the optimizer and scheduler states, the loss
 history and the RNG state; a rerun with the same settings continues from it
 and ends with the same weights as an uninterrupted run. At the end
 ``OUT/model.pt`` (the model file, see ``flow_model``), ``loss.png`` and a model
-card (``model_card.md`` + ``model_card.json``) are written beside it.
+card (``model_card.md`` + ``model_card.json``) are written beside it. The run's
+bookkeeping (checkpoint, resume, progress, model file and card) is ``training_run``'s,
+shared with ``nf_train``; this file holds the flow-matching maths and data.
 """
 
 from __future__ import annotations
 
 import math
-import platform
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from gpc_planner.atomic import write_atomic, write_json_atomic
 from gpc_planner.collect import Dataset, load_dataset
-from gpc_planner.outputs import check_output_dir, exclusive_output
+from gpc_planner.outputs import check_output_dir
 from gpc_planner.proposals.flow_model import (
     FlowConfig,
     ModelInfo,
@@ -36,11 +34,16 @@ from gpc_planner.proposals.flow_model import (
     parameter_count,
 )
 from gpc_planner.proposals.model_card import render_model_card
-from gpc_planner.proposals.torch_io import save_atomic
+from gpc_planner.proposals.training_run import (
+    TrainingDiverged,
+    TrainingRun,
+    card_provenance,
+    training_folder,
+)
 from gpc_sim.errors import ConfigError
 from gpc_sim.limits import check_seed, require_memory
 
-CHECKPOINT_FORMAT_VERSION = 1
+# The state a checkpoint holds (``checkpoint`` has the format and ``training_run`` the loop).
 CHECKPOINT_KEYS = ("header", "state_dict", "optimizer", "scheduler", "generator", "epoch", "step",
                    "losses", "wall_s")
 
@@ -119,9 +122,8 @@ def train(data: Dataset, config: TrainConfig, out: str | Path, progress: bool = 
     """
     check_train_config(config)
     check_network_memory(data, config, min(config.batch_size, 2 * len(data)))
-    out = check_output_dir(out, "training folder")
-    with exclusive_output(out, out / "train.lock"):
-        return _train(data, config, out, progress, on_epoch)
+    with training_folder(out) as folder:
+        return _train(data, config, folder, progress, on_epoch)
 
 
 def check_train_config(config: TrainConfig) -> None:
@@ -151,21 +153,10 @@ def check_network_memory(data: Dataset, config: TrainConfig, batch: int) -> None
                    f"a {config.layers} x {config.hidden} network trained in batches of {batch}")
 
 
-class TrainingDiverged(ConfigError):
-    """The loss became NaN or infinite: the model is lost, so none is written."""
-
-
-def _diverged(loss: float, epoch: int, step: int, lr: float) -> TrainingDiverged:
-    return TrainingDiverged(
-        f"training diverged: the loss became {loss} at epoch {epoch + 1}, step {step + 1} "
-        f"(learning rate {lr:g}); no model was written (checkpoint.pt keeps the last "
-        "finite weights): lower lr, or check the data")
-
-
 def _train(data: Dataset, config: TrainConfig, out: Path, progress: bool,
            on_epoch: Callable[[int, float], None] | None) -> dict:
     """The training of ``train`` once everything is checked (and ``out`` is locked)."""
-    start = time.perf_counter()
+    started = time.perf_counter()
     if config.mirror:
         data = mirrored(data)
     norm = Normalization.fit(data.obs, data.knots)
@@ -184,27 +175,22 @@ def _train(data: Dataset, config: TrainConfig, out: Path, progress: bool,
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: lr_factor(s, config.warmup_steps, total))
     gen = torch.Generator().manual_seed(config.seed)
-    header = {"config": asdict(config), "data": _data_fingerprint(data)}
-    epoch, step, losses, wall_before = 0, 0, [], 0.0
-    ckpt_path = out / "checkpoint.pt"
-    if ckpt_path.exists():
-        ckpt = _load_checkpoint(ckpt_path)
-        if ckpt["header"] != header:
-            raise ConfigError(f"{ckpt_path} was made with other settings or data; train into "
-                              "another folder or delete it to start afresh", setting="out")
+    run = TrainingRun(out, {"config": asdict(config), "data": _data_fingerprint(data)},
+                      CHECKPOINT_KEYS, "epoch", config.epochs, config.checkpoint_every,
+                      advice="lower lr, or check the data", made_from="settings or data",
+                      started=started)
+    step = 0
+    losses: list[float] = []
+    ckpt = run.resume()
+    if ckpt is not None:
         net.load_state_dict(ckpt["state_dict"])
         opt.load_state_dict(ckpt["optimizer"])
         sched.load_state_dict(ckpt["scheduler"])
         gen.set_state(ckpt["generator"])
-        epoch, step, losses = ckpt["epoch"], ckpt["step"], list(ckpt["losses"])
-        wall_before = float(ckpt["wall_s"])
-    bar = None
-    if progress and epoch < config.epochs:
-        from tqdm import tqdm
+        step, losses = ckpt["step"], list(ckpt["losses"])
 
-        bar = tqdm(total=config.epochs, initial=epoch, unit="epoch", dynamic_ncols=True,
-                   desc="train")
-    while epoch < config.epochs:
+    def one_epoch(epoch: int) -> dict[str, str]:
+        nonlocal step
         perm = torch.randperm(n, generator=gen)
         total_loss = 0.0
         for i in range(steps_per_epoch):
@@ -212,57 +198,29 @@ def _train(data: Dataset, config: TrainConfig, out: Path, progress: bool,
             loss = flow_matching_loss(net, u1[idx], obs[idx], hist[idx], gen)
             value = loss.item()
             if not math.isfinite(value):  # before the step: the checkpoint stays finite
-                raise _diverged(value, epoch, step, sched.get_last_lr()[0])
+                raise run.diverged(value, f"epoch {epoch + 1}, step {step + 1} (learning "
+                                   f"rate {sched.get_last_lr()[0]:g})")
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
             step += 1
             total_loss += value * len(idx)
-        epoch += 1
         losses.append(total_loss / n)
-        if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
-            save_atomic({
-                "format_version": CHECKPOINT_FORMAT_VERSION, "header": header,
-                "state_dict": net.state_dict(), "optimizer": opt.state_dict(),
+        return {"loss": f"{losses[-1]:.4f}", "lr": f"{sched.get_last_lr()[0]:.2e}"}
+
+    def state() -> dict:
+        return {"state_dict": net.state_dict(), "optimizer": opt.state_dict(),
                 "scheduler": sched.state_dict(), "generator": gen.get_state(),
-                "epoch": epoch, "step": step, "losses": losses,
-                "wall_s": wall_before + time.perf_counter() - start,
-            }, ckpt_path)
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{losses[-1]:.4f}", lr=f"{sched.get_last_lr()[0]:.2e}")
-        if on_epoch is not None:
-            on_epoch(epoch, losses[-1])
-    if bar is not None:
-        bar.close()
+                "epoch": run.done, "step": step, "losses": losses}
+
+    run.run(one_epoch, state, progress, "train",
+            None if on_epoch is None else lambda epoch: on_epoch(epoch, losses[-1]))
     net.eval()
-    if not all(torch.isfinite(p).all() for p in net.parameters()):  # a finite loss can hide it
-        raise TrainingDiverged("training diverged: the weights hold NaN or inf values; no "
-                               "model was written: lower lr, or check the data")
-    model.source = str(out / "model.pt")
-    model.save(out / "model.pt")
-    wall = wall_before + time.perf_counter() - start
-    card = _model_card(data, config, losses, step, wall)
-    write_json_atomic(out / "model_card.json", card)
-    write_atomic(out / "model_card.md", render_model_card(card).encode())
+    card = run.finish(model, net.parameters(), render_model_card,
+                      lambda wall: _model_card(data, config, losses, step, wall))
     plot_losses(losses, out / "loss.png")
     return card
-
-
-def _load_checkpoint(path: Path) -> dict:
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - any unreadable file is the same user error
-        raise ConfigError(f"{path} is not a readable checkpoint ({type(err).__name__}); "
-                          "delete it to start afresh") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format_version") != CHECKPOINT_FORMAT_VERSION:
-        raise ConfigError(f"{path} is not a checkpoint of this gpc version; delete it")
-    missing = [k for k in CHECKPOINT_KEYS if k not in ckpt]
-    if missing:
-        raise ConfigError(f"{path} is an incomplete checkpoint (no {', '.join(missing)}); "
-                          "delete it to start afresh")
-    return ckpt
 
 
 def _model_card(data: Dataset, config: TrainConfig, losses: list[float], steps: int,
@@ -278,21 +236,12 @@ def _model_card(data: Dataset, config: TrainConfig, losses: list[float], steps: 
         "min_loss": min(losses) if losses else None,
         "seed": config.seed,
         "wall_time_s": round(wall, 1),
-        "versions": {name: _version(name) for name in ("torch", "numpy", "mujoco")},
-        "python": platform.python_version(),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        **card_provenance(("torch", "numpy", "mujoco")),
         "files": {"model": "model.pt", "loss_plot": "loss.png", "checkpoint": "checkpoint.pt"},
         # Recommended sampling per method, as in the model file: none (the paper's) until
         # ``gpc model set-sampling`` records some.
         "sampling": {},
     }
-
-
-def _version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def plot_losses(losses: list[float], path: str | Path) -> Path:
@@ -326,5 +275,5 @@ def train_from_dirs(dirs: list[str | Path], config: TrainConfig, out: str | Path
     return train(load_dataset(dirs), config, out, progress)
 
 
-__all__ = ["ProposalModel", "TrainConfig", "lr_factor", "plot_losses", "train",
-           "train_from_dirs"]
+__all__ = ["ProposalModel", "TrainConfig", "TrainingDiverged", "lr_factor", "plot_losses",
+           "train", "train_from_dirs"]
