@@ -99,6 +99,7 @@ def make_status():
     msg.cem_sample_ratio = 0.625
     msg.state_age_ms = 4.5
     msg.deadline_misses = 3
+    msg.samples_evaluated = 2**32 - 1
     msg.commands_sent = 2**34 + 5
     msg.state = "holding: stale state"
     msg.message = "état: ok ✓"  # non-ASCII survives the wire

@@ -130,6 +130,7 @@ def test_messages_round_trip(probe, peer_process):
     assert (status.plan_time_ms, status.best_cost) == (12.5, -3.75)
     assert (status.cem_sample_ratio, status.state_age_ms) == (0.625, 4.5)
     assert status.deadline_misses == 3
+    assert status.samples_evaluated == 2**32 - 1
     assert status.commands_sent == 2**34 + 5
     assert status.state == "holding: stale state"
     assert status.message == "état: ok ✓"

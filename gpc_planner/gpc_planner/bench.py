@@ -362,7 +362,7 @@ def bench_proposal(task_name: str, model: str | None = None, rollouts: int = 32,
     gpc = gpc_planner()
     predrawn = gpc_planner()
     proposal = gpc.optimizer.proposal  # type: ignore[attr-defined]
-    n_flow = rollouts - gpc.optimizer.num_gaussian  # type: ignore[attr-defined]
+    n_flow = gpc.optimizer.num_flow  # type: ignore[attr-defined]
     obs = task.observation(state)
     gen = gpc.optimizer.generator  # type: ignore[attr-defined]
     predrawn.optimizer.proposal = _PreDrawn(  # type: ignore[attr-defined]

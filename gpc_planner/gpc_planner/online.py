@@ -6,7 +6,9 @@ the plan in force (its knots and the time they start at) and answers ``target_at
 from it for any time, so between plans, and when a plan overruns its replanning period
 (a deadline miss), the previous plan keeps being executed, read further along its curve
 (time-shifted); past its horizon it holds the last knot. A new plan replaces it only when
-finished. When the state cannot be trusted, ``hold(state)`` replaces the plan by the
+finished. To keep to its period, a step may be given a budget (anytime planning): it then
+updates from the candidates it could roll out in time (``SamplingPlanner.plan``). When the
+state cannot be trusted, ``hold(state)`` replaces the plan by the
 task's nominal action at that state (stand where you are, arm where it is).
 
 The ROS planner node (``gpc_planner.ros.planner_node``) is a thin adapter around this:
@@ -54,15 +56,20 @@ class OnlinePlanner:
     """A ``SamplingPlanner`` run against the clock (module docstring)."""
 
     def __init__(self, planner: SamplingPlanner, replan_period: float, window: int = 100,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] | None = None, budget: float = 0.0) -> None:
         """``clock``: the time (s) the robot lives by, which deadlines are counted against
         (a node's ROS clock: sim time under a lock-stepped sim, which waits for every plan,
-        so no plan there misses; wall time on a robot); None: each plan's wall time."""
+        so no plan there misses; wall time on a robot); None: each plan's wall time.
+        ``budget``: wall seconds a planning step may take (anytime planning,
+        ``SamplingPlanner.plan``); 0: every candidate, however long it takes."""
         if not (math.isfinite(replan_period) and replan_period > 0.0):
             raise ValueError(f"replan_period must be > 0 s, got {replan_period}")
+        if not (math.isfinite(budget) and budget >= 0.0):
+            raise ValueError(f"budget must be >= 0 s, got {budget}")
         self.planner = planner
         self.replan_period = float(replan_period)
         self.clock = clock
+        self.budget = float(budget)
         self._times: deque[float] = deque(maxlen=window)
         self.reset()
 
@@ -89,7 +96,7 @@ class OnlinePlanner:
         instead and ``NonFinitePlanError`` says so.
         """
         started = self.clock() if self.clock is not None else math.nan
-        result = self.planner.plan(state, stamp)
+        result = self.planner.plan(state, stamp, budget=self.budget or None)
         took = self.clock() - started if self.clock is not None else result.plan_time
         self.iterations += 1
         if took > self.replan_period:

@@ -36,6 +36,9 @@ class PlanResult:
     # visualisation shows as "samples" (the optimizer's own buffers may change later).
     samples: np.ndarray | None = None
     sample_costs: np.ndarray | None = None
+    # Candidates rolled out in this step, over all its iterations: rollouts x iterations,
+    # fewer when an anytime budget ran out first (``SamplingPlanner.plan``).
+    evaluated: int = 0
 
 
 def sanitize_costs(costs: np.ndarray) -> np.ndarray:
@@ -48,14 +51,27 @@ def sanitize_costs(costs: np.ndarray) -> np.ndarray:
 
 
 class SamplingPlanner:
-    """Wraps an optimizer with a task's rollouts and the time-shift warm start."""
+    """Wraps an optimizer with a task's rollouts and the time-shift warm start.
 
-    def __init__(self, task: Task, optimizer: Optimizer) -> None:
+    Anytime planning: ``plan(..., budget=s)`` rolls the candidates out in chunks of
+    ``chunk`` and stops before a chunk that would not finish within ``s`` seconds of the
+    step's start (by the chunks' measured cost); the optimizer then updates from the
+    candidates rolled out so far, the first ones ``sample`` returned (its order is the
+    order of preference: the mean first for CEM, the proposals first for GPC-CEM). Rollouts
+    are per-candidate, so a budget never reached gives exactly the plans of no budget.
+    """
+
+    def __init__(self, task: Task, optimizer: Optimizer, chunk: int = 4) -> None:
+        if chunk < 1:
+            raise ValueError(f"chunk must be at least 1, got {chunk}")
         self.task = task
         self.optimizer = optimizer
         self.spline = optimizer.spline
+        self.chunk = int(chunk)
         self._last_time: float | None = None
         self._last_obs: np.ndarray | None = None  # observation at the previous replanning
+        self._chunk_seconds: float | None = None  # running estimate of one chunk's cost
+        self.clock = _time.perf_counter  # wall seconds (tests give a clock of their own)
 
     def reset(self, seed: int | np.random.SeedSequence | None = None) -> None:
         """Forget the warm start and the history (new episode).
@@ -84,15 +100,27 @@ class SamplingPlanner:
 
     def evaluate(self, state: np.ndarray, knots: np.ndarray) -> np.ndarray:
         """Costs (N,) of candidate knots (N, K, m) from ``state``."""
+        return sanitize_costs(self._raw_costs(state, knots))
+
+    def _raw_costs(self, state: np.ndarray, knots: np.ndarray) -> np.ndarray:
+        """Costs with inf for diverged rollouts (MuJoCo reset them: not a plan); a fresh
+        array (the task's may be a buffer the next rollout overwrites)."""
         controls = self.spline.interpolate(knots)
         states = self.task.rollout(state, controls)
-        costs = self.task.cost(states, controls)
-        costs[self.task.diverged(state, states)] = np.inf  # MuJoCo reset them: not a plan
-        return sanitize_costs(costs)
+        costs = np.array(self.task.cost(states, controls), dtype=np.float64)
+        costs[self.task.diverged(state, states)] = np.inf
+        return costs
 
-    def plan(self, state: np.ndarray, time: float) -> PlanResult:
-        """Optimize from ``state`` at ``time`` (s) and return the plan to execute."""
-        start = _time.perf_counter()
+    def plan(self, state: np.ndarray, time: float, budget: float | None = None) -> PlanResult:
+        """Optimize from ``state`` at ``time`` (s) and return the plan to execute.
+
+        ``budget``: wall seconds the step may take (anytime planning, class docstring);
+        None or 0: every candidate of every iteration is rolled out. Under a budget the
+        first chunk is always rolled out (a plan needs candidates), and an iteration after
+        the first starts only if one chunk of it still fits.
+        """
+        start = self.clock()
+        deadline = start + budget if budget else None
         opt = self.optimizer
         if self._last_time is None:
             nominal = np.broadcast_to(self.task.nominal_action(state), opt.mean.shape)
@@ -102,19 +130,49 @@ class SamplingPlanner:
         self._last_time = time
         self._give_context(state)
         knots = costs = None
+        evaluated = 0
         for i in range(opt.iterations):
+            if i > 0 and deadline is not None and not self._fits(deadline):
+                break
             knots = opt.sample(i)
-            costs = self.evaluate(state, knots)
+            if deadline is None:
+                costs = self.evaluate(state, knots)
+            else:
+                costs = self._evaluate_until(state, knots, deadline)
+                knots = knots[: len(costs)]
             opt.update(knots, costs, i)
+            evaluated += len(costs)
         return PlanResult(
             knots=opt.plan().copy(),
             time=time,
             best_cost=opt.best_cost,
-            plan_time=_time.perf_counter() - start,
+            plan_time=self.clock() - start,
             stats=dict(opt.stats()),
             samples=knots,
             sample_costs=costs,
+            evaluated=evaluated,
         )
+
+    def _fits(self, deadline: float) -> bool:
+        """Whether one more chunk is expected to finish by ``deadline`` (perf_counter s)."""
+        expected = self._chunk_seconds if self._chunk_seconds is not None else 0.0
+        return self.clock() + expected <= deadline
+
+    def _evaluate_until(self, state: np.ndarray, knots: np.ndarray,
+                        deadline: float) -> np.ndarray:
+        """Costs of the first candidates of ``knots`` that fit before ``deadline``, rolled
+        out ``chunk`` at a time (at least one chunk); updates the chunk-cost estimate."""
+        parts: list[np.ndarray] = []
+        for lo in range(0, len(knots), self.chunk):
+            if parts and not self._fits(deadline):
+                break
+            began = self.clock()
+            parts.append(self._raw_costs(state, knots[lo : lo + self.chunk]))
+            took = (self.clock() - began) * self.chunk / len(parts[-1])
+            # The slowest recent chunk counts most: under-estimating it is a missed deadline.
+            self._chunk_seconds = took if self._chunk_seconds is None else max(
+                took, 0.8 * self._chunk_seconds + 0.2 * took)
+        return sanitize_costs(np.concatenate(parts))  # "worse than every finite" over all
 
 
 def task_spline(task: Task, horizon: float | None = None) -> ControlSpline:

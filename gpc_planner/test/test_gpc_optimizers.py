@@ -71,7 +71,7 @@ def test_elites_come_from_the_union_and_set_the_spread():
     assert opt.num_gaussian == 32 and knots.shape == (64, 4, 2)
     order = np.argsort(costs, kind="stable")[:16]
     assert 0.0 < opt.cem_sample_ratio < 1.0
-    assert opt.cem_sample_ratio == pytest.approx(np.mean(order < 32))
+    assert opt.cem_sample_ratio == pytest.approx(np.mean(order >= opt.num_flow))
     np.testing.assert_allclose(opt.std, knots[order].std(axis=0))
 
 
@@ -79,18 +79,18 @@ def test_gaussian_part_draws_around_the_mean_and_samples_are_clipped():
     opt = make("gpc_cem", FakeProposal(np.full((4, 2), 5.0)))  # beyond the bounds
     opt.mean = TARGET.copy()
     knots = opt.sample(0)
-    gaussian = knots[: opt.num_gaussian]
+    gaussian = knots[opt.num_flow:]
     # Algorithm 1 draws every CEM row from N(mean, Sigma): the plan itself is not re-run.
     assert not np.any(np.all(gaussian == opt.mean, axis=(1, 2)))
     assert np.abs(gaussian.mean(axis=0) - TARGET).max() < 3 * opt.std.max()
     assert np.all(knots <= HIGH) and np.all(knots >= LOW)
-    assert np.all(knots[opt.num_gaussian:] == HIGH)  # the proposals, clipped
+    assert np.all(knots[: opt.num_flow] == HIGH)  # the proposals (first), clipped
 
 
 def test_include_mean_keeps_the_shifted_plan_among_the_gaussian_rows():
     opt = make("gpc_cem", FakeProposal(TARGET), include_mean=True)
     opt.mean = TARGET.copy()
-    np.testing.assert_array_equal(opt.sample(0)[0], TARGET)
+    np.testing.assert_array_equal(opt.sample(0)[opt.num_flow], TARGET)
 
 
 def test_cem_share_follows_the_flow_share_setting():

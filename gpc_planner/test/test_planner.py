@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from test_gpc_optimizers import FakeProposal  # the GPC optimizers' fake proposal
 
 from gpc_planner.control import ControlSpline
 from gpc_planner.methods import build_planner
@@ -92,3 +93,95 @@ def test_a_seeded_reset_repeats_the_plans_of_every_method(push_t, flow_models, m
     assert not np.array_equal(np.array(other), np.array(again))
     unseeded = _plans(planner, states)  # a reset without a seed goes on with the stream
     assert not np.array_equal(np.array(unseeded), np.array(other))
+
+
+# --- anytime planning (a wall-clock budget per step) ----------------------------------------
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_a_budget_never_reached_gives_the_plans_of_no_budget(push_t, flow_models, method):
+    """Rollouts are per candidate: rolling them out in chunks changes no cost, so every
+    method plans exactly as without a budget while the budget is not reached."""
+    task, states = push_t
+    kind = METHODS[method].model_kind
+    model = {"model": flow_models[kind], "horizon": None} if kind in flow_models else {
+        "horizon": 0.3}
+
+    def plans(budget):
+        planner = build_planner(task, method, np.random.default_rng(5), num_rollouts=10,
+                                flow_steps=2, **model)
+        planner.chunk = 3  # a last chunk shorter than the others too
+        results = [planner.plan(s, 0.1 * i, budget=budget) for i, s in enumerate(states)]
+        return results, planner.optimizer.iterations
+
+    free, iterations = plans(None)
+    bounded, _ = plans(1e6)
+    for a, b in zip(free, bounded, strict=True):
+        np.testing.assert_array_equal(a.knots, b.knots)
+        assert a.best_cost == b.best_cost
+        assert a.evaluated == b.evaluated == 10 * iterations
+
+
+class SlowTask(LossyTask):
+    """LossyTask whose rollouts take 10 ms of a fake clock per candidate (no real waiting)."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.rolled_out: list[np.ndarray] = []
+
+    def clock(self):
+        return self.now
+
+    def rollout(self, state, controls):
+        self.now += 0.01 * len(controls)
+        self.rolled_out.append(controls[:, 0, 0].copy())
+        return controls
+
+    def diverged(self, state, states):
+        return np.zeros(len(states), dtype=bool)
+
+    def observation(self, state):
+        return np.zeros(1)
+
+
+def _slow_planner(method="cem", iterations=1, chunk=4, **config):
+    task = SlowTask()
+    spline = ControlSpline(horizon=1.0, num_knots=4, dt=0.1)
+    opt = make_optimizer(method, spline, task.action_low, task.action_high,
+                         np.random.default_rng(0), num_rollouts=32, iterations=iterations,
+                         **config)
+    planner = SamplingPlanner(task, opt, chunk=chunk)
+    planner.clock = task.clock
+    return planner, task
+
+
+def test_a_step_stops_at_its_budget_and_updates_from_what_it_rolled_out():
+    planner, task = _slow_planner(chunk=4)  # a chunk: 40 ms
+    result = planner.plan(np.zeros(1), 0.0, budget=0.1)
+    assert result.evaluated == 8  # two chunks fit in 100 ms, a third would not
+    assert result.plan_time <= 0.1
+    assert len(result.samples) == len(result.sample_costs) == 8
+    # The optimizer saw exactly those candidates: its best is the cheapest of them.
+    rolled = np.concatenate(task.rolled_out)
+    assert result.best_cost == pytest.approx(-rolled.max())
+
+
+def test_the_first_chunk_is_always_rolled_out():
+    planner, _ = _slow_planner(chunk=4)
+    result = planner.plan(np.zeros(1), 0.0, budget=1e-6)
+    assert result.evaluated == 4 and np.isfinite(result.best_cost)
+
+
+def test_a_further_iteration_starts_only_if_a_chunk_of_it_fits():
+    planner, _ = _slow_planner(iterations=3, chunk=8)  # 32 per iteration: 320 ms each
+    result = planner.plan(np.zeros(1), 0.0, budget=0.45)
+    assert result.evaluated == 32 + 8  # all of the first, one chunk of the second
+    assert result.plan_time <= 0.45
+
+
+def test_gpc_cem_rolls_out_its_proposals_first():
+    proposal = FakeProposal(np.full((4, 1), 0.5), noise=0.0)
+    planner, _ = _slow_planner("gpc_cem", chunk=4, proposal=proposal)
+    result = planner.plan(np.zeros(1), 0.0, budget=0.1)
+    assert result.evaluated == 8
+    np.testing.assert_array_equal(result.samples, 0.5)  # every one a proposal
+    assert result.stats["cem_sample_ratio"] == 0.0

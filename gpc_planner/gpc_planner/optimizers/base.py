@@ -105,11 +105,14 @@ class Optimizer(ABC):
 
     @abstractmethod
     def sample(self, iteration: int) -> np.ndarray:
-        """Candidate knots (N, K, m) for optimization iteration ``iteration``."""
+        """Candidate knots (N, K, m) for optimization iteration ``iteration``, in the order
+        an anytime planning step should roll them out (``SamplingPlanner``): the ones it
+        would least like to miss first."""
 
     @abstractmethod
     def update(self, knots: np.ndarray, costs: np.ndarray, iteration: int) -> None:
-        """Move the distribution given candidates (N, K, m) and their costs (N,)."""
+        """Move the distribution given candidates (n, K, m) and their costs (n,): the first
+        n <= N rows of the last ``sample`` (fewer when an anytime budget ran out)."""
 
     def plan(self) -> np.ndarray:
         """The knots to execute: the mean by default."""

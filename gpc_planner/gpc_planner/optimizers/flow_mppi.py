@@ -83,8 +83,8 @@ class FlowMPPI(ConditionedOptimizer):
         w = softmax_weights(costs, self.config.temperature)
         self.mean = self.clip(np.einsum("n,nkm->km", w, knots))
         first_flow = self.config.num_rollouts - self.num_flow
-        self.flow_weight = float(w[first_flow:].sum())
-        if self.trace is not None and self.num_flow > 0:
+        self.flow_weight = float(w[first_flow:].sum())  # 0 if a budget stopped before them
+        if self.trace is not None and len(costs) > first_flow:
             # Eq. 3 over the flow's own samples: their weights among themselves.
             own = softmax_weights(costs[first_flow:], self.config.temperature)
-            self.trace.append(StepTrace(self._obs, self._outputs, own))
+            self.trace.append(StepTrace(self._obs, self._outputs[: len(own)], own))

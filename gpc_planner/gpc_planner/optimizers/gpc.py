@@ -134,9 +134,10 @@ class GPCCEMConfig(CEMConfig):
 class GPCCEM(ProposalOptimizer, CrossEntropyMethod):
     """The paper's Algorithm 1 on top of CEM (floors, annealing, resets reused).
 
-    Each iteration samples N_CEM Gaussian candidates around the shifted mean
-    (the mean itself among them only with ``include_mean``) and N_flow
-    proposals; elites come from the union; the mean becomes
+    Each iteration samples N_flow proposals and N_CEM Gaussian candidates around the
+    shifted mean (the mean itself among them only with ``include_mean``), proposals
+    first: under an anytime budget they are rolled out first (the model's guesses are
+    what a short step needs most). Elites come from the union; the mean becomes
     the best candidate (``Optimizer.shift`` moves it forward at the next
     planning step) and the spread comes from the elites. ``cem_sample_ratio``
     is the share of the elites that came from the Gaussian.
@@ -162,21 +163,25 @@ class GPCCEM(ProposalOptimizer, CrossEntropyMethod):
         return {} if self.cem_sample_ratio is None else {"cem_sample_ratio":
                                                           self.cem_sample_ratio}
 
+    @property
+    def num_flow(self) -> int:
+        return self.config.num_rollouts - self.num_gaussian
+
     def sample(self, iteration: int) -> np.ndarray:
-        n_flow = self.config.num_rollouts - self.num_gaussian
         parts = []
+        if self.num_flow > 0:
+            parts.append(self._proposals(self.num_flow))
         if self.num_gaussian > 0:
             parts.append(self.gaussian(self.num_gaussian, self.std,
                                        include_mean=self.config.include_mean))
-        if n_flow > 0:
-            parts.append(self._proposals(n_flow))
         return np.concatenate(parts, axis=0)
 
     def update(self, knots: np.ndarray, costs: np.ndarray, iteration: int) -> None:
-        """Rows [0, num_gaussian) of ``knots`` are Gaussian, the rest proposals."""
+        """Rows [0, num_flow) of ``knots`` are proposals, the rest Gaussian (a prefix of
+        ``sample``'s rows under an anytime budget)."""
         best = self.record_best(knots, costs)
         order = np.argsort(costs, kind="stable")[: self.num_elites]
-        self.cem_sample_ratio = float(np.mean(order < self.num_gaussian))
+        self.cem_sample_ratio = float(np.mean(order >= self.num_flow))
         elites = knots[order]
         self.mean = knots[best].copy()
         self.std = np.maximum(elites.std(axis=0), self.std_min)

@@ -130,10 +130,12 @@ class NFMPC(ConditionedOptimizer):
     def update(self, knots: np.ndarray, costs: np.ndarray, iteration: int) -> None:
         self.record_best(knots, costs)
         w = softmax_weights(costs, self.config.temperature)
-        self.latent = latent_mppi_update(self.latent, self._latents, w, self.config.step_size)
+        n = len(costs)  # a prefix of the samples under an anytime budget
+        self.latent = latent_mppi_update(self.latent, self._latents[:n], w,
+                                         self.config.step_size)
         self.mean = self.clip(self.proposal.push(self.latent[None], self._obs)[1][0])
         if self.trace is not None:
-            self.trace.append(StepTrace(self._obs, self._outputs, w))
+            self.trace.append(StepTrace(self._obs, self._outputs[:n], w))
 
     def plan(self) -> np.ndarray:
         return self.best_knots if self.config.execute == "best" else self.mean

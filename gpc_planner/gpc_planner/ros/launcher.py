@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from gpc_planner.atomic import write_json_atomic
@@ -83,6 +84,7 @@ class RunRecord:
     sim: object | None = None  # last gpc_msgs/SimStatus
     planner: object | None = None  # last gpc_msgs/PlannerStatus
     plan_times_ms: list[float] = field(default_factory=list)
+    samples_per_plan: list[int] = field(default_factory=list)  # candidates rolled out
     holds: dict[str, int] = field(default_factory=dict)
     planner_messages: int = 0
     error: str | None = None  # why the monitor stopped (the run ends: no summary without it)
@@ -129,6 +131,7 @@ def _monitor(record: RunRecord, stop: threading.Event, ready: threading.Event,
         if (last is None or msg.iteration != last.iteration) and msg.state == "running" \
                 and math.isfinite(msg.plan_time_ms):
             record.plan_times_ms.append(msg.plan_time_ms)  # one per plan
+            record.samples_per_plan.append(msg.samples_evaluated)
         if msg.state not in ("running", "starting") and (last is None
                                                          or msg.state != last.state):
             record.holds[msg.state] = record.holds.get(msg.state, 0) + 1  # one per spell
@@ -201,11 +204,18 @@ def summarize(args: dict[str, str], record: RunRecord, wall_s: float, codes: dic
                  "wall_time_s": round(wall_s, 1), "interrupted": interrupted,
                  "exit_codes": codes}
     if planner is not None:
-        times = record.plan_times_ms
-        out.update(method=planner.method, planning_cycles=planner.iteration,
+        times, samples = record.plan_times_ms, record.samples_per_plan
+        cycles = planner.iteration
+        out.update(method=planner.method, planning_cycles=cycles,
                    commands_sent=planner.commands_sent,
                    deadline_misses=planner.deadline_misses,
+                   on_time_share=round(1.0 - planner.deadline_misses / cycles, 4)
+                   if cycles else None,
                    plan_time_ms_median=round(statistics.median(times), 1) if times else None,
+                   plan_time_ms_p95=round(float(np.percentile(times, 95)), 1) if times
+                   else None,
+                   samples_per_plan_median=statistics.median(samples) if samples else None,
+                   samples_per_plan_min=min(samples) if samples else None,
                    planner_holds=record.holds)  # spells of each hold reason
     if sim is not None:
         out.update(
@@ -229,7 +239,8 @@ def format_summary(s: dict) -> str:
     if "planning_cycles" in s:
         lines.append(f"  planning cycles {s['planning_cycles']}, commands sent "
                      f"{s['commands_sent']}, deadline misses {s['deadline_misses']}, plan time "
-                     f"median {s['plan_time_ms_median']} ms")
+                     f"median {s['plan_time_ms_median']} ms, candidates per plan median "
+                     f"{s.get('samples_per_plan_median')}")
     if "chair_start_distance" in s:
         reached = (f"reached at {s['success_time_s']} s" if s["success"] else "not reached")
         x, y, yaw = s["goal"]

@@ -105,7 +105,8 @@ class PlannerNode(Node):
             horizon=p["horizon"] or None, num_rollouts=p["rollouts"],
             model=p["model"] or None, flow_steps=p["flow_steps"] or None,
             flow_noise=p["flow_noise"] or None)  # 0: the model card's recommendation
-        self.online = OnlinePlanner(planner, 1.0 / p["replan_rate"], clock=self._now)
+        self.online = OnlinePlanner(planner, 1.0 / p["replan_rate"], clock=self._now,
+                                    budget=self._budget(p))
         self.estimator = SpotStateEstimator(self.task, _estimator_config(p))
 
         self._lock = threading.Lock()  # estimator, plan in force, scheduler, counters
@@ -158,7 +159,9 @@ class PlannerNode(Node):
         self.get_logger().info(
             f"{p['method']} on {p['task']}: {planner.optimizer.config.num_rollouts} rollouts x "
             f"{planner.spline.horizon:g} s at {p['replan_rate']:g} Hz"
-            f"{', synchronous (lock-step)' if p['synchronous'] else ''}; goal {goal}"
+            f"{', synchronous (lock-step)' if p['synchronous'] else ''}"
+            f"{f', anytime budget {self.online.budget:g} s' if self.online.budget else ''}"
+            f"; goal {goal}"
             f"{'' if self.enabled else '; disabled until gpc/enable'}")
 
     # --- parameters -------------------------------------------------------------------
@@ -174,6 +177,8 @@ class PlannerNode(Node):
             if "enabled" in changes:
                 self.enabled = bool(changes["enabled"])
                 self.schedule.plan_soon()
+            if "plan_budget" in changes:
+                self.online.budget = self._budget({**self.p, **changes})
             if "plan_timeout" in changes:
                 self.schedule.config = dataclasses.replace(
                     self.schedule.config, plan_timeout=changes["plan_timeout"])
@@ -185,6 +190,12 @@ class PlannerNode(Node):
         if goal is not None:
             self._publish_scene(self._last_valid)
             self._publish_goal()
+
+    @staticmethod
+    def _budget(p: dict) -> float:
+        """The anytime budget in force: none in lock-step, where the sim waits for every
+        plan (a budget there would only make runs depend on the machine's speed)."""
+        return 0.0 if p["synchronous"] else float(p["plan_budget"])
 
     # --- inputs -----------------------------------------------------------------------
     def _now(self) -> float:
@@ -383,6 +394,7 @@ class PlannerNode(Node):
         msg.header.stamp = to_stamp(estimate.stamp if math.isfinite(estimate.stamp) else 0.0)
         msg.header.frame_id = self.p["frame_id"]
         msg.plan_time_ms = last.plan_time * 1e3 if last else math.nan
+        msg.samples_evaluated = last.evaluated if last else 0
         msg.best_cost = float(last.best_cost) if last else math.nan
         ratio = last.stats.get("cem_sample_ratio") if last else None
         msg.cem_sample_ratio = math.nan if ratio is None else float(ratio)

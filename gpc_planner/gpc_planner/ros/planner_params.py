@@ -1,8 +1,9 @@
 """Parameters of the planner node (``gpc_planner``), declared from this table.
 
 Live (``ros2 param set`` takes effect at once): ``enabled``, ``goal``, the state estimate's
-limits, the stamp tolerance, the plan timeout, ``visual_samples``. The rest is read-only:
-it decides what the node built at start-up (the method, its rollouts, the wiring)."""
+limits, the stamp tolerance, the plan timeout, the anytime budget, ``visual_samples``. The
+rest is read-only: it decides what the node built at start-up (the method, its rollouts, the
+wiring)."""
 
 from gpc_sim.ros.parameters import ParamSpec
 
@@ -26,6 +27,11 @@ PLANNER_PARAMETERS = (
     ParamSpec("replan_rate", 5.0, "planning steps per second (the paper's 5 Hz); a step that "
               "takes longer is a deadline miss and the previous plan goes on meanwhile",
               read_only=True, low=0.1, high=100.0),
+    ParamSpec("plan_budget", 0.16, "anytime budget: wall seconds a planning step may take; "
+              "at the budget it updates from the candidates rolled out so far (the GPC "
+              "methods' proposals first); 0: every candidate, however long. Not used in "
+              "lock-step (synchronous), where the sim waits for every plan", low=0.0,
+              high=60.0),
     ParamSpec("seed", 0, "seed of the sampling planner", read_only=True, low=0,
               high=2**31 - 1),
     ParamSpec("threads", 0, "rollout threads (0: every core this process may use)",
