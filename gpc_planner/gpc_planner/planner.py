@@ -8,6 +8,7 @@ built from a method's name by ``gpc_planner.methods.build_planner``.
 
 from __future__ import annotations
 
+import os
 import time as _time
 from dataclasses import dataclass, field
 
@@ -61,7 +62,11 @@ class SamplingPlanner:
     are per-candidate, so a budget never reached gives exactly the plans of no budget.
     """
 
-    def __init__(self, task: Task, optimizer: Optimizer, chunk: int = 4) -> None:
+    def __init__(self, task: Task, optimizer: Optimizer, chunk: int | None = None) -> None:
+        """``chunk``: candidates per rollout call under a budget; None: one per core this
+        process may use (each rollout thread gets one; smaller chunks waste less of a
+        budget's end, larger ones leave cores idle)."""
+        chunk = max(1, len(os.sched_getaffinity(0))) if chunk is None else chunk
         if chunk < 1:
             raise ValueError(f"chunk must be at least 1, got {chunk}")
         self.task = task

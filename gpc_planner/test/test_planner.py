@@ -185,3 +185,13 @@ def test_gpc_cem_rolls_out_its_proposals_first():
     assert result.evaluated == 8
     np.testing.assert_array_equal(result.samples, 0.5)  # every one a proposal
     assert result.stats["cem_sample_ratio"] == 0.0
+
+
+def test_a_short_step_keeps_cem_s_share_of_elites():
+    """6 elites of 32: a step cut to 8 candidates keeps the best 2 (the same share), not 6
+    of 8 (nearly their plain mean)."""
+    planner, _ = _slow_planner(chunk=4, num_elites=6)
+    result = planner.plan(np.zeros(1), 0.0, budget=0.1)
+    assert result.evaluated == 8
+    best_two = result.samples[np.argsort(result.sample_costs)[:2]]
+    np.testing.assert_allclose(planner.optimizer.mean, best_two.mean(axis=0))

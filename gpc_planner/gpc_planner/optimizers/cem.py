@@ -57,9 +57,17 @@ class CrossEntropyMethod(Optimizer):
     def sample(self, iteration: int) -> np.ndarray:
         return self.gaussian(self.config.num_rollouts, self.std)
 
+    def elites_of(self, count: int) -> int:
+        """Elites among ``count`` rolled-out candidates: ``num_elites`` of a full batch, the
+        same share of a batch an anytime budget cut short (at least one), so that a short
+        step still selects instead of averaging nearly everything it saw."""
+        if count >= self.config.num_rollouts:
+            return self.num_elites
+        return max(1, int(round(self.num_elites * count / self.config.num_rollouts)))
+
     def update(self, knots: np.ndarray, costs: np.ndarray, iteration: int) -> None:
         self.record_best(knots, costs)
-        elites = knots[np.argsort(costs)[: self.num_elites]]
+        elites = knots[np.argsort(costs)[: self.elites_of(len(costs))]]
         self.mean = elites.mean(axis=0)
         self.std = np.maximum(elites.std(axis=0), self.std_min)
         self._reset_on_stall()

@@ -180,7 +180,7 @@ class GPCCEM(ProposalOptimizer, CrossEntropyMethod):
         """Rows [0, num_flow) of ``knots`` are proposals, the rest Gaussian (a prefix of
         ``sample``'s rows under an anytime budget)."""
         best = self.record_best(knots, costs)
-        order = np.argsort(costs, kind="stable")[: self.num_elites]
+        order = np.argsort(costs, kind="stable")[: self.elites_of(len(costs))]
         self.cem_sample_ratio = float(np.mean(order >= self.num_flow))
         elites = knots[order]
         self.mean = knots[best].copy()
