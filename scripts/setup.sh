@@ -5,18 +5,31 @@
 #   2. colcon build --symlink-install of the workspace (Python sources used in place);
 #   3. env.sh at the repository root: `source env.sh` to use the workspace;
 #   4. the Spot engine's C lane loop, compiled into ~/.cache/gpc_sim (optional: numpy without).
+# With --ray (or GPC_SETUP_RAY=1), also the optional Ray extra of requirements-ray.lock
+# (--backend ray of gpc eval/collect/iterate; docs/SCALING.md), installed the same way.
 # Idempotent: a second run skips pip (stamp of the lock's hash) and colcon (stamp of the
-# build inputs) and changes nothing. Usage: bash scripts/setup.sh [GPC_SETUP_FORCE=1 to rebuild]
+# build inputs) and changes nothing.
+# Usage: bash scripts/setup.sh [--ray]   (GPC_SETUP_FORCE=1 to rebuild, GPC_SETUP_RAY=1: --ray)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 LOCK="$ROOT/requirements.lock"
 ASSETS="$ROOT/requirements-assets.txt"
+RAY_LOCK="$ROOT/requirements-ray.lock"
 cd "$ROOT"
 
 log() { echo "[setup] $*"; }
 die() { echo "[setup] ERROR: $*" >&2; exit 1; }
+
+with_ray="${GPC_SETUP_RAY:-0}"
+for arg in "$@"; do
+  case "$arg" in
+    --ray) with_ray=1 ;;
+    -h|--help) echo "usage: bash scripts/setup.sh [--ray]"; exit 0 ;;
+    *) die "unknown argument '$arg' (usage: bash scripts/setup.sh [--ray])" ;;
+  esac
+done
 
 # Remove this workspace's own install/ entries from a ':'-separated variable, so a shell that
 # already sourced env.sh builds the same way as a fresh one.
@@ -84,6 +97,35 @@ else
   fi
   echo "$want" > "$stamp"
   log "python packages installed"
+fi
+
+# --- 2b. the optional Ray extra (--ray) -------------------------------------------------------
+# The same way as the lock: its exact set with --no-deps, a stamp of both locks' hash, and
+# pip check (the extra resolves against requirements.lock's pins; scripts/lock.sh).
+if [ "$with_ray" = 1 ]; then
+  [ -f "$RAY_LOCK" ] || die "requirements-ray.lock missing (regenerate it: scripts/lock.sh --ray)"
+  ray_stamp="$VENV/.requirements-ray.lock.sha256"
+  ray_want="$(cat "$LOCK" "$RAY_LOCK" | sha256sum | cut -d" " -f1)"
+  if [ "$(cat "$ray_stamp" 2>/dev/null || true)" = "$ray_want" ]; then
+    log "Ray extra up to date (requirements-ray.lock unchanged)"
+  else
+    log "installing the Ray extra of requirements-ray.lock into .venv"
+    pip_log="$VENV/pip-install-ray.log"
+    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input \
+      --progress-bar off --no-deps -r "$RAY_LOCK" >"$pip_log" 2>&1; then
+      tail -n 30 "$pip_log" >&2
+      die "pip install of requirements-ray.lock failed (full log: $pip_log)"
+    fi
+    assets_re="$(sed -n 's/^\([A-Za-z0-9_.-]*\)==.*/\1/p' "$ASSETS" | paste -sd'|' -)"
+    check="$("$VENV/bin/python" -m pip check 2>&1 || true)"
+    printf '%s\n' "$check" >>"$pip_log"
+    if printf '%s\n' "$check" | grep -v '^No broken requirements' |
+      grep -Eiv "^(${assets_re:-^$}) " | grep -q .; then
+      die "requirements-ray.lock does not fit requirements.lock: see 'pip check' at the end of $pip_log"
+    fi
+    echo "$ray_want" > "$ray_stamp"
+    log "Ray extra installed"
+  fi
 fi
 
 # --- 3. build environment -------------------------------------------------------------------
@@ -262,6 +304,10 @@ if ! bash -c 'source "$1/env.sh" &&
     python -c "import rclpy, gpc_msgs.msg, gpc_msgs.srv, mocap4r2_msgs.msg, tf2_msgs.msg"' \
     _ "$ROOT"; then
   die "the built workspace does not import (rclpy, gpc_msgs, mocap4r2_msgs, tf2_msgs)"
+fi
+# shellcheck disable=SC2016
+if [ "$with_ray" = 1 ] && ! bash -c 'source "$1/env.sh" && python -c "import ray"' _ "$ROOT"; then
+  die "the Ray extra does not import (see $VENV/pip-install-ray.log)"
 fi
 
 # --- 8. the Spot engine's compiled lane loop (optional) -----------------------------------

@@ -5,7 +5,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-bash scripts/setup.sh
+# With the optional Ray extra: the tests of --backend ray run a small local Ray cluster.
+bash scripts/setup.sh --ray
 
 # Tests that talk DDS pick their own ROS_DOMAIN_ID; this one isolates anything else.
 export ROS_DOMAIN_ID="${ROS_DOMAIN_ID:-$(( $$ % 100 + 1 ))}"

@@ -41,7 +41,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -57,6 +57,9 @@ from gpc_sim.errors import ConfigError
 from gpc_sim.limits import check_at_most, check_parallel, check_seed
 from gpc_sim.task import Task, initial_state_rng
 from gpc_sim.tasks import make_task, task_options
+
+if TYPE_CHECKING:
+    from gpc_planner.ray_backend import RayBackend
 
 DATASET_FORMAT_VERSION = 1
 COLLECT_SEED_OFFSET = 1_000_000  # initial states: initial_state_rng(seed + offset, episode)
@@ -343,14 +346,21 @@ def _episode_job(job: TaskJob, episode: int) -> dict:
     return collect_episode(job.task, job.spec, episode)
 
 
-def collect(spec: CollectSpec, out: str | Path, workers: int = 1, progress: bool = True) -> dict:
+def collect(spec: CollectSpec, out: str | Path, workers: int = 1, progress: bool = True,
+            backend: RayBackend | None = None) -> dict:
     """Run (or resume) a collection into ``out``; returns ``collection_stats(out)``.
 
     Settings, the output folder and its lock (``OUT/collect.lock``: one run writes a
-    folder at a time) are checked before the first episode.
+    folder at a time) are checked before the first episode. Episodes run in ``workers``
+    processes here, or as tasks of a Ray cluster (``backend``): the same data either way,
+    and a folder started under one grows under the other.
     """
     check_collect_spec(spec)
     check_parallel(workers, "workers")
+    if backend is not None:  # before the folder is made
+        from gpc_planner.ray_backend import check_backend
+
+        check_backend(backend)
     out = check_output_dir(out, "dataset folder")
     task = spec.make_task(nthread=1)
     # Build once up front so that bad settings or a bad model fail before any work.
@@ -362,10 +372,11 @@ def collect(spec: CollectSpec, out: str | Path, workers: int = 1, progress: bool
                              processes=workers)
     task.sample_initial_state(initial_state_rng(spec.seed + COLLECT_SEED_OFFSET, 0))
     with exclusive_output(out, out / "collect.lock"):
-        return _collect(spec, task, out, workers, progress)
+        return _collect(spec, task, out, workers, progress, backend)
 
 
-def _collect(spec: CollectSpec, task: Task, out: Path, workers: int, progress: bool) -> dict:
+def _collect(spec: CollectSpec, task: Task, out: Path, workers: int, progress: bool,
+             backend: RayBackend | None = None) -> dict:
     """The run of ``collect`` once everything is checked (and ``out`` is locked)."""
     check_or_write_meta(out, dataset_meta(task, spec, spec.horizon))
     ok, failed = finished_episodes(out)
@@ -382,7 +393,7 @@ def _collect(spec: CollectSpec, task: Task, out: Path, workers: int, progress: b
         bar.set_postfix(success=f"{wins}/{done}")
     for record in run_jobs(
             TaskJobSetup(spec, spec.task, spec.task_options),
-            _episode_job, todo, workers):
+            _episode_job, todo, workers, backend):
         arrays = record.pop("arrays", None)
         if arrays is not None:
             write_episode(out, record["episode"], arrays)

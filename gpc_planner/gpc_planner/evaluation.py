@@ -17,7 +17,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,6 +37,9 @@ from gpc_sim.limits import check_at_most, check_parallel, check_seed
 from gpc_sim.spot.worlds import DEFAULT_WORLD
 from gpc_sim.task import Task, initial_state_rng
 from gpc_sim.tasks import TASKS, make_task, task_options
+
+if TYPE_CHECKING:
+    from gpc_planner.ray_backend import RayBackend
 
 
 @dataclass(frozen=True)
@@ -323,11 +326,13 @@ def per_model_summary(spec: EvalSpec, records: list[dict]) -> list[dict]:
 
 
 def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
-             progress: bool = True) -> dict:
+             progress: bool = True, backend: RayBackend | None = None) -> dict:
     """Run (or resume) an evaluation; returns the summary and writes it to ``out``.
 
     Whatever can be checked is checked before the first trial: the settings, that ``out``
     can be written, and that no other run is writing it (``out``.lock is held to the end).
+    Trials run in ``workers`` processes here, or as tasks of a Ray cluster (``backend``):
+    the same records either way, and a journal of one resumes under the other.
     """
     check_spec(spec)
     check_parallel(workers, "workers")
@@ -345,14 +350,18 @@ def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
                              processes=workers)
     task.sample_initial_state(initial_state_rng(spec.seed, 0))  # a shape that cannot spawn
     header = spec.header(task.name)
+    if backend is not None:
+        from gpc_planner.ray_backend import check_backend
+
+        check_backend(backend)
     if out is None:
-        return _evaluate(spec, header, workers, None, progress)
+        return _evaluate(spec, header, workers, None, progress, backend)
     with exclusive_output(out, f"{out}.lock"):
-        return _evaluate(spec, header, workers, out, progress)
+        return _evaluate(spec, header, workers, out, progress, backend)
 
 
 def _evaluate(spec: EvalSpec, header: dict, workers: int, out: str | Path | None,
-              progress: bool) -> dict:
+              progress: bool, backend: RayBackend | None = None) -> dict:
     """The run of ``evaluate`` once everything is checked (and ``out`` is locked)."""
     finished = _finished_summary(out, header)
     if finished is not None:
@@ -381,7 +390,7 @@ def _evaluate(spec: EvalSpec, header: dict, workers: int, out: str | Path | None
         _log(f"{spec.task}/{spec.method}: resuming from {journal.path}, "  # type: ignore[union-attr]
              f"{len(done)} of {spec.trials} trials done ({wins} successes)")
     setup = TaskJobSetup(spec, spec.task, tuple(spec.task_overrides().items()))
-    for record in run_jobs(setup, _trial_job, todo, workers):
+    for record in run_jobs(setup, _trial_job, todo, workers, backend):
         records.append(record)
         if journal is not None:
             journal.append(record)

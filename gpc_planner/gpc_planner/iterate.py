@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gpc_planner.atomic import write_json_atomic
 from gpc_planner.collect import CollectSpec, check_collect_spec, collect, load_dataset
@@ -30,13 +31,18 @@ from gpc_planner.outputs import check_output_dir, exclusive_output
 from gpc_sim.errors import ConfigError
 from gpc_sim.limits import check_parallel
 
+if TYPE_CHECKING:
+    from gpc_planner.ray_backend import RayBackend
+
 
 def iterate(spec: CollectSpec, iterations: int, config, out: str | Path, workers: int = 1,
-            progress: bool = True, evaluation: EvalSpec | None = None) -> dict:
+            progress: bool = True, evaluation: EvalSpec | None = None,
+            backend: RayBackend | None = None) -> dict:
     """Run (or resume) ``iterations`` rounds of collect + train (+ evaluate) into ``out``.
 
     ``evaluation`` is the ``gpc eval`` spec each round's model is evaluated
-    with (its ``model`` is replaced by the round's); None skips evaluation.
+    with (its ``model`` is replaced by the round's); None skips evaluation. With a
+    ``backend``, collections and evaluations run on Ray (training stays here).
     """
     from gpc_planner.proposals.train import check_train_config
 
@@ -45,13 +51,18 @@ def iterate(spec: CollectSpec, iterations: int, config, out: str | Path, workers
     check_parallel(workers, "workers")
     if evaluation is not None:
         check_spec(evaluation)
+    if backend is not None:
+        from gpc_planner.ray_backend import check_backend
+
+        check_backend(backend)
     out = check_output_dir(out, "iteration folder")
     with exclusive_output(out, out / "iterate.lock"):
-        return _iterate(spec, iterations, config, out, workers, progress, evaluation)
+        return _iterate(spec, iterations, config, out, workers, progress, evaluation, backend)
 
 
 def _iterate(spec: CollectSpec, iterations: int, config, out: Path, workers: int,
-             progress: bool, evaluation: EvalSpec | None) -> dict:
+             progress: bool, evaluation: EvalSpec | None,
+             backend: RayBackend | None = None) -> dict:
     """The rounds of ``iterate`` once ``out`` is checked and locked."""
     from gpc_planner.proposals.train import train
 
@@ -61,7 +72,8 @@ def _iterate(spec: CollectSpec, iterations: int, config, out: Path, workers: int
     for i in range(iterations):
         folder = out / f"iter_{i:02d}"
         cspec = replace(spec, seed=spec.seed + i, proposal=None if model is None else str(model))
-        stats = collect(cspec, folder / "data", workers=workers, progress=progress)
+        stats = collect(cspec, folder / "data", workers=workers, progress=progress,
+                        backend=backend)
         data_dirs.append(folder / "data")
         model_dir = folder / "model"
         card_path = model_dir / "model_card.json"
@@ -74,7 +86,7 @@ def _iterate(spec: CollectSpec, iterations: int, config, out: Path, workers: int
                "train_samples": card["dataset"]["samples"], "final_loss": card["final_loss"]}
         if evaluation is not None:
             row["eval"] = _evaluate_round(replace(evaluation, model=(str(model),)),
-                                          folder / "eval.json", workers, progress)
+                                          folder / "eval.json", workers, progress, backend)
         rows.append(row)
         summary = {"settings": {**asdict(spec), "iterations": iterations,
                                 "train": asdict(config),
@@ -85,7 +97,8 @@ def _iterate(spec: CollectSpec, iterations: int, config, out: Path, workers: int
     return summary
 
 
-def _evaluate_round(spec: EvalSpec, out: Path, workers: int, progress: bool) -> dict:
+def _evaluate_round(spec: EvalSpec, out: Path, workers: int, progress: bool,
+                    backend: RayBackend | None = None) -> dict:
     """One round's online evaluation (resumable; ``evaluate`` reads a finished one back).
 
     A finished evaluation with other settings is an error here rather than replaced: it
@@ -99,7 +112,7 @@ def _evaluate_round(spec: EvalSpec, out: Path, workers: int, progress: bool) -> 
         if summary.get("settings") != spec.settings_record():
             raise ConfigError(f"{out} is an evaluation with other settings; delete it or "
                               "write the iterations to another folder", setting="out")
-    summary = evaluate(spec, workers=workers, out=out, progress=progress)
+    summary = evaluate(spec, workers=workers, out=out, progress=progress, backend=backend)
     keys = ("trials", "successes", "success_rate", "ci_low", "ci_high", "steps_mean",
             "steps_std", "cem_sample_ratio_mean", "cem_sample_ratio_std")
     return {k: summary[k] for k in keys}

@@ -5,7 +5,9 @@ spawned processes (one rollout thread each), each holding a per-process state
 (its task, models) built once by ``make_state``. Spawn, not fork: no forked
 thread pools or torch state. Workers ignore Ctrl-C, which reaches the whole
 process group: the parent alone handles it, keeps what finished and stops the
-pool, so the user sees one line instead of a traceback per worker.
+pool, so the user sees one line instead of a traceback per worker. With a
+``RayBackend`` the same jobs run as tasks of a Ray cluster instead
+(``gpc_planner.ray_backend``; Ray is imported only then).
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gpc_sim.task import Task
 from gpc_sim.tasks import make_task
+
+if TYPE_CHECKING:
+    from gpc_planner.ray_backend import RayBackend
 
 _state: Any = None
 
@@ -54,13 +59,20 @@ def _call(job_and_item: tuple[Callable[[Any, Any], Any], Any]) -> Any:
 
 
 def run_jobs(make_state: Callable[[int | None], Any], job: Callable[[Any, Any], Any],
-             items: Iterable[Any], workers: int) -> Iterator[Any]:
+             items: Iterable[Any], workers: int,
+             backend: RayBackend | None = None) -> Iterator[Any]:
     """Yield ``job(state, item)`` for every item, in completion order.
 
     ``make_state(nthread)`` builds the per-process state (``nthread`` None:
-    all cores, inline; 1: one per worker). Both callables must be module-level
-    functions (picklable) when ``workers > 1``.
+    all cores, inline; 1: one per worker; on Ray: the backend's ``task_cpus``).
+    Both callables must be module-level functions (picklable) when ``workers > 1``
+    or on Ray, where ``workers`` is not used (the backend says how many run).
     """
+    if backend is not None:
+        from gpc_planner.ray_backend import run_jobs_ray
+
+        yield from run_jobs_ray(make_state, job, items, backend)
+        return
     if workers <= 1:
         state = make_state(None)
         for item in items:

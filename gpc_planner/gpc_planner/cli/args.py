@@ -84,3 +84,44 @@ def add_flow_arguments(p: argparse.ArgumentParser, model: str,
     p.add_argument("--flow-noise", type=positive_float, default=None,
                    help=f"std of the flow's initial noise when sampling {model} (default: "
                    f"{source}1, the paper's; larger spreads the samples wider)")
+
+
+def add_backend_arguments(p: argparse.ArgumentParser) -> None:
+    """``--workers``, ``--backend``, ``--ray-address`` and ``--ray-task-cpus``: where the
+    episodes run. None of them is a setting of the results (a run resumes under another)."""
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="parallel episode processes (default: cores available); with "
+                   "--backend ray, the most episode tasks submitted at once (default: all, "
+                   "run as the cluster's CPUs allow)")
+    p.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="where episodes run: local (processes on this machine, default) or "
+                   "ray (one task per episode on a Ray cluster; needs the Ray extra, bash "
+                   "scripts/setup.sh --ray; docs/SCALING.md)")
+    p.add_argument("--ray-address", default=None, metavar="ADDR",
+                   help="with --backend ray: the cluster, HOST:PORT of its head node or "
+                   "auto (the one `ray start` runs on this machine) (default: $RAY_ADDRESS, "
+                   "else a private Ray instance on this machine)")
+    p.add_argument("--ray-task-cpus", type=positive_int, default=None, metavar="K",
+                   help="with --backend ray: CPUs each episode task reserves, and its rollout "
+                   "threads (default 1: one episode per core, the most episodes per hour)")
+
+
+def backend_from_args(args: argparse.Namespace):
+    """The ``RayBackend`` the flags ask for (None: local), and ``args.workers`` resolved for
+    the local pool (the cores available by default; 1 on Ray, where it is not used)."""
+    from gpc_sim.errors import ConfigError
+    from gpc_sim.rollout import default_threads
+
+    if args.backend == "local":
+        for flag, setting in (("--ray-address", "ray_address"),
+                              ("--ray-task-cpus", "ray_task_cpus")):
+            if getattr(args, setting) is not None:
+                raise ConfigError(f"{flag} applies to backend ray only (add --backend ray)")
+        args.workers = args.workers or default_threads()
+        return None
+    from gpc_planner.ray_backend import RayBackend
+
+    backend = RayBackend(address=args.ray_address, task_cpus=args.ray_task_cpus or 1,
+                         max_tasks=args.workers)
+    args.workers = 1
+    return backend

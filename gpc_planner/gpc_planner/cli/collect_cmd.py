@@ -5,10 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 
-from gpc_planner.cli.args import add_flow_arguments, positive_float, positive_int, seed
+from gpc_planner.cli.args import (
+    add_backend_arguments,
+    add_flow_arguments,
+    backend_from_args,
+    positive_float,
+    positive_int,
+    seed,
+)
 from gpc_planner.collect import CollectSpec, collect
 from gpc_planner.sampling import SamplingSettings
-from gpc_sim.rollout import default_threads
 from gpc_sim.tasks import TASKS
 
 
@@ -43,8 +49,7 @@ def add_collect_arguments(p: argparse.ArgumentParser, iterations_flag: str = "--
                    type=task_option,
                    help="a task setting other than its default, e.g. world=balanced or "
                    "chair_start_y=1.0 (Spot); repeatable; part of the folder's settings")
-    p.add_argument("--workers", type=positive_int, default=default_threads(),
-                   help="parallel episode processes (default: cores available)")
+    add_backend_arguments(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -109,7 +114,9 @@ def spec_from_args(args: argparse.Namespace, episodes: int, proposal: str | None
 
 def run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args, args.episodes, args.proposal)
-    stats = collect(spec, args.out, workers=args.workers, progress=not args.no_progress)
+    backend = backend_from_args(args)
+    stats = collect(spec, args.out, workers=args.workers, progress=not args.no_progress,
+                    backend=backend)
     if args.json:
         print(json.dumps(stats, indent=2))
     else:

@@ -6,7 +6,9 @@ import argparse
 import json
 
 from gpc_planner.cli.args import (
+    add_backend_arguments,
     add_model_arguments,
+    backend_from_args,
     positive_float,
     positive_int,
     seed,
@@ -14,7 +16,6 @@ from gpc_planner.cli.args import (
 from gpc_planner.cli.collect_cmd import task_option
 from gpc_planner.evaluation import EvalSpec, evaluate, format_summary
 from gpc_planner.methods import METHODS
-from gpc_sim.rollout import default_threads
 from gpc_sim.spot.worlds import DEFAULT_WORLD, SPOT_WORLDS
 from gpc_sim.tasks import TASKS
 
@@ -53,8 +54,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    type=task_option,
                    help="a task setting other than its default (repeatable), e.g. "
                    "goal_distance=geodesic for the Spot tasks; part of the run's settings")
-    p.add_argument("--workers", type=positive_int, default=default_threads(),
-                   help="parallel episode processes (default: cores available)")
+    add_backend_arguments(p)
     p.add_argument("--out", default=None, metavar="FILE.json",
                    help="write the summary JSON here (and resume from FILE.json.partial.jsonl)")
     p.add_argument("--no-progress", action="store_true",
@@ -70,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
                     flow_steps=args.flow_steps, flow_noise=args.flow_noise,
                     world=args.world, plant_world=args.plant_world,
                     task_options=tuple(args.task_option))
-    summary = evaluate(spec, workers=args.workers, out=args.out, progress=not args.no_progress)
+    backend = backend_from_args(args)
+    summary = evaluate(spec, workers=args.workers, out=args.out, progress=not args.no_progress,
+                       backend=backend)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

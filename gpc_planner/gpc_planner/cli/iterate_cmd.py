@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gpc_planner.cli.args import nonnegative_int, positive_int, seed
+from gpc_planner.cli.args import backend_from_args, nonnegative_int, positive_int, seed
 from gpc_planner.cli.collect_cmd import add_collect_arguments, spec_from_args
 from gpc_planner.cli.train_cmd import add_train_arguments, config_from_args
 
@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     # The rounds' models are trained here, with no recommended sampling: the flags or the
     # paper's settings, the same for every round's collection and evaluation.
     spec = spec_from_args(args, args.episodes, None)
+    backend = backend_from_args(args)
     evaluation = None
     if args.eval_trials > 0:
         evaluation = EvalSpec(task=args.task, method="gpc_cem", trials=args.eval_trials,
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
     summary = iterate(spec, args.rounds,
                       config_from_args(args), args.out, workers=args.workers,
-                      progress=not args.no_progress, evaluation=evaluation)
+                      progress=not args.no_progress, evaluation=evaluation, backend=backend)
     for row in summary["iterations"]:
         ratio = row["cem_sample_ratio_mean"]
         line = (f"iteration {row['iteration']} ({row['method']}): collection success "
