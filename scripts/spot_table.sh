@@ -7,14 +7,18 @@
 # run it on a many-core machine. Each run resumes from its journal if interrupted.
 # `--status` only prints the table of what has finished so far (journals of runs still
 # going are marked "k of 50 (in progress)").
+# The rows were measured in the original world (judo's physics), before `balanced` became the
+# default (issue 18): WORLD (default original) says which world plant and rollouts run;
+# another world writes under results/spot/WORLD unless OUT_DIR is given.
 # Usage: bash scripts/spot_table.sh [--status] [OUT_DIR]   (default results/spot)
-#        WORKERS=N (default: all cores, one trial per core)
+#        WORKERS=N (default: all cores, one trial per core), WORLD=NAME (default original)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 STATUS=0
 if [ "${1:-}" = "--status" ]; then STATUS=1; shift; fi
-OUT="${1:-results/spot}"
+WORLD="${WORLD:-original}"
+if [ "$WORLD" = original ]; then OUT="${1:-results/spot}"; else OUT="${1:-results/spot/$WORLD}"; fi
 if [ "$STATUS" = 0 ]; then bash scripts/setup.sh; fi
 # shellcheck disable=SC1091
 source env.sh
@@ -42,7 +46,7 @@ if [ "$STATUS" = 0 ]; then
     echo "== gpc eval $(args_of "$row")"
     # shellcheck disable=SC2046
     gpc eval $(args_of "$row") --trials 50 --seed 0 --workers "$WORKERS" --no-progress \
-      --out "$(file_of "$row")"
+      --world "$WORLD" --out "$(file_of "$row")"
   done
 fi
 files=()

@@ -39,7 +39,7 @@ from gpc_sim.spot.physics_profile import profile_physics
 from gpc_sim.spot.rollout import SpotRolloutEngine
 from gpc_sim.spot.task import SpotChairTask
 from gpc_sim.spot.world import build_chair_world, convert_state
-from gpc_sim.spot.worlds import DEFAULT_WORLD, SpotWorld, spot_world
+from gpc_sim.spot.worlds import DEFAULT_WORLD, REFERENCE_WORLD, SpotWorld, spot_world
 from gpc_sim.task import Task, initial_state_rng
 from gpc_sim.tasks import make_task
 
@@ -107,7 +107,7 @@ def bench_rollout(task_name: str, rollouts: int = 32, horizon: float = 3.0, repe
     the actuator targets and commands the engine derived from them (``_spot_baselines``).
     ``engine``: Spot's lane loop, "native" or "numpy" (None: the engine's default, the
     compiled loop where it builds); other tasks have one engine and take None only.
-    ``world``: the Spot world the engine runs (None: the task's, "original").
+    ``world``: the Spot world the engine runs (None: the task's default, ``DEFAULT_WORLD``).
     """
     task = _make_task(task_name, nthread, horizon, world)
     spot = isinstance(task.engine, SpotRolloutEngine)  # type: ignore[attr-defined]
@@ -203,10 +203,10 @@ def _spot_baselines(task: SpotChairTask, state: np.ndarray, targets: np.ndarray)
     closers = [physics_only.close]
     figures: dict = {"world": task.world.name,
                      "physics_steps": int(targets.shape[1] * engine.substeps)}
-    if task.world == spot_world(DEFAULT_WORLD):
+    if task.world == spot_world(REFERENCE_WORLD):
         ref_engine, ref_state = engine, state
     else:
-        ref_model = build_chair_world(DEFAULT_WORLD)
+        ref_model = build_chair_world(REFERENCE_WORLD)
         ref_engine = SpotRolloutEngine(ref_model, engine.nthread, engine.policy,
                                        engine.action_config, native=engine.native)
         ref_state = convert_state(state, task.model, ref_model)
@@ -287,7 +287,7 @@ def bench_physics(task_name: str, world: str | SpotWorld = DEFAULT_WORLD, rollou
 
 
 def bench_fidelity(task_name: str, world: str | SpotWorld, reference: str | SpotWorld =
-                   DEFAULT_WORLD, rollouts: int = 32, horizon: float = 4.0,
+                   REFERENCE_WORLD, rollouts: int = 32, horizon: float = 4.0,
                    seeds: tuple[int, ...] = PROBE_SEEDS, trials: int = PROBE_TRIALS,
                    lead_in: float = FIDELITY_LEAD_IN, nthread: int | None = None) -> dict:
     """Trajectories and rankings of ``world`` against ``reference`` (``spot.fidelity``),

@@ -55,8 +55,9 @@ from gpc_planner.planner import check_planning_sizes, task_spline
 from gpc_planner.workers import TaskJob, TaskJobSetup, run_jobs
 from gpc_sim.errors import ConfigError
 from gpc_sim.limits import check_at_most, check_parallel, check_seed
+from gpc_sim.spot.worlds import DEFAULT_WORLD
 from gpc_sim.task import Task, initial_state_rng
-from gpc_sim.tasks import make_task, task_options
+from gpc_sim.tasks import has_setting, make_task, task_options
 
 if TYPE_CHECKING:
     from gpc_planner.ray_backend import RayBackend
@@ -94,7 +95,12 @@ class CollectSpec:
     task_options: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "task_options", task_options(self.task_options))
+        options = dict(task_options(self.task_options))
+        if has_setting(self.task, "world"):
+            # Always named in meta.json: a folder never grows in other physics than it was
+            # started in, whatever the default world is by then.
+            options.setdefault("world", DEFAULT_WORLD)
+        object.__setattr__(self, "task_options", task_options(options))
 
     @property
     def method(self) -> str:
@@ -174,6 +180,13 @@ def episode_path(out: str | Path, episode: int) -> Path:
     return Path(out) / "episodes" / f"ep_{episode:06d}.npz"
 
 
+def failed_episode_path(out: str | Path, episode: int) -> Path:
+    """Where a failed episode's arrays go: apart from ``episodes/`` (what training reads,
+    the paper's successes only), kept because they cost as much compute as a success and
+    may hold most of one (a chair brought around the obstacle, then not turned)."""
+    return Path(out) / "failed" / f"ep_{episode:06d}.npz"
+
+
 def dataset_meta(task: Task, spec: CollectSpec, horizon: float) -> dict:
     """meta.json: format, settings, the control parametrisation and provenance."""
     cfg = task.config
@@ -206,7 +219,8 @@ def _version(package: str) -> str | None:
 
 
 def collect_episode(task: Task, spec: CollectSpec, episode: int) -> dict:
-    """Run episode ``episode`` and return what was recorded (arrays for a success)."""
+    """Run episode ``episode`` and return what was recorded: its record and its arrays
+    (``arrays``), for a failure as for a success (the caller files them apart)."""
     state = task.sample_initial_state(initial_state_rng(spec.seed + COLLECT_SEED_OFFSET, episode))
     rng = np.random.default_rng(np.random.SeedSequence([spec.seed, episode, 2]))
     planner = build_planner(task, spec.method, rng, spec.horizon, spec.rollouts,
@@ -235,7 +249,7 @@ def collect_episode(task: Task, spec: CollectSpec, episode: int) -> dict:
            **{k: float(v) for k, v in result.final_metrics.items()}}
     out.update(episode_means({name: [v for v in rows[name] if np.isfinite(v)]
                               for name in stats}, stats))
-    if result.success:
+    if result.success or rows["obs"]:
         # float32: the model trains in float32, and the committed data stays small.
         out["arrays"] = {
             "obs": np.asarray(rows["obs"], dtype=np.float32),
@@ -251,13 +265,14 @@ def collect_episode(task: Task, spec: CollectSpec, episode: int) -> dict:
     return out
 
 
-def write_episode(out: str | Path, episode: int, arrays: dict[str, np.ndarray]) -> Path:
-    """One episode's arrays as an .npz, written atomically."""
+def write_episode(out: str | Path, episode: int, arrays: dict[str, np.ndarray],
+                  failed: bool = False) -> Path:
+    """One episode's arrays as an .npz, written atomically (a failed one in ``failed/``)."""
     import io
 
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
-    path = episode_path(out, episode)
+    path = (failed_episode_path if failed else episode_path)(out, episode)
     write_atomic(path, buffer.getvalue())
     return path
 
@@ -395,10 +410,12 @@ def _collect(spec: CollectSpec, task: Task, out: Path, workers: int, progress: b
             TaskJobSetup(spec, spec.task, spec.task_options),
             _episode_job, todo, workers, backend):
         arrays = record.pop("arrays", None)
-        if arrays is not None:
+        if record["success"]:
             write_episode(out, record["episode"], arrays)
             wins += 1
         else:
+            if arrays is not None:  # first the data, then the line that says it is done
+                write_episode(out, record["episode"], arrays, failed=True)
             failed_log.append(record)
         done += 1
         if bar is not None:

@@ -15,7 +15,7 @@ import json
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,9 +34,9 @@ from gpc_planner.stats import mean_std, wilson_interval
 from gpc_planner.workers import TaskJob, TaskJobSetup, run_jobs
 from gpc_sim.errors import ConfigError
 from gpc_sim.limits import check_at_most, check_parallel, check_seed
-from gpc_sim.spot.worlds import DEFAULT_WORLD
+from gpc_sim.spot.worlds import DEFAULT_WORLD, REFERENCE_WORLD
 from gpc_sim.task import Task, initial_state_rng
-from gpc_sim.tasks import TASKS, make_task, task_options
+from gpc_sim.tasks import has_setting, make_task, task_options
 
 if TYPE_CHECKING:
     from gpc_planner.ray_backend import RayBackend
@@ -74,7 +74,7 @@ class EvalSpec:
             object.__setattr__(self, "model", (self.model,))
         if self.model is not None and len(self.model) == 0:
             object.__setattr__(self, "model", None)
-        if _has_worlds(self.task):
+        if has_setting(self.task, "world"):
             world = self.world or DEFAULT_WORLD
             object.__setattr__(self, "world", world)
             object.__setattr__(self, "plant_world", self.plant_world or world)
@@ -131,11 +131,14 @@ class EvalSpec:
         methods written before they existed still resume), with the model
         file's digest, so a retrained model at the same path is not mixed in.
         World fields likewise appear only when a world other than the original
-        is simulated (rollouts or plant), so a run never resumes in other physics.
+        is simulated (rollouts or plant; a header without them means the original,
+        ``REFERENCE_WORLD``, whatever the default is now), so a run never resumes in
+        other physics.
         Flow settings are the ones used (``with_sampling``).
         """
         spec = asdict(self.with_sampling(task_name))
-        if (spec["world"], spec["plant_world"]) in ((None, None), (DEFAULT_WORLD, DEFAULT_WORLD)):
+        if (spec["world"], spec["plant_world"]) in ((None, None),
+                                                    (REFERENCE_WORLD, REFERENCE_WORLD)):
             spec.pop("world")
             spec.pop("plant_world")
         if self.task_options:  # only when given: older journals resume
@@ -150,13 +153,6 @@ class EvalSpec:
         digests = [file_digest(p) for p in self.model_paths(task_name)]
         # As it reads back from the journal (tuples become lists).
         return json.loads(json.dumps({"spec": spec, "model_sha256": digests}))
-
-
-def _has_worlds(task_name: str) -> bool:
-    """Whether the task's config has world presets (the Spot tasks)."""
-    if task_name not in TASKS:
-        return False
-    return "world" in {f.name for f in fields(TASKS[task_name][1]())}
 
 
 def file_digest(path: str | Path) -> str:

@@ -61,9 +61,13 @@ def test_spot_bench_in_another_world_keeps_judo_and_reference_physics_on_the_ori
     if judo_unavailable() is None:
         assert figures["judo_over_engine"] == pytest.approx(
             figures["judo_ms"] / figures["engine_ms"], rel=1e-2)
-    original = bench.bench_rollout("spot_chair", rollouts=2, horizon=0.06, repeats=1, nthread=1)
+    original = bench.bench_rollout("spot_chair", rollouts=2, horizon=0.06, repeats=1, nthread=1,
+                                   world="original")  # fmt: skip
     assert original["world"] == "original" and original["physics_steps"] == 6
     assert original["physics_ref_ms"] == original["physics_ms"]  # the same measurement
+    default = bench.bench_rollout("spot_chair", rollouts=2, horizon=0.06, repeats=1, nthread=1)
+    assert default["world"] == "balanced"  # the default world, judo still on the original
+    assert default["physics_ref_ms"] != default["physics_ms"]
     with pytest.raises(ConfigError, match="unknown Spot world"):
         bench.bench_rollout("spot_chair", rollouts=2, horizon=0.06, repeats=1, world="nope")
     with pytest.raises(ConfigError, match="Spot tasks"):

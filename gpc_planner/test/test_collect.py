@@ -11,6 +11,7 @@ from gpc_planner.collect import (
     CollectSpec,
     collect,
     episode_path,
+    failed_episode_path,
     load_dataset,
 )
 from gpc_sim.errors import ConfigError
@@ -116,6 +117,11 @@ def test_stopped_episodes_and_costs_reach_the_journal_and_the_data_card(tmp_path
     failed = [json.loads(line) for line in (tmp_path / "failed.jsonl").read_text().splitlines()]
     assert failed[0]["stopped"].startswith("stalled") and failed[0]["steps"] == 20
     assert failed[0]["wall_s"] > 0 and failed[0]["cpu_s"] > 0
+    # The failure's data is kept apart from what training reads (it cost as much).
+    with np.load(failed_episode_path(tmp_path, 1)) as f:
+        assert len(f["obs"]) == 2 and int(f["steps"]) == 20 and float(f["cpu_s"]) > 0
+    assert not episode_path(tmp_path, 1).exists()
+    assert load_dataset(tmp_path).episodes == 1
     with np.load(episode_path(tmp_path, 0)) as f:
         assert f["obs"].dtype == np.float32 and f["knots"].dtype == np.float32
         assert f["object_xy"].shape == (len(f["obs"]), 2) and float(f["cpu_s"]) > 0
@@ -151,3 +157,12 @@ def test_task_option_flags_read_json_values_or_keep_strings():
     assert task_option("goal=[1, 0, 0]") == ("goal", [1, 0, 0])
     with pytest.raises(argparse.ArgumentTypeError, match="KEY=VALUE"):
         task_option("balanced")
+
+
+def test_spot_data_names_its_world_even_the_default():
+    """meta.json pins the Spot world whatever the default is by then: a folder started in
+    one physics never grows in another (push tasks have no worlds)."""
+    assert CollectSpec(task="spot_chair").settings()["task_options"] == {"world": "balanced"}
+    assert CollectSpec(task="spot_chair", task_options={"world": "original"}).settings()[
+        "task_options"] == {"world": "original"}
+    assert "task_options" not in CollectSpec(task="push_t").settings()

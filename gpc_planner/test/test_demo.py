@@ -30,3 +30,20 @@ def test_spot_demo_writes_an_image_strip_of_six_moments(tmp_path):
     # Six panels in two rows of three: wider than tall, unlike the single top view.
     assert strip.shape[1] > 1.5 * strip.shape[0]
     assert imread(stem.with_suffix(".png")).ndim == 3
+
+
+def test_spot_demo_runs_the_world_it_is_given(tmp_path, capsys):
+    """--world original replays results made before balanced became the default: the same
+    start, other physics, so the states part ways; a push task has no worlds (one line)."""
+    finals = {}
+    for world in ("original", "balanced"):
+        out = tmp_path / world
+        assert main(["demo", "--task", "spot_chair", "--max-steps", "10", "--world", world,
+                     "--rollouts", "4", "--out", str(out)]) == 0
+        states = np.load(out / "spot_chair_cem_seed0_trial0.npz")["states"]
+        finals[world] = states
+    np.testing.assert_array_equal(finals["original"][0], finals["balanced"][0])
+    assert not np.array_equal(finals["original"][-1], finals["balanced"][-1])
+    assert main(["demo", "--task", "push_t", "--world", "original", "--out",
+                 str(tmp_path / "push")]) == 2
+    assert "has no worlds" in capsys.readouterr().err

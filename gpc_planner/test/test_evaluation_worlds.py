@@ -14,8 +14,8 @@ from gpc_sim.errors import ConfigError
 
 def test_spot_specs_name_their_worlds_and_push_specs_have_none():
     spec = EvalSpec(task="spot_chair", method="cem")
-    assert (spec.world, spec.plant_world) == ("original", "original")
-    assert spec.task_overrides() == {"world": "original", "plant_world": "original"}
+    assert (spec.world, spec.plant_world) == ("balanced", "balanced")  # the default world
+    assert spec.task_overrides() == {"world": "balanced", "plant_world": "balanced"}
     fast = EvalSpec(task="spot_chair_avoid", method="cem", world="fast")
     assert (fast.world, fast.plant_world) == ("fast", "fast")
     mixed = EvalSpec(task="spot_chair", method="cem", world="fast", plant_world="original")
@@ -25,9 +25,12 @@ def test_spot_specs_name_their_worlds_and_push_specs_have_none():
 
 
 def test_headers_carry_the_worlds_unless_both_are_the_original():
+    """A header without worlds means the original (journals from before worlds had names):
+    the default world, balanced since, is named, so those journals never resume in it."""
     old_style = {"spec": {"task": "spot_chair", "method": "cem", "trials": 200, "seed": 0,
                           "rollouts": None, "horizon": None, "shape": None, "max_steps": None}}
-    assert EvalSpec(task="spot_chair", method="cem").header("spot_chair") == old_style
+    default = EvalSpec(task="spot_chair", method="cem").header("spot_chair")["spec"]
+    assert (default["world"], default["plant_world"]) == ("balanced", "balanced")
     assert EvalSpec(task="spot_chair", method="cem", world="original",
                     plant_world="original").header("spot_chair") == old_style
     headers = [EvalSpec(task="spot_chair", method="cem", world=w, plant_world=p)

@@ -41,6 +41,13 @@ def make_task(name: str, nthread: int | None = None, **overrides: object) -> Tas
     return cls(replace(config, **overrides), nthread=nthread)  # type: ignore[call-arg]
 
 
+def has_setting(task_name: str, setting: str) -> bool:
+    """Whether task ``task_name``'s config has ``setting`` (the Spot tasks' ``world``)."""
+    if task_name not in TASKS:
+        return False
+    return setting in {f.name for f in fields(TASKS[task_name][1]())}
+
+
 def task_options(options: object) -> tuple[tuple[str, object], ...]:
     """Task settings given as a dict or (name, value) pairs, as one hashable, ordered
     tuple (lists become tuples): how a spec that is part of a run's identity keeps them."""

@@ -23,7 +23,13 @@ from gpc_planner.cli.args import (
     positive_int,
 )
 from gpc_planner.methods import METHODS
-from gpc_sim.spot.worlds import DEFAULT_WORLD, SPOT_WORLDS, SpotWorld, world_with_options
+from gpc_sim.spot.worlds import (
+    DEFAULT_WORLD,
+    REFERENCE_WORLD,
+    SPOT_WORLDS,
+    SpotWorld,
+    world_with_options,
+)
 from gpc_sim.tasks import TASKS
 
 _SPOT_TASKS = ("spot_chair", "spot_chair_avoid")
@@ -85,8 +91,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     f.add_argument("--task", required=True, choices=_SPOT_TASKS)
     _add_world_arguments(f, required=True)
-    f.add_argument("--reference", default=DEFAULT_WORLD,
-                   help=f"the world compared against (default {DEFAULT_WORLD})")
+    f.add_argument("--reference", default=REFERENCE_WORLD,
+                   help=f"the world compared against (default {REFERENCE_WORLD}, judo's)")
     f.add_argument("--rollouts", type=positive_int, default=32, help="samples per start")
     f.add_argument("--horizon", type=positive_float, default=4.0, help="seconds (default 4)")
     f.add_argument("--seeds", type=nonnegative_int, nargs="+", default=list(PROBE_SEEDS),

@@ -14,9 +14,11 @@ from gpc_planner.episode import run_episode
 from gpc_planner.methods import METHODS, build_planner
 from gpc_planner.outputs import check_output_dir
 from gpc_planner.plotting import plot_episode, plot_spot_strip
+from gpc_sim.errors import ConfigError
 from gpc_sim.spot.task import SpotChairTask
+from gpc_sim.spot.worlds import DEFAULT_WORLD, SPOT_WORLDS
 from gpc_sim.task import initial_state_rng
-from gpc_sim.tasks import TASKS, make_task
+from gpc_sim.tasks import TASKS, has_setting, make_task
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,6 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rollouts", type=positive_int, default=None)
     p.add_argument("--max-steps", type=positive_int, default=None,
                    help="episode limit in control steps (default: the task's)")
+    p.add_argument("--world", choices=sorted(SPOT_WORLDS), default=None,
+                   help=f"Spot tasks: the world of the robot and the rollouts (default "
+                   f"{DEFAULT_WORLD}; original replays results made before the switch)")
     add_model_arguments(p)
     p.add_argument("--out", default="runs/demo", help="folder for the pictures and states")
     p.set_defaults(run=run)
@@ -42,7 +47,10 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     check_output_dir(args.out, "demo folder")  # before the episode, not after it
-    task = make_task(args.task)
+    if args.world is not None and not has_setting(args.task, "world"):
+        raise ConfigError(f"task {args.task} has no worlds (--world is for the Spot tasks)",
+                          setting="world")
+    task = make_task(args.task, **({} if args.world is None else {"world": args.world}))
     max_steps = args.max_steps or task.config.max_steps
     state = task.sample_initial_state(initial_state_rng(args.seed, args.trial))
     rng = np.random.default_rng(np.random.SeedSequence([args.seed, args.trial, 1]))

@@ -19,7 +19,7 @@ HORIZON = 1.0
 
 @pytest.fixture(scope="module")
 def original():
-    return make_task("spot_chair", nthread=2, horizon=HORIZON)
+    return make_task("spot_chair", nthread=2, horizon=HORIZON, world="original")
 
 
 @pytest.fixture(scope="module")

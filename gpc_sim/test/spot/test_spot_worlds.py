@@ -24,6 +24,7 @@ from gpc_sim.spot.rollout import SpotRolloutEngine, SpotStateLayout
 from gpc_sim.spot.world import build_chair_world, convert_state
 from gpc_sim.spot.worlds import (
     DEFAULT_WORLD,
+    REFERENCE_WORLD,
     SPOT_WORLDS,
     SpotWorld,
     spot_world,
@@ -66,16 +67,23 @@ def test_every_preset_builds_and_spot_stands_in_it(name):
 
 
 def test_the_original_world_keeps_judos_options_exactly():
-    """The default preset must not change the world it names: every mjOption field equals
+    """The reference preset must not change the world it names: every mjOption field equals
     that of judo's MJCF compiled as it is (``spot_model``)."""
-    assert DEFAULT_WORLD == "original"
-    model, judo = build_chair_world(), spot_model()
+    assert REFERENCE_WORLD == "original"
+    model, judo = build_chair_world(REFERENCE_WORLD), spot_model()
     for name in dir(judo.opt):
         value = getattr(judo.opt, name)
         if name.startswith("_") or callable(value):
             continue
         np.testing.assert_array_equal(getattr(model.opt, name), value, err_msg=name)
     assert model.nq == 53 and model.nv == 46 and substeps_of(model) == 2
+
+
+def test_the_default_world_is_balanced_for_plant_and_rollouts():
+    """One world for the simulated robot and the planner unless told otherwise."""
+    assert DEFAULT_WORLD == "balanced"
+    task = make_task("spot_chair", nthread=1)
+    assert task.world.name == DEFAULT_WORLD and task.plant_world == task.world
 
 
 def test_unknown_names_and_bad_options_are_one_line_config_errors():
