@@ -26,7 +26,9 @@ ROSDEP_KEYS = {"numpy": "python3-numpy", "scipy": "python3-scipy", "yaml": "pyth
                "grpc": "python3-grpcio"}
 # Python modules with no rosdep key -> the pip distribution (requirements.txt) they come in.
 PIP_ONLY = {"torch": "torch", "mujoco": "mujoco", "bosdyn": "bosdyn-client"}
-OPTIONAL = {"mujoco_extensions"}  # judo's compiled rollout: bench only, imported if present
+# judo's compiled rollout (bench only, imported if present); Ray (the optional --backend ray,
+# requirements-ray.txt, imported only when chosen): no exec_depend of the ROS package.
+OPTIONAL = {"mujoco_extensions", "ray"}
 
 
 def manifest(package: str) -> dict[str, set[str]]:
