@@ -67,6 +67,30 @@ fi
 [ -f "$VENV/COLCON_IGNORE" ] || : > "$VENV/COLCON_IGNORE"
 
 # --- 2. pinned Python packages ---------------------------------------------------------------
+# pip_exact FILE LOG [>>]: install exactly FILE's pins, --no-deps (a lock is the complete set;
+# pip must not resolve, and so drift, anything); on failure the log's tail and one line.
+pip_exact() {
+  local file="$1" log_file="$2"
+  if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input \
+    --progress-bar off --no-deps -r "$file" >>"$log_file" 2>&1; then
+    tail -n 30 "$log_file" >&2
+    die "pip install of $(basename "$file") failed (full log: $log_file)"
+  fi
+}
+# pip_consistent LOG WHAT: `pip check` of the venv into LOG; WHAT is the error if broken. The
+# data-only packages of requirements-assets.txt (--no-deps) lack their dependency chains on
+# purpose (a venv set up before holds them), so pip check skips them.
+pip_consistent() {
+  local log_file="$1" what="$2" assets_re check
+  assets_re="$(sed -n 's/^\([A-Za-z0-9_.-]*\)==.*/\1/p' "$ASSETS" | paste -sd'|' -)"
+  check="$("$VENV/bin/python" -m pip check 2>&1 || true)"
+  printf '%s\n' "$check" >>"$log_file"
+  if printf '%s\n' "$check" | grep -v '^No broken requirements' |
+    grep -Eiv "^(${assets_re:-^$}) " | grep -q .; then
+    die "$what: see 'pip check' at the end of $log_file"
+  fi
+}
+
 stamp="$VENV/.requirements.lock.sha256"
 want="$(cat "$LOCK" "$ASSETS" | sha256sum | cut -d" " -f1)"
 if [ "$(cat "$stamp" 2>/dev/null || true)" = "$want" ]; then
@@ -74,27 +98,11 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" = "$want" ]; then
 else
   log "installing the pinned packages of requirements.lock into .venv (first time: 1-2 min)"
   pip_log="$VENV/pip-install.log"
-  # --no-deps: the lock is the complete set; pip must not resolve (and so drift) anything.
-  if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input \
-    --progress-bar off --no-deps -r "$LOCK" >"$pip_log" 2>&1; then
-    tail -n 30 "$pip_log" >&2
-    die "pip install failed (full log: $pip_log)"
-  fi
-  # The data-only packages of requirements-assets.txt (installed below, --no-deps) lack their
-  # dependency chains on purpose: a venv set up before holds them, so pip check skips them.
-  assets_re="$(sed -n 's/^\([A-Za-z0-9_.-]*\)==.*/\1/p' "$ASSETS" | paste -sd'|' -)"
-  check="$("$VENV/bin/python" -m pip check 2>&1 || true)"
-  printf '%s\n' "$check" >>"$pip_log"
-  if printf '%s\n' "$check" | grep -v '^No broken requirements' |
-    grep -Eiv "^(${assets_re:-^$}) " | grep -q .; then
-    die "requirements.lock is not self-consistent: see 'pip check' at the end of $pip_log"
-  fi
+  : >"$pip_log"
+  pip_exact "$LOCK" "$pip_log"
+  pip_consistent "$pip_log" "requirements.lock is not self-consistent"
   # Data-only packages (model files): no dependencies, so after the consistency check.
-  if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input \
-    --progress-bar off --no-deps -r "$ASSETS" >>"$pip_log" 2>&1; then
-    tail -n 30 "$pip_log" >&2
-    die "pip install of requirements-assets.txt failed (full log: $pip_log)"
-  fi
+  pip_exact "$ASSETS" "$pip_log"
   echo "$want" > "$stamp"
   log "python packages installed"
 fi
@@ -111,18 +119,9 @@ if [ "$with_ray" = 1 ]; then
   else
     log "installing the Ray extra of requirements-ray.lock into .venv"
     pip_log="$VENV/pip-install-ray.log"
-    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input \
-      --progress-bar off --no-deps -r "$RAY_LOCK" >"$pip_log" 2>&1; then
-      tail -n 30 "$pip_log" >&2
-      die "pip install of requirements-ray.lock failed (full log: $pip_log)"
-    fi
-    assets_re="$(sed -n 's/^\([A-Za-z0-9_.-]*\)==.*/\1/p' "$ASSETS" | paste -sd'|' -)"
-    check="$("$VENV/bin/python" -m pip check 2>&1 || true)"
-    printf '%s\n' "$check" >>"$pip_log"
-    if printf '%s\n' "$check" | grep -v '^No broken requirements' |
-      grep -Eiv "^(${assets_re:-^$}) " | grep -q .; then
-      die "requirements-ray.lock does not fit requirements.lock: see 'pip check' at the end of $pip_log"
-    fi
+    : >"$pip_log"
+    pip_exact "$RAY_LOCK" "$pip_log"
+    pip_consistent "$pip_log" "requirements-ray.lock does not fit requirements.lock"
     echo "$ray_want" > "$ray_stamp"
     log "Ray extra installed"
   fi
