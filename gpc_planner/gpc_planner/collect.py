@@ -34,6 +34,7 @@ setting): the collection then continues with the next episode ids.
 
 from __future__ import annotations
 
+import math
 import re
 import zipfile
 import zlib
@@ -170,7 +171,10 @@ class Dataset:
     episode: np.ndarray  # (N,) episode id of each sample
     meta: dict  # meta.json of the first folder
     sources: list[str] = field(default_factory=list)
-    episodes: int = 0  # successful episodes
+    episodes: int = 0  # episodes in it: the successes, and the failures it was asked for
+    # Failed episodes included (``load_dataset(failures_within=...)``), and that radius (m).
+    failures: int = 0
+    failures_within: float | None = None
 
     def __len__(self) -> int:
         return len(self.obs)
@@ -560,12 +564,20 @@ def json_value(value: object) -> str:
     return json.dumps(value, separators=(",", ":")) if not isinstance(value, str) else value
 
 
-def load_dataset(dirs: str | Path | list[str | Path]) -> Dataset:
+def load_dataset(dirs: str | Path | list[str | Path],
+                 failures_within: float | None = None) -> Dataset:
     """All (x, h, U*) tuples of one or more collection folders, with the first's meta.
 
     Folders must agree on task family, observation layout and control
-    parametrisation (knot shape and times, interpolation).
+    parametrisation (knot shape and times, interpolation). Successful episodes only, as
+    the paper trains; with ``failures_within`` (m) also the failed episodes that ended
+    with the object that close to the goal position (``position_error``; a chair brought
+    around the obstacle but not turned) and whose arrays were kept (``failed/``).
     """
+    if failures_within is not None and not (math.isfinite(failures_within)
+                                            and failures_within >= 0.0):
+        raise ConfigError(f"failures_within must be a distance >= 0 m, got {failures_within}",
+                          setting="failures_within")
     if isinstance(dirs, (str, Path)):
         dirs = [dirs]
     if not dirs:
@@ -574,7 +586,7 @@ def load_dataset(dirs: str | Path | list[str | Path]) -> Dataset:
     nonfinite: list[tuple[Path, dict[str, int]]] = []
     first: dict | None = None
     keys = ("task_family", "observation_names", "knot_shape", "knot_times", "interpolation")
-    n_episodes = 0
+    n_episodes = n_failures = 0
     for d in dirs:
         meta = read_meta(d)
         if first is None:
@@ -586,8 +598,13 @@ def load_dataset(dirs: str | Path | list[str | Path]) -> Dataset:
         if missing:
             raise ConfigError(f"{Path(d) / 'meta.json'} lacks {', '.join(missing)}")
         ok, _ = finished_episodes(d)
-        for e in sorted(ok):
-            path = episode_path(d, e)
+        paths = [episode_path(d, e) for e in sorted(ok)]
+        if failures_within is not None:
+            near = sorted(near_goal_failures(d, failures_within))
+            paths += [failed_episode_path(d, e) for e in near]
+            n_failures += len(near)
+        for path in paths:
+            e = int(EPISODE_FILE.match(path.name).group(1))  # type: ignore[union-attr]
             arrays = read_episode(path, ("obs", "hist", "knots"))
             check_episode_shapes(path, arrays, meta)
             counts = {k: int(v.size - np.count_nonzero(np.isfinite(v))) for k, v in arrays.items()}
@@ -604,7 +621,21 @@ def load_dataset(dirs: str | Path | list[str | Path]) -> Dataset:
     if not obs:
         raise ConfigError(f"no successful episodes in {', '.join(map(str, dirs))}")
     return Dataset(np.concatenate(obs), np.concatenate(hist), np.concatenate(knots),
-                   np.concatenate(episode), first, [str(d) for d in dirs], n_episodes)
+                   np.concatenate(episode), first, [str(d) for d in dirs], n_episodes,
+                   n_failures, failures_within)
+
+
+def near_goal_failures(out: str | Path, within: float) -> set[int]:
+    """Failed episodes of ``out`` that ended with the object within ``within`` m of the goal
+    position and whose arrays were kept (``failed/``, collections since 2026-12-05)."""
+    ids = set()
+    for record in failed_records(out):
+        error = record.get("position_error")
+        if isinstance(error, (int, float)) and not isinstance(error, bool) and \
+                math.isfinite(error) and error <= within and \
+                failed_episode_path(out, record["episode"]).is_file():
+            ids.add(record["episode"])
+    return ids
 
 
 def check_episode_shapes(path: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:

@@ -166,3 +166,24 @@ def test_spot_data_names_its_world_even_the_default():
     assert CollectSpec(task="spot_chair", task_options={"world": "original"}).settings()[
         "task_options"] == {"world": "original"}
     assert "task_options" not in CollectSpec(task="push_t").settings()
+
+
+def test_failures_near_the_goal_train_only_when_asked(tmp_path, monkeypatch):
+    """Training reads successes only, as the paper; failures_within adds the failed episodes
+    that ended within that distance of the goal position (and only those with their
+    arrays kept), and says how many."""
+    monkeypatch.setattr(PushTask, "success", lambda self, s: False)
+    collect(CollectSpec(episodes=3, **{**TINY, "max_steps": 20}), tmp_path, progress=False)
+    errors = {r["episode"]: r["position_error"]
+              for r in map(json.loads, (tmp_path / "failed.jsonl").read_text().splitlines())}
+    with pytest.raises(ConfigError, match="no successful episodes"):
+        load_dataset(tmp_path)
+    radius = sorted(errors.values())[1] + 1e-9  # the two nearest of the three
+    near = load_dataset(tmp_path, failures_within=radius)
+    assert near.episodes == near.failures == 2 and near.failures_within == radius
+    assert sorted(set(near.episode.tolist())) == sorted(e for e, d in errors.items()
+                                                        if d <= radius)
+    failed_episode_path(tmp_path, min(errors, key=errors.get)).unlink()  # arrays not kept
+    assert load_dataset(tmp_path, failures_within=radius).failures == 1
+    with pytest.raises(ConfigError, match="failures_within"):
+        load_dataset(tmp_path, failures_within=float("nan"))

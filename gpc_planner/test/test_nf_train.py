@@ -85,6 +85,7 @@ def test_the_methods_and_the_training_are_on_the_command_line(capsys):
 @pytest.mark.parametrize("args, needle", [
     (["--method", "nfmpc", "--epochs", "3"], "not an option of training method nfmpc: --epochs"),
     (["--method", "flow_mppi", "--data", "/x"], "flow_mppi: --data"),
+    (["--method", "nfmpc", "--failures-within", "0.2"], "nfmpc: --failures-within"),
     (["--episodes", "3", "--data", "/x"], "training method gpc: --episodes"),
     ([], "the following arguments are required: --data"),
 ])

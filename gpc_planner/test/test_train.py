@@ -230,3 +230,20 @@ def test_mirror_is_refused_for_a_task_without_the_symmetry(data_dir):
     data.meta = {**data.meta, "task": "push_k"}
     with pytest.raises(ConfigError, match="no mirror symmetry"):
         mirrored(data)
+
+
+def test_train_with_near_goal_failures_says_so_in_its_card(tmp_path, monkeypatch, capsys):
+    """gpc train --failures-within M: the failures that ended within M of the goal join the
+    successes, the card counts them, and a checkpoint of successes only is not continued."""
+    out = tmp_path / "data"
+    monkeypatch.setattr(PushTask, "success", lambda self, s: False)
+    collect(CollectSpec(episodes=2, **{**TINY, "max_steps": 20}), out, progress=False)
+    args = ["train", "--data", str(out), "--out", str(tmp_path / "m"), "--epochs", "1",
+            "--batch-size", "4", "--hidden", "8", "--layers", "1", "--no-progress",
+            "--failures-within", "10"]
+    assert main(args) == 0
+    card = json.loads((tmp_path / "m" / "model_card.json").read_text())
+    assert card["dataset"]["failed_episodes"] == card["dataset"]["episodes"] == 2
+    assert card["dataset"]["failures_within_m"] == 10.0
+    assert main([*args[:-2], "--epochs", "1"]) == 2  # successes only: none here
+    assert "no successful episodes" in capsys.readouterr().err

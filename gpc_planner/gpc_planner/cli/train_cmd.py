@@ -10,7 +10,8 @@ from gpc_planner.cli.args import nonnegative_int, positive_float, positive_int, 
 TRAIN_METHODS = ("gpc", "nfmpc", "flow_mppi")
 # Options of one kind of training only: (dest, flag). The others are shared.
 GPC_ONLY = (("data", "--data"), ("epochs", "--epochs"), ("batch_size", "--batch-size"),
-            ("warmup", "--warmup"), ("mirror", "--mirror"))
+            ("warmup", "--warmup"), ("mirror", "--mirror"),
+            ("failures_within", "--failures-within"))
 NF_ONLY = (("task", "--task"), ("episodes", "--episodes"), ("rollouts", "--rollouts"),
            ("couplings", "--couplings"))
 
@@ -92,6 +93,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "methods)")
     p.add_argument("--data", nargs="+", metavar="DIR",
                    help="gpc collect folder(s) (--method gpc; required there)")
+    p.add_argument("--failures-within", type=positive_float, default=None, metavar="M",
+                   help="--method gpc: also train on the failed episodes that ended with the "
+                   "object within M metres of the goal position (their arrays in "
+                   "DIR/failed/, e.g. a chair brought around the obstacle but not turned); "
+                   "default: successes only, as the paper")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     add_train_arguments(p, by_method=True)
     p.add_argument("--task", choices=sorted(TASKS), default=None,
@@ -148,7 +154,8 @@ def run(args: argparse.Namespace) -> int:
     from gpc_planner.proposals.train import train_from_dirs
 
     card = train_from_dirs(args.data, config_from_args(args), args.out,
-                           progress=not args.no_progress)
+                           progress=not args.no_progress,
+                           failures_within=args.failures_within)
     print(f"{args.out}/model.pt: {card['dataset']['samples']} samples, {card['steps']} steps, "
           f"final loss {card['final_loss']:.4f}, {card['wall_time_s']} s")
     return 0

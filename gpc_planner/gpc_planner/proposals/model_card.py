@@ -26,6 +26,15 @@ from gpc_sim.errors import ConfigError
 SAMPLING_HEADING = "## Recommended sampling"
 
 
+def _episodes_kind(dataset: dict) -> str:
+    """What the training episodes were: successes, and failures near the goal if asked."""
+    failures = dataset.get("failed_episodes") or 0
+    if not failures:
+        return "all successful"
+    return (f"{dataset['episodes'] - failures} successful, {failures} failed within "
+            f"{dataset['failures_within_m']:g} m of the goal position")
+
+
 def render_model_card(card: dict) -> str:
     """The Markdown card of a trained model from its JSON card (``train._model_card``)."""
     s = card["settings"]
@@ -35,7 +44,8 @@ def render_model_card(card: dict) -> str:
         "Conditional flow-matching model of CEM control sequences (GPC), trained by `gpc train`.",
         "",
         f"- data: {', '.join(card['data'])} ({card['dataset']['samples']} samples from "
-        f"{card['dataset']['episodes']} successful episodes"
+        f"{card['dataset']['episodes']} episodes: "
+        + _episodes_kind(card['dataset'])
         + ("; half the samples are mirror images of the other half" if s.get("mirror")
            else "") + ")",
         f"- network: MLP {s['hidden']} x {s['layers']}, {s['time_features']} time frequencies",

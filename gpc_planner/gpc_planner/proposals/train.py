@@ -109,8 +109,11 @@ def mirrored(data: Dataset) -> Dataset:
 
 
 def _data_fingerprint(data: Dataset) -> dict:
-    return {"sources": [str(Path(s).resolve()) for s in data.sources], "samples": len(data),
-            "episodes": data.episodes}
+    fingerprint = {"sources": [str(Path(s).resolve()) for s in data.sources],
+                   "samples": len(data), "episodes": data.episodes}
+    if data.failures_within is not None:  # only then: older checkpoints still resume
+        fingerprint.update(failures=data.failures, failures_within=data.failures_within)
+    return fingerprint
 
 
 def train(data: Dataset, config: TrainConfig, out: str | Path, progress: bool = True,
@@ -229,6 +232,8 @@ def _model_card(data: Dataset, config: TrainConfig, losses: list[float], steps: 
         "task": data.meta["task"],
         "data": data.sources,
         "dataset": {"samples": len(data), "episodes": data.episodes,
+                    "failed_episodes": data.failures,
+                    "failures_within_m": data.failures_within,
                     "collection_settings": data.meta.get("settings")},
         "settings": asdict(config),
         "steps": steps,
@@ -267,12 +272,12 @@ def plot_losses(losses: list[float], path: str | Path) -> Path:
 
 
 def train_from_dirs(dirs: list[str | Path], config: TrainConfig, out: str | Path,
-                    progress: bool = True) -> dict:
+                    progress: bool = True, failures_within: float | None = None) -> dict:
     """``gpc train``: load the data folders and train (the output is checked first: loading
-    a large dataset takes a while)."""
+    a large dataset takes a while). ``failures_within``: ``load_dataset``'s."""
     check_train_config(config)
     check_output_dir(out, "training folder")
-    return train(load_dataset(dirs), config, out, progress)
+    return train(load_dataset(dirs, failures_within), config, out, progress)
 
 
 __all__ = ["ProposalModel", "TrainConfig", "TrainingDiverged", "lr_factor", "plot_losses",
