@@ -165,6 +165,14 @@ def _settle(record: RunRecord, timeout: float = 3.0) -> None:
         time.sleep(0.05)
 
 
+def _await_exit(proc: subprocess.Popen, timeout: float) -> None:
+    """Wait up to ``timeout`` s for a node that is ending by itself (then ``_stop``)."""
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+
+
 def _stop(procs: dict[str, subprocess.Popen], nodes: dict[str, NodeLaunch]
           ) -> dict[str, int | None]:
     """SIGINT every node, then SIGTERM / SIGKILL what has not exited after the node's own
@@ -339,6 +347,10 @@ def launch_spot_push(given: dict[str, str], run_dir: Path, summary_path: Path | 
                 bar.refresh()
             if sim is not None and sim.finished:
                 _settle(record)
+                if use_sim and duration > 0.0:
+                    # It ends by itself (exit_on_finish) after the finished status: a SIGINT
+                    # in its interpreter's last moments would kill it (exit -2, seen on CI).
+                    _await_exit(procs["gpc_sim"], by_name["gpc_sim"].sigterm_timeout)
                 break
             if not use_sim and given.get("duration") and \
                     time.monotonic() - start >= float(given["duration"]):
