@@ -201,7 +201,7 @@ def run_jobs_ray(make_state: Callable[[int | None], Any], job: Callable[[Any, An
 
     ``make_state(task_cpus)`` builds a worker's state; both callables must be module-level
     (workers import them). Tasks still running when the consumer stops (Ctrl-C, an
-    error) are cancelled.
+    error) end with the driver (Ray ends a job's tasks when its driver goes).
     """
     items = list(items)
     if not items:
@@ -233,14 +233,11 @@ def run_jobs_ray(make_state: Callable[[int | None], Any], job: Callable[[Any, An
             submit()
             yield result
     finally:
-        # Not force=True: killing a worker whose reply is already on its way can crash
-        # Ray's core in this driver ("Tried to complete task that was not pending", seen
-        # once at Ctrl-C). A plain cancel drops queued tasks and interrupts running ones.
-        for ref in pending:
-            try:
-                ray.cancel(ref)
-            except Exception:  # noqa: BLE001 - already finished or gone: nothing to stop
-                pass
+        # Tasks still pending are not cancelled: a cancel racing a reply already on its way
+        # aborts Ray's core in this driver ("Tried to complete task that was not pending",
+        # Ray 2.60, seen at SIGTERM with force=False too). The driver is ending: Ray ends its
+        # job's tasks with it, and a resumed run redoes what did not finish.
+        pending.clear()
 
 
 _END = object()
