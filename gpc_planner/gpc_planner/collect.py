@@ -598,13 +598,12 @@ def load_dataset(dirs: str | Path | list[str | Path],
         if missing:
             raise ConfigError(f"{Path(d) / 'meta.json'} lacks {', '.join(missing)}")
         ok, _ = finished_episodes(d)
-        paths = [episode_path(d, e) for e in sorted(ok)]
+        paths = [(e, episode_path(d, e)) for e in sorted(ok)]
         if failures_within is not None:
             near = sorted(near_goal_failures(d, failures_within))
-            paths += [failed_episode_path(d, e) for e in near]
+            paths += [(e, failed_episode_path(d, e)) for e in near]
             n_failures += len(near)
-        for path in paths:
-            e = int(EPISODE_FILE.match(path.name).group(1))  # type: ignore[union-attr]
+        for e, path in paths:
             arrays = read_episode(path, ("obs", "hist", "knots"))
             check_episode_shapes(path, arrays, meta)
             counts = {k: int(v.size - np.count_nonzero(np.isfinite(v))) for k, v in arrays.items()}
