@@ -5,11 +5,11 @@
 # to the goal, the planner's deadline misses and candidates per plan.
 # --realtime: the same in real time (no --lockstep): the planner keeps to its 0.2 s period
 # with the anytime budget (plan_budget), the sim does not wait for it.
-# Run folders (logs, states, pictures) in runs/spot_push_seeds[/realtime]/[method/]seedS;
-# the summaries are copied to results/spot/launch[/realtime]/[method/]seedS.json. A finished
+# Run folders (logs, states, pictures) in runs/spot_push_seeds[/realtime]/[method[_goal]/]seedS;
+# the summaries are copied to results/spot/launch[/realtime]/[method[_goal]/]seedS.json. A finished
 # seed is not run again. Lock-step: 3-4.5 min a seed on 2 cores; real time: ~70 s.
 # Usage: bash scripts/spot_push_seeds.sh [--realtime] [extra gpc launch arguments, e.g.
-#        method:=gpc_cem]
+#        method:=gpc_cem goal_distance:=geodesic]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -20,9 +20,18 @@ if [ "${1:-}" = "--realtime" ]; then
   sub="/realtime"
   shift
 fi
+method=""
+goal=""
 for arg in "$@"; do
-  case "$arg" in method:=?*) sub="$sub/${arg#method:=}" ;; esac
+  case "$arg" in
+    method:=?*) method="${arg#method:=}" ;;
+    goal_distance:=?*) goal="${arg#goal_distance:=}" ;;
+  esac
 done
+# Folders name what differs from the parameter file: the method, then the goal distance.
+if [ -n "$method" ] || [ -n "$goal" ]; then
+  sub="$sub/${method:-default}${goal:+_$goal}"
+fi
 bash scripts/setup.sh
 # shellcheck disable=SC1091
 source env.sh

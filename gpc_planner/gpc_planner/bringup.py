@@ -77,6 +77,8 @@ SPOT_PUSH_ARGUMENTS = (
                    "empty: the parameter file's"),
     LaunchArgument("model", "", "proposal model file of the GPC methods; empty: the parameter "
                    "file's"),
+    LaunchArgument("goal_distance", "", "the planner's goal distance in the cost: euclidean "
+                   "or geodesic (around the obstacle); empty: the parameter file's"),
     LaunchArgument("seed", "", "sim: seed of the initial state; empty: the parameter file's"),
     LaunchArgument("trial", "", "sim: trial of the initial state; empty: the parameter "
                    "file's"),
@@ -144,7 +146,7 @@ def spot_push_nodes(args: dict[str, str], rviz_config: str = "") -> list[NodeLau
                                                                      args["use_sim_time"])
     # On a robot the planner starts disabled: it drives only after gpc/enable.
     planner = {"use_sim_time": sim_time, "synchronous": lockstep, "enabled": use_sim}
-    for key in ("method", "model"):
+    for key in ("method", "model", "goal_distance"):
         if args[key] != "":
             planner[key] = args[key]
     nodes = []

@@ -25,12 +25,14 @@ def test_default_graph_is_sim_bridge_planner_and_rviz():
 
 
 def test_lockstep_reaches_the_sim_and_the_planner_and_empty_means_the_yaml():
-    graph = nodes(lockstep="true", method="gpc_cem", seed="3", trial="4", duration="60")
+    graph = nodes(lockstep="true", method="gpc_cem", seed="3", trial="4", duration="60",
+                  goal_distance="geodesic")
     assert graph["gpc_sim"].parameters == {"use_sim_time": False, "lockstep": True,
                                            "exit_on_finish": True, "seed": 3, "trial": 4,
                                            "duration": 60.0}
     assert graph["gpc_planner"].parameters == {"use_sim_time": True, "synchronous": True,
-                                               "enabled": True, "method": "gpc_cem"}
+                                               "enabled": True, "method": "gpc_cem",
+                                               "goal_distance": "geodesic"}
 
 
 def test_real_robot_graph_has_no_sim_and_a_real_bridge():

@@ -98,8 +98,9 @@ class PlannerNode(Node):
             raise ConfigError(f"the planner node plans the chair push ({', '.join(SPOT_TASKS)}"
                               f"), got task {p['task']!r}")
         goal = _goal(p["goal"])
-        self.task: SpotChairTask = make_task(p["task"], nthread=p["threads"] or None,
-                                             goal=goal)  # type: ignore[assignment]
+        self.task: SpotChairTask = make_task(  # type: ignore[assignment]
+            p["task"], nthread=p["threads"] or None, goal=goal,
+            goal_distance=p["goal_distance"])
         planner = build_planner(
             self.task, p["method"], np.random.default_rng(p["seed"]),
             horizon=p["horizon"] or None, num_rollouts=p["rollouts"],
@@ -171,9 +172,9 @@ class PlannerNode(Node):
         config = _estimator_config({**self.p, **changes})  # checks before anything changes
         self._wait_idle()
         try:
+            if goal is not None:  # first: a goal the task refuses changes nothing
+                self.task.set_goal(goal)
             self.estimator.configure(config)
-            if goal is not None:
-                self.task.goal[:] = goal
             if "enabled" in changes:
                 self.enabled = bool(changes["enabled"])
                 self.schedule.plan_soon()

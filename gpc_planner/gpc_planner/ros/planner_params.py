@@ -18,6 +18,9 @@ PLANNER_PARAMETERS = (
               high=100_000),
     ParamSpec("horizon", 0.0, "planning horizon (s); 0: the task's (4 s for the chair push)",
               read_only=True, low=0.0, high=60.0),
+    ParamSpec("goal_distance", "euclidean", "the chair's distance to the goal in the cost: "
+              "euclidean (the straight line, the paper's) or geodesic (the shortest way "
+              "around the obstacle; success is unchanged)", read_only=True),
     ParamSpec("flow_steps", 0, "Euler steps when sampling the proposal model (GPC methods); "
               "0: what the model card recommends for the method (gpc model set-sampling), "
               "else 10, the paper's", read_only=True, low=0, high=1000),

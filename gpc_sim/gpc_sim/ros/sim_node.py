@@ -186,7 +186,7 @@ class SimNode(Node):
         with self._lock:
             if same_goal(goal, tuple(float(v) for v in self.sim.task.goal)):
                 return
-            self.sim.task.goal[:] = goal
+            self.sim.task.set_goal(goal)
             start = self.sim.task.metrics(self.sim.start_state)
             self._start_errors = start["position_error"], start["yaw_error"]
             self.sim.success_time = math.nan  # a success was one at the old goal

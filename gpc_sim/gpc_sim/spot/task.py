@@ -304,6 +304,21 @@ class SpotChairTask(Task):
         self.arm_soft_low = _ARM_LOW + margin
         self.arm_soft_high = _ARM_HIGH - margin
 
+    def set_goal(self, goal: tuple[float, float, float] | np.ndarray) -> None:
+        """Move the chair's goal (x, y, yaw) for the costs and the success test; with the
+        geodesic goal distance the field is recomputed for the new goal (a goal within the
+        obstacle's clearance is refused, and nothing changes)."""
+        goal = np.asarray(goal, dtype=np.float64)
+        if goal.shape != (3,) or not np.all(np.isfinite(goal)):
+            raise ConfigError(f"a goal is three finite numbers (x, y, yaw), got {goal!r}")
+        if self.geodesic is not None:
+            try:
+                geodesic = GeodesicDistance((goal[0], goal[1]), self.geodesic.clearance)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+            self.geodesic = geodesic
+        self.goal[:] = goal
+
     # --- dynamics -------------------------------------------------------
     def rollout(self, state: np.ndarray, controls: np.ndarray) -> np.ndarray:
         return self.engine.rollout_batch(state, controls)

@@ -64,3 +64,18 @@ def test_the_task_costs_the_way_around_when_asked_and_succeeds_as_before():
     assert around.success(state) == plain.success(state)
     with pytest.raises(ConfigError, match="goal_distance"):
         make_task("spot_chair", nthread=1, goal_distance="manhattan")
+
+
+def test_a_new_goal_moves_the_way_around_with_it():
+    """The planner node and the sim move the goal at run time: the field must follow it."""
+    task = make_task("spot_chair", nthread=1, goal_distance="geodesic")
+    # A goal in front of the cup: nothing stands between it and a chair in front of it.
+    task.set_goal((-2.5, 0.0, 0.0))
+    chair = np.array([-2.0, 0.0])
+    assert task.geodesic(chair) == pytest.approx(0.5, abs=0.03)
+    assert tuple(task.goal) == (-2.5, 0.0, 0.0)
+    for bad in [(-0.3, 0.0, 0.0), (np.nan, 0.0, 0.0), (1.0, 2.0)]:  # in the wall, NaN, short
+        with pytest.raises(ConfigError):
+            task.set_goal(bad)
+        assert tuple(task.goal) == (-2.5, 0.0, 0.0)
+        assert task.geodesic(chair) == pytest.approx(0.5, abs=0.03)
