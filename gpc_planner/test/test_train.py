@@ -12,10 +12,12 @@ import torch
 from gpc_planner.cli.main import main
 from gpc_planner.collect import CollectSpec, collect, load_dataset
 from gpc_planner.evaluation import EvalSpec, evaluate
+from gpc_planner.methods import build_planner
 from gpc_planner.proposals import default_model_path, load_proposal_model, shipped
 from gpc_planner.proposals.train import TrainConfig, lr_factor, mirrored, train
 from gpc_sim.errors import ConfigError
 from gpc_sim.push.task import PushTask
+from gpc_sim.task import initial_state_rng
 from gpc_sim.tasks import make_task
 
 torch.set_num_threads(1)
@@ -179,6 +181,23 @@ def test_the_shipped_push_t_model_serves_push_t_and_push_k_with_its_card():
         model = load_proposal_model(path, make_task(task, nthread=1), horizon)
     knots = model.sample(np.zeros(6), np.zeros(6), 5, flow_steps=2)
     assert knots.shape == (5, 4, 2) and np.all(np.abs(knots) <= 0.35)
+
+
+def test_the_shipped_spot_models_serve_both_chair_tasks_with_their_sampling():
+    path = default_model_path("spot_chair")
+    assert path is not None and default_model_path("spot_chair_avoid") == path
+    task = make_task("spot_chair_avoid", nthread=1)
+    for name in ("spot_chair", "spot_chair_seed1", "spot_chair_seed2"):
+        model_file = path.parent / f"{name}.pt"
+        assert model_file.with_suffix(".model_card.md").is_file()
+        # No flow flags: the card's recommendation (2 flow steps for GPC-CEM), not the paper's.
+        planner = build_planner(task, "gpc_cem", np.random.default_rng(0), num_rollouts=8,
+                                model=str(model_file))
+        assert planner.optimizer.config.flow_steps == 2
+    state = task.sample_initial_state(initial_state_rng(0, 0))
+    model = load_proposal_model(path, task, 4.0)
+    knots = model.sample(task.observation(state), task.observation(state), 6)
+    assert knots.shape == (6, 4, 9) and np.all(np.isfinite(knots))
 
 
 def test_bench_proposal_prints_the_figures(model_path):

@@ -10,7 +10,7 @@ from gpc_sim.ros.parameters import ParamSpec
 PLANNER_PARAMETERS = (
     ParamSpec("task", "spot_chair", "task whose costs the rollouts use: spot_chair or "
               "spot_chair_avoid (with the obstacle-avoidance cost)", read_only=True),
-    ParamSpec("method", "cem", "planning method: ps, cem, mppi, dial, gpc_shoot, gpc_cem",
+    ParamSpec("method", "gpc_cem", "planning method: ps, cem, mppi, dial, gpc_shoot, gpc_cem",
               read_only=True),
     ParamSpec("model", "", "proposal model file of the GPC methods (empty: the task's "
               "shipped model)", read_only=True),
@@ -18,9 +18,10 @@ PLANNER_PARAMETERS = (
               high=100_000),
     ParamSpec("horizon", 0.0, "planning horizon (s); 0: the task's (4 s for the chair push)",
               read_only=True, low=0.0, high=60.0),
-    ParamSpec("goal_distance", "euclidean", "the chair's distance to the goal in the cost: "
-              "euclidean (the straight line, the paper's) or geodesic (the shortest way "
-              "around the obstacle; success is unchanged)", read_only=True),
+    ParamSpec("goal_distance", "geodesic", "the chair's distance to the goal in the cost: "
+              "geodesic (the shortest way around the obstacle, what the shipped model's data "
+              "was planned on) or euclidean (the straight line, the paper's); success is the "
+              "same", read_only=True),
     ParamSpec("flow_steps", 0, "Euler steps when sampling the proposal model (GPC methods); "
               "0: what the model card recommends for the method (gpc model set-sampling), "
               "else 10, the paper's", read_only=True, low=0, high=1000),
