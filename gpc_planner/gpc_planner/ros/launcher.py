@@ -25,8 +25,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -36,6 +38,8 @@ from gpc_planner.bringup import NodeLaunch, resolve_arguments, spot_push_nodes
 from gpc_sim.errors import ConfigError
 from gpc_sim.ros.run import LAUNCHER_PID_ENV
 from gpc_sim.spot.constants import COMMAND_DT
+
+RESUME_RESEND = 1.0  # s between requests to resume the sim until one is answered
 
 
 def ament_prefixes() -> list[Path]:
@@ -101,6 +105,36 @@ def _watch(record: RunRecord, stop: threading.Event, ready: threading.Event,
         ready.set()
 
 
+class SimResumer:
+    """Asks the paused sim to run (``call``: one request, a future of its answer) until an
+    answer says it does. A request written before the sim's service has matched the
+    client, or an answer before the reply path has, is lost, and a single request would
+    leave the sim paused for good; running is idempotent, so resending is safe."""
+
+    def __init__(self, call: Callable[[], Any], clock: Callable[[], float] = time.monotonic,
+                 resend: float = RESUME_RESEND) -> None:
+        self.call, self.clock, self.resend = call, clock, resend
+        self.wanted = False  # set once the planner is up
+        self.done = False
+        self._future: Any = None
+        self._sent = 0.0
+
+    def poll(self) -> None:
+        """Check the answer in flight; send (again) when none came within ``resend``."""
+        if self.done or not self.wanted:
+            return
+        if self._future is not None and self._future.done():
+            response = self._future.result()
+            if response is not None and response.success:
+                self.done = True
+                return
+            self._future = None
+        now = self.clock()
+        if self._future is None or now - self._sent >= self.resend:
+            self._future = self.call()
+            self._sent = now
+
+
 def _monitor(record: RunRecord, stop: threading.Event, ready: threading.Event,
              namespace: str, unpause: bool) -> None:
     """Spin a monitor node until ``stop`` (its own context: the launcher's process).
@@ -137,11 +171,10 @@ def _monitor(record: RunRecord, stop: threading.Event, ready: threading.Event,
             record.holds[msg.state] = record.holds.get(msg.state, 0) + 1  # one per spell
         record.planner = msg
         record.planner_messages += 1
-        if unpause and not resumed:
-            resumed.append(pause.call_async(SetBool.Request(data=False)))
+        resumer.wanted = unpause
 
-    resumed: list = []
     pause = node.create_client(SetBool, topics.PAUSE_SIM)
+    resumer = SimResumer(lambda: pause.call_async(SetBool.Request(data=False)))
     node.create_subscription(SimStatus, topics.SIM_STATUS, on_sim, qos.RELIABLE)
     node.create_subscription(PlannerStatus, topics.PLANNER_STATUS, on_planner, qos.RELIABLE)
     executor = SingleThreadedExecutor(context=context)
@@ -150,6 +183,7 @@ def _monitor(record: RunRecord, stop: threading.Event, ready: threading.Event,
     try:
         while not stop.is_set():
             executor.spin_once(timeout_sec=0.1)
+            resumer.poll()
     finally:
         executor.shutdown()
         node.destroy_node()
