@@ -281,11 +281,15 @@ def write_episode(out: str | Path, episode: int, arrays: dict[str, np.ndarray],
     return path
 
 
+def successful_episodes(out: str | Path) -> set[int]:
+    """Ids of the successful episodes in ``out`` (their files in ``episodes/``)."""
+    return {int(m.group(1)) for p in (Path(out) / "episodes").glob("ep_*.npz")
+            if (m := EPISODE_FILE.match(p.name))}
+
+
 def finished_episodes(out: str | Path) -> tuple[set[int], set[int]]:
     """Ids of (successful, failed) episodes already in ``out``."""
-    out = Path(out)
-    ok = {int(m.group(1)) for p in (out / "episodes").glob("ep_*.npz")
-          if (m := EPISODE_FILE.match(p.name))}
+    ok = successful_episodes(out)
     failed = {r["episode"] for r in failed_records(out)}
     return ok, failed - ok
 
@@ -597,8 +601,8 @@ def load_dataset(dirs: str | Path | list[str | Path],
         missing = [k for k in TRAINING_META_KEYS if k not in meta]
         if missing:
             raise ConfigError(f"{Path(d) / 'meta.json'} lacks {', '.join(missing)}")
-        ok, _ = finished_episodes(d)
-        paths = [(e, episode_path(d, e)) for e in sorted(ok)]
+        # failed.jsonl is read only for the failures asked for (near_goal_failures).
+        paths = [(e, episode_path(d, e)) for e in sorted(successful_episodes(d))]
         if failures_within is not None:
             near = sorted(near_goal_failures(d, failures_within))
             paths += [(e, failed_episode_path(d, e)) for e in near]
