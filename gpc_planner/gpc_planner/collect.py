@@ -414,25 +414,29 @@ def _collect(spec: CollectSpec, task: Task, out: Path, workers: int, progress: b
         bar = tqdm(total=spec.episodes, initial=done, unit="episode", dynamic_ncols=True,
                    desc=f"collect {spec.task}/{spec.method}")
         bar.set_postfix(success=f"{wins}/{done}")
-    for record in run_jobs(
-            TaskJobSetup(spec, spec.task, spec.task_options),
-            _episode_job, todo, workers, backend):
-        arrays = record.pop("arrays", None)
-        if record["success"]:
-            write_episode(out, record["episode"], arrays)
-            wins += 1
-        else:
-            if arrays is not None:  # first the data, then the line that says it is done
-                write_episode(out, record["episode"], arrays, failed=True)
-            failed_log.append(record)
-        done += 1
+    # The card is rewritten however the run ends: an interrupted collection (the usual end
+    # of a long one) must not leave a card that counts an earlier stop's episodes.
+    try:
+        for record in run_jobs(
+                TaskJobSetup(spec, spec.task, spec.task_options),
+                _episode_job, todo, workers, backend):
+            arrays = record.pop("arrays", None)
+            if record["success"]:
+                write_episode(out, record["episode"], arrays)
+                wins += 1
+            else:
+                if arrays is not None:  # first the data, then the line that says it is done
+                    write_episode(out, record["episode"], arrays, failed=True)
+                failed_log.append(record)
+            done += 1
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(success=f"{wins}/{done}")
+    finally:
         if bar is not None:
-            bar.update(1)
-            bar.set_postfix(success=f"{wins}/{done}")
-    if bar is not None:
-        bar.close()
-    stats = collection_stats(out)
-    write_data_card(out, stats)
+            bar.close()
+        stats = collection_stats(out)
+        write_data_card(out, stats)
     return stats
 
 

@@ -77,6 +77,8 @@ def test_resume_skips_finished_and_failed_episodes(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         collect(CollectSpec(episodes=6, **{**TINY, "max_steps": 5}), tmp_path, progress=False)
     assert ran == [3]
+    # The card counts what the interrupted run finished, not what the run before it did.
+    assert json.loads((tmp_path / "card.json").read_text())["episodes"] == 4
     monkeypatch.setattr(collect_mod, "collect_episode",
                         lambda task, spec, e: ran.append(e) or real(task, spec, e))
     stats = collect(CollectSpec(episodes=6, **{**TINY, "max_steps": 5}), tmp_path, progress=False)
