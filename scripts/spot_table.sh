@@ -9,16 +9,21 @@
 # going are marked "k of 50 (in progress)").
 # The rows were measured in the original world (judo's physics), before `balanced` became the
 # default (issue 18): WORLD (default original) says which world plant and rollouts run;
-# another world writes under results/spot/WORLD unless OUT_DIR is given.
+# another world or cost writes under results/spot/WORLD_GOALDISTANCE unless OUT_DIR is given.
+# They were also planned on the paper's straight-line goal distance, before the geodesic one
+# became the Spot tasks' default: GOAL_DISTANCE (default euclidean) says which.
 # Usage: bash scripts/spot_table.sh [--status] [OUT_DIR]   (default results/spot)
-#        WORKERS=N (default: all cores, one trial per core), WORLD=NAME (default original)
+#        WORKERS=N (default: all cores, one trial per core), WORLD=NAME (default original),
+#        GOAL_DISTANCE=euclidean|geodesic (default euclidean)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 STATUS=0
 if [ "${1:-}" = "--status" ]; then STATUS=1; shift; fi
 WORLD="${WORLD:-original}"
-if [ "$WORLD" = original ]; then OUT="${1:-results/spot}"; else OUT="${1:-results/spot/$WORLD}"; fi
+GOAL_DISTANCE="${GOAL_DISTANCE:-euclidean}"
+if [ "$WORLD/$GOAL_DISTANCE" = original/euclidean ]; then OUT="${1:-results/spot}"
+else OUT="${1:-results/spot/${WORLD}_$GOAL_DISTANCE}"; fi
 if [ "$STATUS" = 0 ]; then bash scripts/setup.sh; fi
 # shellcheck disable=SC1091
 source env.sh
@@ -46,7 +51,7 @@ if [ "$STATUS" = 0 ]; then
     echo "== gpc eval $(args_of "$row")"
     # shellcheck disable=SC2046
     gpc eval $(args_of "$row") --trials 50 --seed 0 --workers "$WORKERS" --no-progress \
-      --world "$WORLD" --out "$(file_of "$row")"
+      --world "$WORLD" --task-option "goal_distance=$GOAL_DISTANCE" --out "$(file_of "$row")"
   done
 fi
 files=()

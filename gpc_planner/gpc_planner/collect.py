@@ -58,7 +58,15 @@ from gpc_sim.errors import ConfigError
 from gpc_sim.limits import check_at_most, check_parallel, check_seed
 from gpc_sim.spot.worlds import DEFAULT_WORLD
 from gpc_sim.task import Task, initial_state_rng
-from gpc_sim.tasks import has_setting, make_task, task_options
+from gpc_sim.tasks import (
+    TASKS,
+    has_setting,
+    make_task,
+    task_options,
+    with_old_defaults,
+    with_recorded_defaults,
+    without_old_defaults,
+)
 
 if TYPE_CHECKING:
     from gpc_planner.ray_backend import RayBackend
@@ -101,6 +109,7 @@ class CollectSpec:
             # Always named in meta.json: a folder never grows in other physics than it was
             # started in, whatever the default world is by then.
             options.setdefault("world", DEFAULT_WORLD)
+        options = with_recorded_defaults(self.task, options)  # the cost, default or not
         object.__setattr__(self, "task_options", task_options(options))
 
     @property
@@ -125,9 +134,10 @@ class CollectSpec:
         if self.stall_window is None:
             s.pop("stall_window")
             s.pop("stall_distance")
-        if self.task_options:
+        options = without_old_defaults(dict(self.task_options))
+        if options:
             s["task_options"] = {k: list(v) if isinstance(v, tuple) else v
-                                 for k, v in self.task_options}
+                                 for k, v in options.items()}
         else:
             s.pop("task_options")
         if self.proposal is None:
@@ -536,7 +546,10 @@ def render_data_card(card: dict, name: str) -> str:
         if value is not None and not (key in ("flow_steps",) and settings.get("proposal")
                                       is None):
             command.append(f"{flag} {value}")
-    for key, value in (settings.get("task_options") or {}).items():
+    options = settings.get("task_options") or {}
+    if card.get("task") in TASKS:  # say the cost a record meant by not naming it
+        options = with_old_defaults(card["task"], options)
+    for key, value in options.items():
         command.append(f"--task-option {key}={json_value(value)}")
     command.append(f"--out {name}")
     ratio = card.get("cem_sample_ratio_mean")

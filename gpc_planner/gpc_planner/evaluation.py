@@ -36,10 +36,17 @@ from gpc_sim.errors import ConfigError
 from gpc_sim.limits import check_at_most, check_parallel, check_seed
 from gpc_sim.spot.worlds import DEFAULT_WORLD, REFERENCE_WORLD
 from gpc_sim.task import Task, initial_state_rng
-from gpc_sim.tasks import has_setting, make_task, task_options
+from gpc_sim.tasks import (
+    has_setting,
+    make_task,
+    task_options,
+    with_recorded_defaults,
+    without_old_defaults,
+)
 
 if TYPE_CHECKING:
     from gpc_planner.ray_backend import RayBackend
+
 
 
 @dataclass(frozen=True)
@@ -65,11 +72,14 @@ class EvalSpec:
     world: str | None = None
     plant_world: str | None = None
     # Other task settings, as (name, value) pairs (``make_task(task, **dict(...))``), e.g. a
-    # Spot cost variant (goal_distance=geodesic) on the same starts.
+    # Spot cost variant (goal_distance=euclidean) on the same starts. A Spot spec always
+    # records its goal_distance (``RECORDED_SETTINGS``), defaulted or not.
     task_options: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "task_options", task_options(self.task_options))
+        # The result says which cost it used, default or not (``RECORDED_SETTINGS``).
+        options = with_recorded_defaults(self.task, dict(task_options(self.task_options)))
+        object.__setattr__(self, "task_options", task_options(options))
         if isinstance(self.model, str):  # one file given as a plain string
             object.__setattr__(self, "model", (self.model,))
         if self.model is not None and len(self.model) == 0:
@@ -134,6 +144,8 @@ class EvalSpec:
         is simulated (rollouts or plant; a header without them means the original,
         ``REFERENCE_WORLD``, whatever the default is now), so a run never resumes in
         other physics.
+        Task options likewise leave out the values every older header meant
+        (``RECORDED_SETTINGS``: the straight-line Spot cost).
         Flow settings are the ones used (``with_sampling``).
         """
         spec = asdict(self.with_sampling(task_name))
@@ -141,8 +153,9 @@ class EvalSpec:
                                                     (REFERENCE_WORLD, REFERENCE_WORLD)):
             spec.pop("world")
             spec.pop("plant_world")
-        if self.task_options:  # only when given: older journals resume
-            spec["task_options"] = dict(self.task_options)
+        options = without_old_defaults(dict(self.task_options))
+        if options:  # only when any: older journals resume
+            spec["task_options"] = options
         else:
             spec.pop("task_options")
         if not self.uses_model():

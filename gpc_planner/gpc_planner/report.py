@@ -9,6 +9,7 @@ from gpc_planner.atomic import EVAL_JOURNAL_SUFFIX
 from gpc_planner.outputs import check_output_file
 from gpc_planner.registry import METHODS, needs_model
 from gpc_sim.errors import ConfigError
+from gpc_sim.tasks import TASKS, has_setting, with_old_defaults
 
 REQUIRED = ("task", "method", "trials", "success_rate", "ci_low", "ci_high")
 
@@ -99,6 +100,10 @@ def label(result: dict) -> str:
         parts.append(f"H={settings['horizon']:g} s")
     if settings.get("rollouts") is not None:
         parts.append(f"N={settings['rollouts']}")
+    if result.get("task") in TASKS and has_setting(result["task"], "goal_distance"):
+        # Spot rows differ by their cost; a result that names none predates the setting.
+        options = with_old_defaults(result["task"], settings.get("task_options") or {})
+        parts.append(f"{options['goal_distance']} cost")
     models = settings.get("model")
     if isinstance(models, list | tuple) and len(models) > 1:
         parts.append(f"{len(models)} model seeds")

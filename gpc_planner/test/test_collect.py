@@ -164,9 +164,10 @@ def test_task_option_flags_read_json_values_or_keep_strings():
 def test_spot_data_names_its_world_even_the_default():
     """meta.json pins the Spot world whatever the default is by then: a folder started in
     one physics never grows in another (push tasks have no worlds)."""
-    assert CollectSpec(task="spot_chair").settings()["task_options"] == {"world": "balanced"}
+    assert CollectSpec(task="spot_chair").settings()["task_options"] == {
+        "world": "balanced", "goal_distance": "geodesic"}
     assert CollectSpec(task="spot_chair", task_options={"world": "original"}).settings()[
-        "task_options"] == {"world": "original"}
+        "task_options"] == {"world": "original", "goal_distance": "geodesic"}
     assert "task_options" not in CollectSpec(task="push_t").settings()
 
 
@@ -189,3 +190,20 @@ def test_failures_near_the_goal_train_only_when_asked(tmp_path, monkeypatch):
     assert load_dataset(tmp_path, failures_within=radius).failures == 1
     with pytest.raises(ConfigError, match="failures_within"):
         load_dataset(tmp_path, failures_within=float("nan"))
+
+
+def test_a_spot_dataset_names_its_cost_and_one_on_the_straight_line_reads_as_before():
+    """meta.json of a plain Spot collection says geodesic; a straight-line one says nothing,
+    as folders collected before the default changed, so those resume and their card's
+    command rebuilds them with the straight line."""
+    from gpc_planner.collect import CollectSpec, render_data_card
+
+    plain = CollectSpec(task="spot_chair", episodes=1)
+    assert plain.settings()["task_options"]["goal_distance"] == "geodesic"
+    straight = CollectSpec(task="spot_chair", episodes=1,
+                           task_options={"goal_distance": "euclidean"})
+    assert "goal_distance" not in straight.settings()["task_options"]
+    card = {"task": "spot_chair", "episodes": 1, "successes": 1, "success_rate": 1.0,
+            "stopped_early": 0, "samples": 1, "core_hours": 0.0, "wall_hours": 0.0,
+            "costed_episodes": 1, "settings": straight.settings()}
+    assert "--task-option goal_distance=euclidean" in render_data_card(card, "d")

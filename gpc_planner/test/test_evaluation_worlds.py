@@ -15,7 +15,8 @@ from gpc_sim.errors import ConfigError
 def test_spot_specs_name_their_worlds_and_push_specs_have_none():
     spec = EvalSpec(task="spot_chair", method="cem")
     assert (spec.world, spec.plant_world) == ("balanced", "balanced")  # the default world
-    assert spec.task_overrides() == {"world": "balanced", "plant_world": "balanced"}
+    assert spec.task_overrides() == {"world": "balanced", "plant_world": "balanced",
+                                     "goal_distance": "geodesic"}  # the default, recorded
     fast = EvalSpec(task="spot_chair_avoid", method="cem", world="fast")
     assert (fast.world, fast.plant_world) == ("fast", "fast")
     mixed = EvalSpec(task="spot_chair", method="cem", world="fast", plant_world="original")
@@ -31,8 +32,8 @@ def test_headers_carry_the_worlds_unless_both_are_the_original():
                           "rollouts": None, "horizon": None, "shape": None, "max_steps": None}}
     default = EvalSpec(task="spot_chair", method="cem").header("spot_chair")["spec"]
     assert (default["world"], default["plant_world"]) == ("balanced", "balanced")
-    assert EvalSpec(task="spot_chair", method="cem", world="original",
-                    plant_world="original").header("spot_chair") == old_style
+    assert EvalSpec(task="spot_chair", method="cem", world="original", plant_world="original",
+                    task_options={"goal_distance": "euclidean"}).header("spot_chair") == old_style
     headers = [EvalSpec(task="spot_chair", method="cem", world=w, plant_world=p)
                .header("spot_chair")["spec"] for w, p in
                (("fast", None), ("fast", "original"), ("original", "fast"))]
@@ -73,7 +74,11 @@ def test_task_options_reach_the_task_and_the_journal_and_a_resume_must_match(tmp
     header = spec.header("spot_chair")
     assert header["spec"]["task_options"] == {"goal_distance": "geodesic"}
     plain = EvalSpec(task="spot_chair", method="cem", trials=1)
-    assert "task_options" not in plain.header("spot_chair")["spec"]  # old journals resume
+    assert plain.header("spot_chair")["spec"]["task_options"] == {"goal_distance": "geodesic"}
+    straight = EvalSpec(task="spot_chair", method="cem", trials=1,
+                        task_options={"goal_distance": "euclidean"})
+    assert "task_options" not in straight.header("spot_chair")["spec"]  # as journals before
+    assert dict(straight.settings_record()["task_options"]) == {"goal_distance": "euclidean"}
     with pytest.raises(ConfigError, match="no setting colour"):
         make_task("spot_chair", nthread=1,
                   **EvalSpec(task="spot_chair", method="cem",

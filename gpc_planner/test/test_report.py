@@ -90,3 +90,16 @@ def test_bad_journals_are_named(tmp_path, content, needle):
     with pytest.raises(ConfigError, match=needle) as err:
         load_results([str(f)])
     assert "x.json.partial.jsonl" in str(err.value)
+
+
+def test_spot_rows_say_which_goal_distance_they_were_planned_on():
+    """The default cost changed: a Spot result that names none is a straight-line one."""
+    from gpc_planner.report import label
+
+    old = {"task": "spot_chair", "method": "cem", "settings": {"horizon": 3}}
+    new = {"task": "spot_chair_avoid", "method": "cem",
+           "settings": {"task_options": {"goal_distance": "geodesic"}}}
+    push = {"task": "push_t", "method": "cem", "settings": {}}
+    assert label(old) == "CEM, H=3 s, euclidean cost"
+    assert label(new) == "CEM, geodesic cost"
+    assert label(push) == "CEM"

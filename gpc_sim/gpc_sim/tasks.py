@@ -48,6 +48,45 @@ def has_setting(task_name: str, setting: str) -> bool:
     return setting in {f.name for f in fields(TASKS[task_name][1]())}
 
 
+def setting_default(task_name: str, setting: str) -> object:
+    """The default of ``setting`` in task ``task_name``'s config: what a run that does not
+    set it gets, so that its record can say so (a default may change between versions)."""
+    if not has_setting(task_name, setting):
+        raise ConfigError(f"task {task_name} has no setting {setting}")
+    return getattr(TASKS[task_name][1](), setting)
+
+
+# Task settings a run records even when left at the task's default, each with the value it
+# had before it was recorded: the Spot cost's goal distance, whose default changed from the
+# paper's straight line to the way around the obstacle. A record (journal header, dataset
+# meta) leaves that old value out, as every record written before did, so those runs still
+# resume in the setting they were started in, and a plain run never joins them.
+RECORDED_SETTINGS = {"goal_distance": "euclidean"}
+
+
+def with_recorded_defaults(task_name: str, options: dict) -> dict:
+    """``options`` plus the default of each ``RECORDED_SETTINGS`` entry the task has."""
+    filled = dict(options)
+    for name in RECORDED_SETTINGS:
+        if has_setting(task_name, name) and name not in filled:
+            filled[name] = setting_default(task_name, name)
+    return filled
+
+
+def without_old_defaults(options: dict) -> dict:
+    """``options`` as a record writes them: the values records meant before they named them
+    are left out (``RECORDED_SETTINGS``)."""
+    return {name: value for name, value in options.items()
+            if name not in RECORDED_SETTINGS or RECORDED_SETTINGS[name] != value}
+
+
+def with_old_defaults(task_name: str, options: dict) -> dict:
+    """The inverse of ``without_old_defaults``: a record's options with the values its
+    silence meant put back (for a task that has the setting)."""
+    return {**{name: old for name, old in RECORDED_SETTINGS.items()
+               if has_setting(task_name, name)}, **options}
+
+
 def task_options(options: object) -> tuple[tuple[str, object], ...]:
     """Task settings given as a dict or (name, value) pairs, as one hashable, ordered
     tuple (lists become tuples): how a spec that is part of a run's identity keeps them."""

@@ -53,7 +53,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--task-option", action="append", default=[], metavar="KEY=VALUE",
                    type=task_option,
                    help="a task setting other than its default (repeatable), e.g. "
-                   "goal_distance=geodesic for the Spot tasks; part of the run's settings")
+                   "goal_distance=euclidean (the paper's straight-line Spot cost; default "
+                   "geodesic, around the obstacle); part of the run's settings")
     add_backend_arguments(p)
     p.add_argument("--out", default=None, metavar="FILE.json",
                    help="write the summary JSON here (and resume from FILE.json.partial.jsonl)")

@@ -1,13 +1,14 @@
 """The chair's distance to the goal the way it must travel: around the obstacle.
 
-The task's cost measures the chair's straight-line distance to the goal. From every start
+The paper's cost measures the chair's straight-line distance to the goal. From every start
 the straight push runs into the obstacle's cup (``constants``: "going around means first
 pushing the chair" away from the goal), and a planner that looks 4 s ahead sees only the
 straight line: it presses the chair into the cup, where it stays. The length of the shortest
 path the chair's centre can take to the goal (its footprint clear of the obstacle's boxes)
-has no such trap: it falls monotonically along the way around. Data collection can plan on
-it (``SpotChairConfig.goal_distance = "geodesic"``) to get episodes that go around, which a
-proposal model then learns; the task's success stays the straight-line one.
+has no such trap: it falls monotonically along the way around. The Spot tasks plan on it by
+default (``SpotChairConfig.goal_distance = "geodesic"``; "euclidean" is the paper's): data
+collection gets episodes that go around, which a proposal model then learns, and every
+planner does better on it (docs/RESULTS.md). The task's success stays the straight-line one.
 
 The field is computed once per (goal, clearance) on a grid over the arena (Dijkstra with
 16 neighbours: path lengths within ~3 % of the true ones) and read back with bilinear

@@ -142,10 +142,11 @@ class SpotChairConfig(TaskConfig):
     # axis; the evaluation's 1.6 spans the cup (|y| < 1) and its sides. Data collection may
     # narrow it to the starts in front of the cup, which CEM rarely solves.
     chair_start_y: float = CHAIR_START_JITTER[1]
-    # The chair's distance to the goal in the cost: "euclidean" (the straight line, the
-    # paper's) or "geodesic" (the shortest way around the obstacle, ``spot.geodesic``: what
-    # data collection plans on so that its episodes go around; success is unchanged).
-    goal_distance: str = "euclidean"
+    # The chair's distance to the goal in the cost: "geodesic" (the shortest way around the
+    # obstacle, ``spot.geodesic``), the default because it is the best measured for every
+    # planner (Table II: CEM 0.48 vs 0.12, GPC-CEM 0.76 vs a push into the cup), or
+    # "euclidean" (the straight line, the paper's). Success is the same test either way.
+    goal_distance: str = "geodesic"
 
 
 class SiteKinematics:

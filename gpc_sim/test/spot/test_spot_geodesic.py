@@ -56,9 +56,10 @@ def test_it_falls_along_the_way_around_and_is_finite_everywhere(geodesic):
     assert np.isfinite(geodesic(wall)) and geodesic(wall) > geodesic(np.array([-1.6, 0.0]))
 
 
-def test_the_task_costs_the_way_around_when_asked_and_succeeds_as_before():
-    plain = make_task("spot_chair", nthread=1)
-    around = make_task("spot_chair", nthread=1, goal_distance="geodesic")
+def test_the_task_costs_the_way_around_by_default_and_succeeds_as_on_the_straight_line():
+    plain = make_task("spot_chair", nthread=1, goal_distance="euclidean")
+    around = make_task("spot_chair", nthread=1)
+    assert around.config.goal_distance == "geodesic"
     state = plain.sample_initial_state(initial_state_rng(0, 0))
     assert around.terminal_cost(state[None])[0] > plain.terminal_cost(state[None])[0] + 20.0
     assert around.success(state) == plain.success(state)
