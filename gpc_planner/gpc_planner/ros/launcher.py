@@ -35,6 +35,7 @@ import yaml
 
 from gpc_planner.atomic import write_json_atomic
 from gpc_planner.bringup import NodeLaunch, resolve_arguments, spot_push_nodes
+from gpc_planner.ros.retried_call import RetriedCall
 from gpc_sim.errors import ConfigError
 from gpc_sim.ros.run import LAUNCHER_PID_ENV
 from gpc_sim.spot.constants import COMMAND_DT
@@ -106,33 +107,23 @@ def _watch(record: RunRecord, stop: threading.Event, ready: threading.Event,
 
 
 class SimResumer:
-    """Asks the paused sim to run (``call``: one request, a future of its answer) until an
-    answer says it does. A request written before the sim's service has matched the
-    client, or an answer before the reply path has, is lost, and a single request would
-    leave the sim paused for good; running is idempotent, so resending is safe."""
+    """Asks the paused sim to run until an answer says it does (``RetriedCall``: a lost
+    request would leave the sim paused for good), once ``wanted`` (the planner is up)."""
 
     def __init__(self, call: Callable[[], Any], clock: Callable[[], float] = time.monotonic,
                  resend: float = RESUME_RESEND) -> None:
-        self.call, self.clock, self.resend = call, clock, resend
         self.wanted = False  # set once the planner is up
-        self.done = False
-        self._future: Any = None
-        self._sent = 0.0
+        self._request = RetriedCall(
+            call, accept=lambda response: response is not None and response.success,
+            clock=clock, resend=resend)
+
+    @property
+    def done(self) -> bool:
+        return self._request.done
 
     def poll(self) -> None:
-        """Check the answer in flight; send (again) when none came within ``resend``."""
-        if self.done or not self.wanted:
-            return
-        if self._future is not None and self._future.done():
-            response = self._future.result()
-            if response is not None and response.success:
-                self.done = True
-                return
-            self._future = None
-        now = self.clock()
-        if self._future is None or now - self._sent >= self.resend:
-            self._future = self.call()
-            self._sent = now
+        if self.wanted:
+            self._request.poll()
 
 
 def _monitor(record: RunRecord, stop: threading.Event, ready: threading.Event,

@@ -53,6 +53,7 @@ from gpc_planner.ros.launcher import (
     overrides_document,
     plan_spot_push,
 )
+from gpc_planner.ros.retried_call import RetriedCall
 from gpc_planner.soak import faults as F
 from gpc_planner.soak.judge import CommandEvent, accepted, judge
 from gpc_planner.soak.log_watch import LogWatch
@@ -204,6 +205,7 @@ class Probe:
         try:
             return done.result(timeout=timeout)
         except TimeoutError:
+            done.cancel()  # the probe stops resending it
             return f"setting {name} on gpc_sim timed out after {timeout:g} s"
 
     def _run(self) -> None:
@@ -264,7 +266,9 @@ class Probe:
         executor = SingleThreadedExecutor(context=context)
         executor.add_node(node)
         self._ready.set()
-        pending: list[tuple[object, Future, str]] = []
+        # Setting a parameter is idempotent: a request or answer lost to discovery is sent
+        # again (``RetriedCall``) instead of timing the fault out.
+        pending: list[tuple[RetriedCall, Future, str]] = []
         try:
             while not self._stop.is_set():
                 executor.spin_once(timeout_sec=0.02)
@@ -275,12 +279,15 @@ class Probe:
                         continue
                     request = SetParameters.Request(
                         parameters=[Parameter(name, value=value).to_parameter_msg()])
-                    pending.append((client.call_async(request), done, name))
+                    pending.append((RetriedCall(lambda r=request: client.call_async(r)),
+                                    done, name))
                 for item in list(pending):
                     call, done, name = item
-                    if call.done():
+                    if done.done():  # the caller gave up waiting
                         pending.remove(item)
-                        result = call.result().results[0]
+                    elif call.poll():
+                        pending.remove(item)
+                        result = call.response.results[0]
                         done.set_result(None if result.successful else
                                         f"gpc_sim refused {name}: {result.reason}")
         finally:
