@@ -10,6 +10,7 @@ import numpy as np
 
 from gpc_planner.early_stop import StallDetector, StallRule
 from gpc_planner.planner import PlanResult, SamplingPlanner
+from gpc_sim.task import Task
 
 
 @dataclass
@@ -29,6 +30,10 @@ class EpisodeResult:
     stopped: str | None = None  # why a hopeless episode was ended early (``stall``)
     wall_s: float = 0.0  # what the episode cost: wall seconds
     cpu_s: float = 0.0  # and CPU seconds of this process, all its threads
+    # The executed trajectory's cost under the task's own cost (``Task.cost`` of the states
+    # reached and the controls applied: running integral + terminal), the NFMPC paper's
+    # figure of merit; None when the physics blew up (NaN states).
+    trajectory_cost: float | None = None
 
 
 def run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps: int | None = None,
@@ -60,6 +65,8 @@ def _run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps:
     planner.reset()
     result = EpisodeResult(False, 0, {})
     states = [plant.state()] if record else []
+    reached: list[np.ndarray] = []  # the state after each step, for the trajectory cost
+    applied: list[np.ndarray] = []  # and the control applied in it
     controls = np.empty((0, task.action_dim))
     detector = StallDetector(stall) if stall is not None else None
     for step in range(max_steps):
@@ -80,6 +87,8 @@ def _run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps:
         plant.step(controls[step % every])
         result.steps = step + 1
         state = plant.state()
+        reached.append(state)
+        applied.append(controls[step % every])
         if record:
             states.append(state)
         if not np.all(np.isfinite(state)) or task.diverged(before, state[None, None])[0]:
@@ -92,6 +101,16 @@ def _run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps:
             result.success = True
             break
     result.final_metrics = task.metrics(plant.state())
+    result.trajectory_cost = executed_cost(task, reached, applied)
     if record:
         result.states = np.asarray(states)
     return result
+
+
+def executed_cost(task: Task, reached: list[np.ndarray], applied: list[np.ndarray]) -> float | None:
+    """``Task.cost`` of one executed trajectory (states reached, controls applied); None for
+    an empty or non-finite one (a blown-up simulation has no meaningful cost)."""
+    if not reached:
+        return None
+    cost = float(task.cost(np.asarray(reached)[None], np.asarray(applied)[None])[0])
+    return cost if np.isfinite(cost) else None

@@ -195,6 +195,7 @@ def run_trial(task: Task, spec: EvalSpec, trial: int) -> dict:
         "success": bool(result.success),
         "steps": int(result.steps),
         "final_error": result.final_metrics.get("position_error"),
+        "trajectory_cost": result.trajectory_cost,
         **{k: float(v) for k, v in result.final_metrics.items()},
         **episode_means(result.stats, stat_names(spec.method)),
         "plan_time_ms": [round(t * 1e3, 3) for t in result.plan_times],
@@ -223,6 +224,7 @@ def summarize(spec: EvalSpec, records: list[dict], header: dict | None = None) -
     successes = sum(r["success"] for r in records)
     lo, hi = wilson_interval(successes, n)
     steps_mean, steps_std = mean_std([r["steps"] for r in records if r["success"]])
+    cost_q1, cost_median, cost_q3 = success_cost_quartiles(records)
     plan_times = [t for r in records for t in r["plan_time_ms"]]
     # Seconds of wall time per trial in its worker (one core each with --workers > 1).
     trial_time_mean, trial_time_std = mean_std([r["wall_time_s"] for r in records])
@@ -241,6 +243,9 @@ def summarize(spec: EvalSpec, records: list[dict], header: dict | None = None) -
         "ci_high": hi,
         "steps_mean": steps_mean,
         "steps_std": steps_std,
+        "cost_median": cost_median,
+        "cost_q1": cost_q1,
+        "cost_q3": cost_q3,
         **over_episodes(records, stat_names(spec.method)),
         "plan_time_ms_median": float(np.median(plan_times)) if plan_times else None,
         "trial_time_s_mean": trial_time_mean,
@@ -251,6 +256,17 @@ def summarize(spec: EvalSpec, records: list[dict], header: dict | None = None) -
         "platform": {"python": platform.python_version(), "machine": platform.machine()},
         "per_trial": per_trial,
     }
+
+
+def success_cost_quartiles(records: list[dict]) -> tuple[float | None, ...]:
+    """First quartile, median and third quartile of the trajectory cost of the successful
+    trials (the NFMPC paper's box plots: "the cost of trajectories which successfully
+    completed the task"); Nones when none has one (journals from before it was recorded)."""
+    costs = [r["trajectory_cost"] for r in records
+             if r["success"] and r.get("trajectory_cost") is not None]
+    if not costs:
+        return None, None, None
+    return tuple(float(q) for q in np.percentile(costs, [25, 50, 75]))
 
 
 MAX_TRIALS = 1_000_000  # every trial's record is held in memory and written in one JSON

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from gpc_planner.atomic import EVAL_JOURNAL_SUFFIX
 from gpc_planner.outputs import check_output_file
 from gpc_planner.registry import METHODS, needs_model
@@ -114,6 +116,13 @@ def _fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+def _cost(result: dict) -> str:
+    if result.get("cost_median") is None:
+        return "–"
+    return (f"{result['cost_median']:.4g} ({result['cost_q1']:.4g}, "
+            f"{result['cost_q3']:.4g})")
+
+
 def _trials(result: dict) -> str:
     """Trials of a result; "k of N (in progress)" for an unfinished run's journal."""
     if result.get("in_progress"):
@@ -123,10 +132,12 @@ def _trials(result: dict) -> str:
 
 def markdown_table(results: list[dict]) -> str:
     """One row per result: success (Wilson 95% CI), steps of successes, CEM ratio, plan time."""
+    costs = any(r.get("cost_median") is not None for r in results)  # a column if any has it
     lines = [
         "| task | method | success (95% CI) | steps (successes) | CEM sample ratio "
-        "| plan ms (median) | s per trial | trials | seed |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| plan ms (median) | s per trial | trials | seed |"
+        + (" cost of successes, median (quartiles) |" if costs else ""),
+        "|---|---|---|---|---|---|---|---|---|" + ("---|" if costs else ""),
     ]
     for r in results:
         ratio = (f"{r['cem_sample_ratio_mean']:.2f} ± {r['cem_sample_ratio_std']:.2f}"
@@ -138,6 +149,7 @@ def markdown_table(results: list[dict]) -> str:
             f"{r['ci_high']:.3f}) | {steps} | {ratio} | "
             f"{_fmt(r.get('plan_time_ms_median'), '.1f')} | "
             f"{_fmt(r.get('trial_time_s_mean'), '.0f')} | {_trials(r)} | {r.get('seed', '-')} |"
+            + (f" {_cost(r)} |" if costs else "")
         )
     return "\n".join(lines)
 
@@ -163,6 +175,81 @@ def plot_success(results: list[dict], path: str | Path) -> Path:
     for i, r in enumerate(results):
         ax.text(0.01, i, f"{r['success_rate']:.3f}  (n={_trials(r)})", va="center",
                 color="white", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def samples_of(result: dict) -> int:
+    """The samples per planning iteration a result was run with: ``--rollouts``, else the
+    method's default."""
+    rollouts = result.get("settings", {}).get("rollouts")
+    if rollouts is not None:
+        return int(rollouts)
+    spec = METHODS.get(result["method"])
+    if spec is None:
+        raise ConfigError(f"{result['method']}: unknown method, and no rollouts recorded")
+    return int(spec.config().num_rollouts)
+
+
+def series_over_samples(results: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    """Results grouped as the NFMPC paper's Figs. 1 and 3 draw them: one series per task and
+    method (the label without its sample count), sorted by samples; a series with two
+    results at one sample count is a ConfigError (which one would the point be?)."""
+    series: dict[tuple[str, str], list[dict]] = {}
+    for r in results:
+        name = ", ".join(p for p in label(r).split(", ") if not p.startswith("N="))
+        series.setdefault((r["task"], name), []).append(r)
+    for key, rows in series.items():
+        rows.sort(key=samples_of)
+        counts = [samples_of(r) for r in rows]
+        if len(set(counts)) != len(counts):
+            raise ConfigError(f"{key[0]}: {key[1]}: two results at the same sample count")
+    return series
+
+
+def plot_over_samples(results: list[dict], path: str | Path) -> Path:
+    """The NFMPC paper's Figs. 1 and 3: per task, the success rate (Wilson 95 % interval)
+    and the trajectory cost of the successes (median, quartiles) over the samples per
+    iteration, one series per method, on a log2 axis."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = check_output_file(path, "plot")
+    series = series_over_samples(results)
+    tasks = list(dict.fromkeys(task for task, _ in series))
+    fig, axes = plt.subplots(2, len(tasks), figsize=(5.5 * len(tasks), 6.5), squeeze=False,
+                             sharex="col")
+    for column, task in enumerate(tasks):
+        top, bottom = axes[0][column], axes[1][column]
+        names = [name for t, name in series if t == task]
+        for index, name in enumerate(names):
+            rows = series[(task, name)]
+            x = np.array([samples_of(r) for r in rows], dtype=float)
+            shift = 2.0 ** (0.08 * (index - (len(names) - 1) / 2))  # boxes side by side
+            rate = np.array([r["success_rate"] for r in rows])
+            top.errorbar(x, rate, yerr=[rate - [r["ci_low"] for r in rows],
+                                        np.array([r["ci_high"] for r in rows]) - rate],
+                         marker="o", capsize=3, label=name)
+            costed = [(xi * shift, r) for xi, r in zip(x, rows, strict=True)
+                      if r.get("cost_median") is not None]
+            if costed:
+                xs = [xi for xi, _ in costed]
+                med = np.array([r["cost_median"] for _, r in costed])
+                low = med - [r["cost_q1"] for _, r in costed]
+                high = np.array([r["cost_q3"] for _, r in costed]) - med
+                bottom.errorbar(xs, med, yerr=[low, high], marker="s", linestyle="none",
+                                capsize=4, label=name)
+        top.set(xscale="log", ylim=(0, 1.02), ylabel="success rate", title=task)
+        bottom.set(xscale="log", xlabel="samples per iteration",
+                   ylabel="trajectory cost of successes\n(median, quartiles)")
+        for ax in (top, bottom):
+            ax.set_xscale("log", base=2)
+            ax.grid(alpha=0.3)
+        top.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -53,3 +53,26 @@ def test_a_collision_ends_the_episode_as_a_failure():
     assert result.final_metrics["collided"] == 1.0
     assert not run_episode(planner, task.sample_initial_state(initial_state_rng(0, 0)),
                            max_steps=3).failed
+
+
+def test_the_trajectory_cost_is_the_tasks_cost_of_what_was_executed(monkeypatch):
+    """The NFMPC paper's figure of merit: the task's own cost of the states reached and the
+    controls applied, not of any plan."""
+    task = make_task("nav_dyn", nthread=1)
+    planner = build_planner(task, "mppi", np.random.default_rng(0), num_rollouts=8)
+    calls = []
+    original = type(task).cost
+
+    def spy(self, states, controls):
+        calls.append((states.copy(), controls.copy()))
+        return original(self, states, controls)
+
+    monkeypatch.setattr(type(task), "cost", spy)
+    start = task.sample_initial_state(initial_state_rng(0, 3))
+    result = run_episode(planner, start, max_steps=12, record=True)
+    states, controls = calls[-1]  # the last call: after the episode
+    assert states.shape[:2] == (1, 12) and controls.shape == (1, 12, task.action_dim)
+    np.testing.assert_array_equal(states[0], result.states[1:])
+    assert np.all(controls >= task.action_low) and np.all(controls <= task.action_high)
+    assert result.trajectory_cost == float(original(task, states, controls)[0])
+    assert result.trajectory_cost > 0.0

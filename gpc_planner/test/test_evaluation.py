@@ -11,7 +11,7 @@ from gpc_sim.errors import ConfigError
 
 CONTRACT = {"task", "method", "trials", "seed", "successes", "success_rate", "ci_low", "ci_high",
             "steps_mean", "steps_std", "cem_sample_ratio_mean", "cem_sample_ratio_std",
-            "plan_time_ms_median", "per_trial"}
+            "plan_time_ms_median", "cost_median", "cost_q1", "cost_q3", "per_trial"}
 
 
 def spec(method="cem", trials=3, seed=5):
@@ -209,3 +209,14 @@ def test_every_stat_a_method_reports_is_summarised(monkeypatch):
     assert summary["spread_std"] == pytest.approx(0.0, abs=1e-12)
     assert summary["cem_sample_ratio_mean"] is None and summary["per_trial"][0][
         "cem_sample_ratio"] is None
+
+
+def test_cost_quartiles_are_over_the_successful_trials_that_recorded_a_cost():
+    from gpc_planner.evaluation import success_cost_quartiles
+
+    records = [{"success": True, "trajectory_cost": c} for c in (1.0, 2.0, 3.0, 4.0, 5.0)]
+    records += [{"success": False, "trajectory_cost": 100.0},  # failures do not count
+                {"success": True, "trajectory_cost": None},  # a blown-up one
+                {"success": True}]  # a journal from before the cost was recorded
+    assert success_cost_quartiles(records) == (2.0, 3.0, 4.0)
+    assert success_cost_quartiles(records[5:]) == (None, None, None)

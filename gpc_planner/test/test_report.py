@@ -103,3 +103,26 @@ def test_spot_rows_say_which_goal_distance_they_were_planned_on():
     assert label(old) == "CEM, H=3 s, euclidean cost"
     assert label(new) == "CEM, geodesic cost"
     assert label(push) == "CEM"
+
+
+def test_results_over_sample_counts_make_one_series_per_method_and_a_figure(tmp_path):
+    """The NFMPC paper's Figs. 1/3: success and cost of successes over samples per method."""
+    from gpc_planner.report import plot_over_samples, samples_of, series_over_samples
+
+    rows = []
+    for method in ("mppi", "nfmpc"):
+        for n in (64, 16, None):  # None: the method's default, 32
+            r = result(method, 0.5)
+            r["task"] = "nav_dyn"
+            r["settings"]["rollouts"] = n
+            r.update(cost_median=10.0, cost_q1=8.0, cost_q3=13.0)
+            rows.append(r)
+    series = series_over_samples(rows)
+    assert list(series) == [("nav_dyn", "MPPI"), ("nav_dyn", "NFMPC")]
+    assert [samples_of(r) for r in series[("nav_dyn", "MPPI")]] == [16, 32, 64]
+    table = markdown_table(rows[:1])
+    assert "cost of successes" in table and "10 (8, 13)" in table.splitlines()[2]
+    assert "cost of successes" not in markdown_table([result()])  # no cost, no column
+    assert plot_over_samples(rows, tmp_path / "fig.png").stat().st_size > 1000
+    with pytest.raises(ConfigError, match="same sample count"):
+        series_over_samples([rows[0], dict(rows[0])])
