@@ -103,3 +103,25 @@ def test_gpc_train_method_nfmpc_runs_from_the_command_line(tmp_path, capsys):
     assert "nfmpc on nav_dyn, 1 episodes" in capsys.readouterr().out
     card = json.loads((out / "model_card.json").read_text())
     assert card["settings"]["hidden"] == 8 and card["settings"]["lr"] == 3e-4
+
+
+def test_the_shift_ablation_trains_the_flow_and_keeps_the_time_shift(tmp_path):
+    """--fixed-shift (the paper's App. A.4 ablation): the flow learns, the latent shift stays
+    the plain time shift it starts as; FlowMPPI has no shift to keep fixed."""
+    from gpc_planner.proposals.nf_train import new_model
+    from gpc_sim.tasks import make_task
+
+    config = replace(TINY, learn_shift=False)
+    train_nf(config, tmp_path / "fixed", progress=False)
+    trained = load_model_file(tmp_path / "fixed" / "model.pt")
+    initial = new_model(make_task("nav_dyn", nthread=1), config)
+    for name, value in initial.shift.state_dict().items():
+        assert torch.equal(trained.shift.state_dict()[name], value), name
+    assert any(not torch.equal(trained.flow.state_dict()[name], value)
+               for name, value in initial.flow.state_dict().items())
+    train_nf(TINY, tmp_path / "learnt", progress=False)  # the method itself moves the shift
+    learnt = load_model_file(tmp_path / "learnt" / "model.pt")
+    assert any(not torch.equal(learnt.shift.state_dict()[name], value)
+               for name, value in initial.shift.state_dict().items())
+    with pytest.raises(ConfigError, match="no latent shift model"):
+        train_nf(replace(config, method="flow_mppi"), tmp_path / "f", progress=False)

@@ -13,7 +13,7 @@ GPC_ONLY = (("data", "--data"), ("epochs", "--epochs"), ("batch_size", "--batch-
             ("warmup", "--warmup"), ("mirror", "--mirror"),
             ("failures_within", "--failures-within"))
 NF_ONLY = (("task", "--task"), ("episodes", "--episodes"), ("rollouts", "--rollouts"),
-           ("couplings", "--couplings"))
+           ("couplings", "--couplings"), ("fixed_shift", "--fixed-shift"))
 
 
 def add_train_arguments(p: argparse.ArgumentParser, by_method: bool = False) -> None:
@@ -71,6 +71,7 @@ def nf_config_from_args(args: argparse.Namespace):
              "couplings": args.couplings, "lr": args.lr, "hidden": args.hidden,
              "layers": args.layers, "checkpoint_every": args.checkpoint_every}
     return NFTrainConfig(method=args.method, seed=args.train_seed,
+                         learn_shift=not args.fixed_shift,
                          **{k: v for k, v in given.items() if v is not None})
 
 
@@ -111,6 +112,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "(default 128)")
     p.add_argument("--couplings", type=positive_int, default=None,
                    help="nfmpc/flow_mppi: affine coupling layers of the flow (default 6)")
+    p.add_argument("--fixed-shift", action="store_const", const=True, default=None,
+                   help="nfmpc: keep the latent shift model at the plain time shift of the "
+                   "plan instead of learning it (the paper's ablation, its App. A.4)")
     p.add_argument("--seed", dest="train_seed", type=seed, default=0,
                    help="seed of weights, batches and noise (default 0)")
     p.add_argument("--threads", type=positive_int, default=1,

@@ -75,6 +75,9 @@ class NFTrainConfig:
     seed: int = 0
     checkpoint_every: int = 25  # episodes
     max_steps: int | None = None  # episode limit in control steps (None: the task's)
+    # NFMPC: train the latent shift model with the flow (the paper's method), or keep it at
+    # its initial value, the plain time shift of the plan (the paper's ablation, App. A.4).
+    learn_shift: bool = True
 
 
 def check_nf_train_config(config: NFTrainConfig) -> None:
@@ -98,6 +101,12 @@ def check_nf_train_config(config: NFTrainConfig) -> None:
         value = getattr(config, name)
         if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
             raise ConfigError(f"{name} must be a positive number, got {value!r}", setting=name)
+    if not isinstance(config.learn_shift, bool):
+        raise ConfigError(f"learn_shift must be true or false, got {config.learn_shift!r}",
+                          setting="learn_shift")
+    if config.method != "nfmpc" and not config.learn_shift:
+        raise ConfigError(f"{config.method} has no latent shift model to keep fixed "
+                          "(only nfmpc learns one)", setting="learn_shift")
     check_seed(config.seed)
 
 
@@ -184,15 +193,21 @@ def train_nf(config: NFTrainConfig, out: str | Path, progress: bool = True,
 
 
 def _header(task: Task, config: NFTrainConfig) -> dict:
-    """What a checkpoint must match to be resumed (as it reads back: JSON types)."""
-    return json.loads(json.dumps({"config": asdict(config), "task": asdict(task.config)}))
+    """What a checkpoint must match to be resumed (as it reads back: JSON types). The
+    shift setting appears only for the ablation, so runs from before it existed resume."""
+    settings = asdict(config)
+    if settings["learn_shift"]:
+        settings.pop("learn_shift")
+    return json.loads(json.dumps({"config": settings, "task": asdict(task.config)}))
 
 
 def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,
            on_episode: Callable[[int, dict], None] | None) -> dict:
     started = time.perf_counter()
     model = new_model(task, config)
-    params = model.parameters()
+    # The ablation trains the flow only; the shift stays the time shift it starts as.
+    params = (model.parameters() if config.learn_shift or model.shift is None
+              else list(model.flow.parameters()))
     adam = torch.optim.Adam(params, lr=config.lr)
     run = TrainingRun(out, _header(task, config), CHECKPOINT_KEYS, "episode", config.episodes,
                       config.checkpoint_every, advice="lower lr", started=started)
