@@ -55,3 +55,37 @@ def test_an_answer_turned_down_is_asked_again_at_once():
     assert request.poll() is False and len(sent) == 2
     sent[1].response = SimpleNamespace(success=True)
     assert request.poll() is True and request.done
+
+
+def make_resumer():
+    from gpc_planner.ros.launcher import SimResumer
+
+    now = [0.0]
+    sent: list[Request] = []
+
+    def call() -> Request:
+        sent.append(Request())
+        return sent[-1]
+
+    return SimResumer(call, clock=lambda: now[0], resend=1.0), sent, now
+
+
+def test_the_launcher_asks_the_sim_to_run_only_once_the_planner_is_up_and_until_it_does():
+    """A lost resume request once left the sim paused for good in a real-time run."""
+    resumer, sent, now = make_resumer()
+    resumer.poll()
+    assert sent == []  # the planner is not up yet
+    resumer.wanted = True
+    resumer.poll()
+    now[0] = 1.2
+    resumer.poll()
+    assert len(sent) == 2  # the first was lost: ask again
+    sent[1].response = SimpleNamespace(success=False)  # a refusal: at once again
+    now[0] = 1.3
+    resumer.poll()
+    assert len(sent) == 3 and not resumer.done
+    sent[2].response = SimpleNamespace(success=True)
+    now[0] = 9.0
+    resumer.poll()
+    resumer.poll()
+    assert resumer.done and len(sent) == 3
