@@ -143,10 +143,32 @@ def plot_spot_episode(task: SpotChairTask, states: np.ndarray, path: str | Path,
     return path
 
 
+def plot_object_path(task: Task, states: np.ndarray, path: str | Path, title: str) -> Path:
+    """Any task: the path from above of what has to get somewhere (``object_position``),
+    beside its distance to the goal over time (``metrics``' ``position_error``)."""
+    points = np.array([task.object_position(s) for s in states])
+    errors = [task.metrics(s).get("position_error", np.nan) for s in states]
+    fig, (top, curve) = plt.subplots(1, 2, figsize=(10, 4.5))
+    top.plot(points[:, 0], points[:, 1], color="tab:blue")
+    top.plot(*points[0], "o", color="tab:green", label="start")
+    top.plot(*points[-1], "s", color="tab:blue", label="end")
+    top.set(xlabel="x (m)", ylabel="y (m)", aspect="equal", title=f"{task.name}: from above")
+    top.legend(fontsize=8)
+    curve.plot(np.arange(len(states)) * task.dt, errors, color="tab:red")
+    curve.set(xlabel="t (s)", ylabel="distance to the goal", title=title)
+    for ax in (top, curve):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
 def plot_episode(task: Task, states: np.ndarray, path: str | Path, title: str) -> Path:
-    """The top view that suits ``task``'s family (push or Spot chair)."""
+    """The top view that suits ``task``'s family (push or Spot chair; for the others the
+    generic path of ``plot_object_path``)."""
     if isinstance(task, SpotChairTask):
         return plot_spot_episode(task, states, path, title)
     if isinstance(task, PushTask):
         return plot_push_episode(task, states, path, title)
-    raise ValueError(f"no episode picture for task {task.name}")
+    return plot_object_path(task, states, path, title)

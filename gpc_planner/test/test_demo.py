@@ -47,3 +47,19 @@ def test_spot_demo_runs_the_world_it_is_given(tmp_path, capsys):
     assert main(["demo", "--task", "push_t", "--world", "original", "--out",
                  str(tmp_path / "push")]) == 2
     assert "has no worlds" in capsys.readouterr().err
+
+
+def test_tasks_without_a_picture_of_their_own_get_the_generic_one(tmp_path):
+    """nav_dyn and franka_obstacles have no top view of their own: the demo must not end in
+    a ValueError after the episode ran."""
+    import numpy as np
+
+    from gpc_planner.plotting import plot_episode
+    from gpc_sim.task import initial_state_rng
+    from gpc_sim.tasks import make_task
+
+    for name in ("nav_dyn", "franka_obstacles"):
+        task = make_task(name, nthread=1)
+        state = task.sample_initial_state(initial_state_rng(0, 0))
+        path = plot_episode(task, np.stack([state, state]), tmp_path / f"{name}.png", name)
+        assert path.stat().st_size > 1000

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import fields, replace
 
 from gpc_sim.errors import ConfigError
+from gpc_sim.franka.task import FrankaObstaclesConfig, FrankaObstaclesTask
 from gpc_sim.limits import check_parallel
 from gpc_sim.nav.task import NavDynConfig, NavDynTask
 from gpc_sim.push.task import PushTask, PushTaskConfig
@@ -20,6 +21,8 @@ TASKS: dict[str, tuple[type[Task], Callable[[], TaskConfig]]] = {
     "spot_chair_avoid": (SpotChairTask, lambda: SpotChairConfig(w_obstacle=300.0)),
     # The NFMPC paper's PNRANDDYN: a point robot among eight randomly moving obstacles.
     "nav_dyn": (NavDynTask, NavDynConfig),
+    # The NFMPC paper's FRANKA: a Panda reaches a random goal past one random pole.
+    "franka_obstacles": (FrankaObstaclesTask, FrankaObstaclesConfig),
 }
 
 
