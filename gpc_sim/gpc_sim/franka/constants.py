@@ -41,7 +41,9 @@ FLOOR_EXEMPT = ("link0_col", "link1_col")
 DT = 0.05  # s, one control step, 20 Hz. Ours (see VELOCITY_LIMIT for what bounds it).
 HORIZON_STEPS = 40  # control steps of the planning horizon (2 s). Ours: measured, MPPI
 # with 256 samples on 30 environments reached 24 goals with 2 s, 21 with 1 s (at the full
-# datasheet velocities, 26-30 against 19-26: short horizons stall behind the pole).
+# datasheet velocities, 26-30 against 19-26: short horizons stall behind the pole). Those
+# were seed 0's first 30 environments (the figures' seed); re-checked on seed 2, trials
+# 0-29, 2026-12-06: 25 with 2 s, 17 with 1 s; 26 at the full velocities, 25 at half.
 MAX_STEPS = 300  # episode limit, in control steps (15 s, as nav_dyn's). Ours.
 
 # --- environments (ours; the robot's base is the origin, the floor z = 0) ---------------
@@ -68,7 +70,8 @@ W_GOAL = 10.0  # |end effector - goal| (m), per second
 # Per second with a capsule in the pole or the floor. Not larger: the repo's MPPI weights
 # normalise costs to [0, 1] (``softmax_weights``), so a huge penalty on a few colliding
 # samples flattens the weights of all the others and the plan wanders (measured, MPPI with
-# 256 samples on 30 environments: 100 reached 7 goals, 10 reached 24, neither collided).
+# 256 samples on 30 environments: 100 reached 7 goals, 10 reached 24, neither collided;
+# seed 0, re-checked on seed 2: 100 reached 10, 10 reached 25).
 W_COLLISION = 10.0
 W_CONTROL = 0.1  # |joint velocity|^2 ((rad/s)^2), per second
 W_TERMINAL = 20.0  # |end effector - goal| (m) at the horizon's end
