@@ -64,8 +64,8 @@ def _run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps:
     plant = task.make_plant(initial_state)
     planner.reset()
     result = EpisodeResult(False, 0, {})
-    states = [plant.state()] if record else []
-    reached: list[np.ndarray] = []  # the state after each step, for the trajectory cost
+    start = plant.state()
+    reached: list[np.ndarray] = []  # the state after each step (trajectory cost, record)
     applied: list[np.ndarray] = []  # and the control applied in it
     controls = np.empty((0, task.action_dim))
     detector = StallDetector(stall) if stall is not None else None
@@ -89,8 +89,6 @@ def _run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps:
         state = plant.state()
         reached.append(state)
         applied.append(controls[step % every])
-        if record:
-            states.append(state)
         if not np.all(np.isfinite(state)) or task.diverged(before, state[None, None])[0]:
             result.diverged = True  # the simulation blew up: a failure, not a crash
             break
@@ -103,7 +101,7 @@ def _run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps:
     result.final_metrics = task.metrics(plant.state())
     result.trajectory_cost = executed_cost(task, reached, applied)
     if record:
-        result.states = np.asarray(states)
+        result.states = np.asarray([start, *reached])
     return result
 
 
