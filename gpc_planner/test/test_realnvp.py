@@ -15,6 +15,7 @@ from gpc_planner.proposals.realnvp import (
     ShiftModel,
     coupling_masks,
     gaussian_log_prob,
+    soft_clamp,
     time_shift_matrix,
 )
 
@@ -134,3 +135,35 @@ def test_the_shift_model_starts_as_the_time_shift_of_the_knots():
     with torch.no_grad():
         out = shift(torch.as_tensor(knots.ravel())).numpy()
     np.testing.assert_allclose(out.reshape(5, 2), spline.shift(knots, 0.1), atol=1e-12)
+
+
+def test_soft_clamp_is_the_identity_inside_its_knee_and_never_passes_its_limit():
+    x = torch.linspace(-50.0, 50.0, 2001, dtype=torch.float64, requires_grad=True)
+    y = soft_clamp(x, 3.0, 5.0)
+    inside = x.abs() <= 3.0
+    torch.testing.assert_close(y[inside], x[inside])
+    assert float(y.detach().abs().max()) <= 5.0
+    assert torch.all(torch.diff(y.detach()) >= 0)  # monotone: the order of latents is kept
+    (grad,) = torch.autograd.grad(y.sum(), x)
+    near_knee = (x.abs() - 3.0).abs() < 0.06
+    torch.testing.assert_close(grad[near_knee], torch.ones_like(grad[near_knee]),
+                               atol=0.05, rtol=0)  # no kink at the knee
+    with pytest.raises(ValueError, match="knee"):
+        soft_clamp(x, 5.0, 3.0)
+
+
+def test_a_shift_with_a_gain_above_one_keeps_the_latent_mean_bounded():
+    """Phi runs once per replanning step: a learnt gain of 1.05 (what a diverged nav_dyn
+    training had) would grow an unbounded mean ~e^50 over 1,000 steps; bounded, it stays
+    at the config's limit."""
+    config = ShiftConfig(hidden=8, layers=1, knee=3.0, limit=5.0)
+    shift = ShiftModel(6, config, 1.05 * np.eye(6)).double()
+    mean = torch.full((6,), 0.5, dtype=torch.float64)
+    with torch.no_grad():
+        for _ in range(1000):
+            mean = shift(mean)
+    assert torch.all(torch.isfinite(mean))
+    assert float(mean.abs().max()) <= 5.0
+    assert float(mean.abs().min()) > 3.0  # it did grow: the bound, not the map, held it
+    with pytest.raises(ValueError, match="knee"):
+        ShiftModel(6, ShiftConfig(knee=5.0, limit=5.0))

@@ -194,11 +194,15 @@ def train_nf(config: NFTrainConfig, out: str | Path, progress: bool = True,
 
 def _header(task: Task, config: NFTrainConfig) -> dict:
     """What a checkpoint must match to be resumed (as it reads back: JSON types). The
-    shift setting appears only for the ablation, so runs from before it existed resume."""
+    shift setting appears only for the ablation, so runs from before it existed resume;
+    the shift's bound always (a checkpoint from before it trained an unbounded shift,
+    which diverged: it is not continued under other dynamics)."""
     settings = asdict(config)
     if settings["learn_shift"]:
         settings.pop("learn_shift")
-    return json.loads(json.dumps({"config": settings, "task": asdict(task.config)}))
+    bound = ShiftConfig()
+    return json.loads(json.dumps({"config": settings, "task": asdict(task.config),
+                                  "shift_bound": [bound.knee, bound.limit]}))
 
 
 def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,

@@ -46,6 +46,13 @@ class ShiftConfig:
 
     hidden: int = 128
     layers: int = 2
+    # The shifted mean is the identity up to |mu~| = knee and saturates smoothly at limit
+    # (latent units; the latent std is the controller's flow_noise, 1 by default). Phi is
+    # applied once per replanning step, so an unbounded Phi with a gain above 1 grows the
+    # mean geometrically over an episode: a training on nav_dyn reached |mu| ~ 400 and
+    # non-finite controls after 850 episodes (its shift's largest eigenvalue was 1.05).
+    knee: float = 3.0
+    limit: float = 5.0
 
 
 def _mlp(width_in: int, hidden: int, layers: int, width_out: int) -> nn.Sequential:
@@ -185,19 +192,34 @@ def gaussian_log_prob(z: torch.Tensor, mean: torch.Tensor, std: float) -> torch.
             - dim * (math.log(std) + 0.5 * math.log(2.0 * math.pi)))
 
 
+def soft_clamp(x: torch.Tensor, knee: float, limit: float) -> torch.Tensor:
+    """x where |x| <= knee; beyond, knee + (limit - knee) tanh((|x| - knee) / (limit -
+    knee)) with x's sign: continuous with its first derivative, and never past limit."""
+    if not 0.0 < knee < limit:
+        raise ValueError(f"soft_clamp needs 0 < knee < limit, got {knee}, {limit}")
+    width = limit - knee
+    outside = knee + width * torch.tanh((x.abs() - knee).clamp(min=0.0) / width)
+    return torch.where(x.abs() <= knee, x, torch.sign(x) * outside)
+
+
 class ShiftModel(nn.Module):
     """The learnt warm start in latent space, mu~ = Phi(mu) (NFMPC, Sec. 3.2).
 
-    Phi(mu) = A mu + b + MLP(mu), with A initialised to the time shift of one replanning
-    period (the knot-space shift, ``ControlSpline.shift``, for each control channel) and
-    the MLP to zero: with the identity flow an untrained flow is, the latent shift is then
-    the usual shift-and-hold of the plan. Not conditioned on the context: the paper
-    reports that conditioning it hurt (Sec. 5.1).
+    Phi(mu) = clamp(A mu + b + MLP(mu)), with A initialised to the time shift of one
+    replanning period (the knot-space shift, ``ControlSpline.shift``, for each control
+    channel) and the MLP to zero: with the identity flow an untrained flow is, the latent
+    shift is then the usual shift-and-hold of the plan (exactly, while |mu~| <= the
+    config's knee). ``soft_clamp`` bounds the mean: the shift is applied at every step and
+    feeds back through the update, so without a bound a learnt gain above 1 diverges.
+    Not conditioned on the context: the paper reports that conditioning it hurt (Sec. 5.1).
     """
 
     def __init__(self, dim: int, config: ShiftConfig, initial: np.ndarray | None = None
                  ) -> None:
         super().__init__()
+        if not 0.0 < config.knee < config.limit:
+            raise ValueError(f"a shift model needs 0 < knee < limit, got knee {config.knee}, "
+                             f"limit {config.limit}")
         self.config = config
         self.linear = nn.Linear(dim, dim)
         with torch.no_grad():
@@ -207,7 +229,8 @@ class ShiftModel(nn.Module):
         self.residual = _mlp(dim, config.hidden, config.layers, dim)
 
     def forward(self, mean: torch.Tensor) -> torch.Tensor:
-        return self.linear(mean) + self.residual(mean)
+        return soft_clamp(self.linear(mean) + self.residual(mean), self.config.knee,
+                          self.config.limit)
 
 
 def time_shift_matrix(knot_times: np.ndarray, period: float, kind: str,
@@ -222,5 +245,5 @@ def time_shift_matrix(knot_times: np.ndarray, period: float, kind: str,
 
 
 __all__ = ["AffineCoupling", "ConditionalRealNVP", "OutputMap", "RealNVPConfig",
-           "ShiftConfig", "ShiftModel", "coupling_masks", "gaussian_log_prob",
+           "ShiftConfig", "ShiftModel", "coupling_masks", "gaussian_log_prob", "soft_clamp",
            "time_shift_matrix"]
