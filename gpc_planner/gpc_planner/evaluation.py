@@ -24,7 +24,7 @@ import numpy as np
 from gpc_planner.atomic import EVAL_JOURNAL_SUFFIX, JsonlLog, warn, write_json_atomic
 from gpc_planner.episode import run_episode
 from gpc_planner.eval_journal import read_journal, trial_records
-from gpc_planner.methods import build_planner, resolve_model_path, sampling_for
+from gpc_planner.methods import build_planner, model_variant, resolve_model_path, sampling_for
 from gpc_planner.outputs import check_output_file, exclusive_output
 from gpc_planner.plan_stats import episode_means, over_episodes, stat_names
 from gpc_planner.planner import check_planning_sizes
@@ -163,9 +163,14 @@ class EvalSpec:
             spec.pop("flow_steps")
             spec.pop("flow_noise")
             return json.loads(json.dumps({"spec": spec}))
-        digests = [file_digest(p) for p in self.model_paths(task_name)]
+        paths = self.model_paths(task_name)
+        digests = [file_digest(p) for p in paths]
+        # A model variant (NFMPC's fixed-shift ablation) only when there is one, so that
+        # older journals resume; results copy it for their labels.
+        variants = sorted({v for v in map(model_variant, paths) if v})
+        extra = {"model_variant": ", ".join(variants)} if variants else {}
         # As it reads back from the journal (tuples become lists).
-        return json.loads(json.dumps({"spec": spec, "model_sha256": digests}))
+        return json.loads(json.dumps({"spec": spec, "model_sha256": digests, **extra}))
 
 
 def file_digest(path: str | Path) -> str:
@@ -251,6 +256,8 @@ def summarize(spec: EvalSpec, records: list[dict], header: dict | None = None) -
         "trial_time_s_mean": trial_time_mean,
         "trial_time_s_std": trial_time_std,
         "settings": spec.settings_record(),
+        **({"model_variant": header["model_variant"]}
+           if header is not None and header.get("model_variant") else {}),
         **({"header": header} if header is not None else {}),
         **({"per_model": per_model_summary(spec, records)} if spec.uses_model() else {}),
         "platform": {"python": platform.python_version(), "machine": platform.machine()},

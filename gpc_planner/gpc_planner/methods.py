@@ -29,7 +29,7 @@ from gpc_planner.sampling import (
 from gpc_sim.errors import ConfigError
 from gpc_sim.task import Task
 
-__all__ = ["METHODS", "build_planner", "load_model_for", "model_sampling",
+__all__ = ["METHODS", "build_planner", "load_model_for", "model_sampling", "model_variant",
            "resolve_model_path", "sampling_for"]
 
 
@@ -69,6 +69,12 @@ def _load(path: str):
     model = _cached_model(str(p.resolve()), st.st_mtime_ns, st.st_size)
     model.source = str(path)
     return model
+
+
+def model_variant(path: str) -> str | None:
+    """What sets the model file at ``path`` apart from its method's plain model ("fixed
+    shift": NFMPC's ablation), or None: results carry it so that reports tell them apart."""
+    return getattr(_load(path), "variant", None)
 
 
 def load_model_for(task: Task, path: str, spline: ControlSpline, kind: str = "gpc"):

@@ -97,6 +97,8 @@ def label(result: dict) -> str:
     if (needs_model(result["method"]) and spec.takes("flow_steps")
             and settings.get("flow_steps") is not None):
         name += f" ({settings['flow_steps']})"
+    if result.get("model_variant"):  # e.g. NFMPC (fixed shift), the paper's ablation
+        name += f" ({result['model_variant']})"
     parts = [name]
     if settings.get("horizon") is not None:
         parts.append(f"H={settings['horizon']:g} s")

@@ -125,3 +125,15 @@ def test_the_shift_ablation_trains_the_flow_and_keeps_the_time_shift(tmp_path):
                for name, value in initial.shift.state_dict().items())
     with pytest.raises(ConfigError, match="no latent shift model"):
         train_nf(replace(config, method="flow_mppi"), tmp_path / "f", progress=False)
+    # Results say which: the ablation's row is labelled apart from the method's.
+    from gpc_planner.report import label
+
+    rows = {}
+    for name in ("fixed", "learnt"):
+        spec = EvalSpec("nav_dyn", "nfmpc", trials=1, rollouts=4, max_steps=6,
+                        model=str(tmp_path / name / "model.pt"))
+        rows[name] = evaluate(spec, out=tmp_path / f"{name}.json", progress=False)
+    assert rows["fixed"]["model_variant"] == "fixed shift"
+    assert "model_variant" not in rows["learnt"]
+    assert label(rows["fixed"]) == label(rows["learnt"]).replace("NFMPC", "NFMPC (fixed shift)")
+    assert label(rows["fixed"]) != label(rows["learnt"])

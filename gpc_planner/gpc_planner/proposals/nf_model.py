@@ -137,6 +137,14 @@ class NormalizingFlowModel:
         check_finite_samples(knots, self.source)
         return y.numpy(), knots
 
+    @property
+    def variant(self) -> str | None:
+        """What sets this model apart from its method's plain one, for result labels:
+        "fixed shift" for NFMPC trained with its shift kept fixed (the paper's ablation)."""
+        if self.shift is not None and not self.shift.config.learnt:
+            return "fixed shift"
+        return None
+
     def shift_latent(self, mean: np.ndarray) -> np.ndarray:
         """The latent mean one replanning period later, Phi(mu) (NFMPC only)."""
         if self.shift is None:

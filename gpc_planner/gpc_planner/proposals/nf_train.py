@@ -146,7 +146,7 @@ def new_model(task: Task, config: NFTrainConfig) -> NormalizingFlowModel:
     return build_nf_model(
         config.method, len(task.observation_names), shape, info, norm,
         RealNVPConfig(couplings=config.couplings, hidden=config.hidden, layers=config.layers),
-        ShiftConfig(hidden=config.hidden, layers=config.layers),
+        ShiftConfig(hidden=config.hidden, layers=config.layers, learnt=config.learn_shift),
         shift_initial=time_shift_matrix(spline.knot_times, period, spline.kind,
                                         task.action_dim),
         shift_period=period, controller=controller, seed=config.seed)

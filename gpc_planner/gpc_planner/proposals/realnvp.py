@@ -53,6 +53,9 @@ class ShiftConfig:
     # non-finite controls after 850 episodes (its shift's largest eigenvalue was 1.05).
     knee: float = 3.0
     limit: float = 5.0
+    # Whether training updates it; False is the paper's ablation (App. A.4): the shift stays
+    # the plain time shift of the plan it starts as. Recorded so results can say which.
+    learnt: bool = True
 
 
 def _mlp(width_in: int, hidden: int, layers: int, width_out: int) -> nn.Sequential:

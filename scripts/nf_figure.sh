@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The NFMPC paper's Figs. 1 and 3 on one task: success rate and trajectory cost (median,
+# quartiles) over the samples per iteration, for MPPI, FlowMPPI and NFMPC (and NFMPC with
+# its shift kept fixed, the paper's ablation), every point on the same seeded environments.
+# Each point is one `gpc eval --rollouts N` run that resumes from its journal if interrupted;
+# the cheap sample counts run first, so the figure fills from the left. A method whose model
+# file is missing is skipped with a line saying so (train it first: README, "NFMPC").
+# `--status` only prints the table and draws the figure from what has finished so far.
+# Usage: bash scripts/nf_figure.sh [--status] [TASK]   (default nav_dyn)
+#        SAMPLES="16 32 ..." (default 16 32 64 128 256 512 1024), TRIALS (default 200),
+#        SEED (default 0: the reporting seed), WORKERS (default: all cores),
+#        METHODS="mppi flow_mppi nfmpc nfmpc_fixed_shift" (default all four),
+#        NFMPC_MODEL, FLOW_MPPI_MODEL, FIXED_SHIFT_MODEL (default runs/<method>_<TASK>/model.pt),
+#        OUT (default results/nfmpc/TASK)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+STATUS=0
+if [ "${1:-}" = "--status" ]; then STATUS=1; shift; fi
+TASK="${1:-nav_dyn}"
+SAMPLES="${SAMPLES:-16 32 64 128 256 512 1024}"
+TRIALS="${TRIALS:-200}"
+SEED="${SEED:-0}"
+METHODS="${METHODS:-mppi flow_mppi nfmpc nfmpc_fixed_shift}"
+OUT="${OUT:-results/nfmpc/$TASK}"
+# shellcheck disable=SC1091
+source env.sh
+WORKERS="${WORKERS:-$(nproc)}"
+model_of() {
+  case "$1" in
+    nfmpc) echo "${NFMPC_MODEL:-runs/nfmpc_$TASK/model.pt}" ;;
+    flow_mppi) echo "${FLOW_MPPI_MODEL:-runs/flow_mppi_$TASK/model.pt}" ;;
+    nfmpc_fixed_shift) echo "${FIXED_SHIFT_MODEL:-runs/nfmpc_fixed_shift_$TASK/model.pt}" ;;
+    *) echo "" ;;
+  esac
+}
+method_of() { case "$1" in nfmpc_fixed_shift) echo nfmpc ;; *) echo "$1" ;; esac; }
+if [ "$STATUS" = 0 ]; then
+  mkdir -p "$OUT"
+  for n in $SAMPLES; do
+    for m in $METHODS; do
+      model="$(model_of "$m")"
+      args=(--task "$TASK" --method "$(method_of "$m")" --rollouts "$n" --trials "$TRIALS"
+            --seed "$SEED" --workers "$WORKERS" --no-progress --out "$OUT/${m}_$n.json")
+      if [ -n "$model" ]; then
+        if [ ! -f "$model" ]; then echo "nf_figure: skip $m: no model at $model"; continue; fi
+        args+=(--model "$model")
+      fi
+      echo "== gpc eval ${args[*]}"
+      gpc eval "${args[@]}"
+    done
+  done
+fi
+files=()
+for n in $SAMPLES; do
+  for m in $METHODS; do
+    f="$OUT/${m}_$n.json"
+    if [ -f "$f" ]; then files+=("$f"); elif [ -f "$f.partial.jsonl" ]; then files+=("$f.partial.jsonl"); fi
+  done
+done
+if [ "${#files[@]}" = 0 ]; then echo "nf_figure: no results under $OUT yet" >&2; exit 1; fi
+gpc report "${files[@]}" --samples-plot "$OUT/samples.png"
