@@ -39,6 +39,7 @@ from gpc_sim.task import Task, initial_state_rng
 from gpc_sim.tasks import (
     has_setting,
     make_task,
+    task_method_settings,
     task_options,
     with_recorded_defaults,
     without_old_defaults,
@@ -158,6 +159,9 @@ class EvalSpec:
             spec["task_options"] = options
         else:
             spec.pop("task_options")
+        tuned = task_method_settings(task_name, self.method)  # the task's, when any
+        if tuned:
+            spec["method_settings"] = tuned
         if not self.uses_model():
             spec.pop("model")
             spec.pop("flow_steps")

@@ -132,7 +132,8 @@ def build_planner(task: Task, method: str, rng: np.random.Generator,
     method (``model_sampling``), else the paper's (10 steps, noise 1). Methods without a
     model ignore the three, and a method whose config lacks one of the two flow settings
     (NFMPC's and FlowMPPI's coupling flows have no Euler steps) ignores that one.
-    ``overrides`` replace optimizer settings.
+    ``overrides`` replace optimizer settings; where none is given, the task's own
+    (``Task.method_settings``) replace the method's defaults.
     """
     spec = method_spec(method)
     if horizon is not None and not (math.isfinite(horizon) and horizon > 0):
@@ -143,6 +144,8 @@ def build_planner(task: Task, method: str, rng: np.random.Generator,
                           setting="rollouts")
     check_planning_sizes(task, _rollouts_of(spec, num_rollouts, overrides), horizon)
     spline = task_spline(task, horizon)
+    # The task's tuned settings for the method, under every explicit one.
+    overrides = {**task.method_settings.get(method, {}), **overrides}
     if num_rollouts is not None:
         overrides["num_rollouts"] = num_rollouts
     proposal = None

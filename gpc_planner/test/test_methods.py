@@ -83,3 +83,26 @@ def test_errors_name_the_setting_not_a_flag(task):
     with pytest.raises(ConfigError, match="gpc_cem needs a proposal model") as err:
         build_planner(spot_free, "gpc_cem", np.random.default_rng(0))
     assert "--" not in str(err.value) and err.value.setting == "model"
+
+
+def test_a_task_s_tuned_settings_replace_the_method_defaults_under_explicit_ones(task):
+    """nav_dyn gives MPPI a wider spread than the push-tuned default; a given sigma still
+    wins, and a task without settings keeps the method's default. Evaluation journals
+    record the task's settings, so a run never resumes under another spread."""
+    from gpc_planner.evaluation import EvalSpec
+    from gpc_planner.registry import method_spec
+
+    nav = make_task("nav_dyn", nthread=1)
+    default = method_spec("mppi").make_config().sigma
+    tuned = nav.method_settings["mppi"]["sigma"]
+    assert tuned != default
+    rng = np.random.default_rng(0)
+    assert build_planner(nav, "mppi", rng, num_rollouts=4).optimizer.config.sigma == tuned
+    assert build_planner(nav, "mppi", rng, num_rollouts=4,
+                         sigma=0.2).optimizer.config.sigma == 0.2
+    assert build_planner(task, "mppi", rng, num_rollouts=4).optimizer.config.sigma == default
+    assert build_planner(nav, "cem", rng, num_rollouts=4).optimizer.config.sigma == \
+        method_spec("cem").make_config().sigma  # only the methods the task names
+    header = EvalSpec("nav_dyn", "mppi").header("nav_dyn")
+    assert header["spec"]["method_settings"] == {"sigma": tuned}
+    assert "method_settings" not in EvalSpec("push_t", "mppi").header("push_t")["spec"]

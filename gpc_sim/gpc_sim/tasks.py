@@ -51,6 +51,14 @@ def has_setting(task_name: str, setting: str) -> bool:
     return setting in {f.name for f in fields(TASKS[task_name][1]())}
 
 
+def task_method_settings(task_name: str, method: str) -> dict[str, object]:
+    """The optimizer settings task ``task_name`` gives ``method`` over its defaults
+    (``Task.method_settings``); {} for most, and for an unknown task."""
+    if task_name not in TASKS:
+        return {}
+    return dict(TASKS[task_name][0].method_settings.get(method, {}))
+
+
 def setting_default(task_name: str, setting: str) -> object:
     """The default of ``setting`` in task ``task_name``'s config: what a run that does not
     set it gets, so that its record can say so (a default may change between versions)."""

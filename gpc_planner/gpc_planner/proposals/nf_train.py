@@ -142,7 +142,8 @@ def new_model(task: Task, config: NFTrainConfig) -> NormalizingFlowModel:
                      action_high=list(map(float, task.action_high)))
     norm = observation_statistics(task, np.random.default_rng(config.seed))
     shape = (spline.num_knots, task.action_dim)
-    controller = asdict(method_spec(config.method).make_config(num_rollouts=config.rollouts))
+    controller = asdict(method_spec(config.method).make_config(
+        **task.method_settings.get(config.method, {}), num_rollouts=config.rollouts))
     return build_nf_model(
         config.method, len(task.observation_names), shape, info, norm,
         RealNVPConfig(couplings=config.couplings, hidden=config.hidden, layers=config.layers),
@@ -201,8 +202,10 @@ def _header(task: Task, config: NFTrainConfig) -> dict:
     if settings["learn_shift"]:
         settings.pop("learn_shift")
     bound = ShiftConfig()
+    tuned = dict(task.method_settings.get(config.method, {}))  # only when any
     return json.loads(json.dumps({"config": settings, "task": asdict(task.config),
-                                  "shift_bound": [bound.knee, bound.limit]}))
+                                  "shift_bound": [bound.knee, bound.limit],
+                                  **({"method_settings": tuned} if tuned else {})}))
 
 
 def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,
@@ -225,7 +228,8 @@ def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,
         history = list(ckpt["history"])
     optimizer = make_optimizer(config.method, task_spline(task), task.action_low,
                                task.action_high, np.random.default_rng(config.seed),
-                               proposal=model, num_rollouts=config.rollouts)
+                               proposal=model, num_rollouts=config.rollouts,
+                               **task.method_settings.get(config.method, {}))
     planner = SamplingPlanner(task, optimizer)
 
     def one_episode(episode: int) -> dict[str, str]:
