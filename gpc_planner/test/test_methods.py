@@ -101,8 +101,8 @@ def test_a_task_s_tuned_settings_replace_the_method_defaults_under_explicit_ones
     assert build_planner(nav, "mppi", rng, num_rollouts=4,
                          sigma=0.2).optimizer.config.sigma == 0.2
     assert build_planner(task, "mppi", rng, num_rollouts=4).optimizer.config.sigma == default
-    assert build_planner(nav, "cem", rng, num_rollouts=4).optimizer.config.sigma == \
-        method_spec("cem").make_config().sigma  # only the methods the task names
+    assert build_planner(nav, "ps", rng, num_rollouts=4).optimizer.config.sigma == \
+        method_spec("ps").make_config().sigma  # only the methods the task names
     header = EvalSpec("nav_dyn", "mppi").header("nav_dyn")
     assert header["spec"]["method_settings"] == {"sigma": tuned}
     assert "method_settings" not in EvalSpec("push_t", "mppi").header("push_t")["spec"]
