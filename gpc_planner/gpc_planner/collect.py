@@ -62,6 +62,7 @@ from gpc_sim.tasks import (
     TASKS,
     has_setting,
     make_task,
+    task_method_settings,
     task_options,
     with_old_defaults,
     with_recorded_defaults,
@@ -140,6 +141,9 @@ class CollectSpec:
                                  for k, v in options.items()}
         else:
             s.pop("task_options")
+        tuned = task_method_settings(self.task, self.method)  # the task's, when any
+        if tuned:
+            s["method_settings"] = tuned
         if self.proposal is None:
             s.pop("flow_noise")  # CEM does not sample a flow (older datasets lack the key)
         else:

@@ -207,3 +207,13 @@ def test_a_spot_dataset_names_its_cost_and_one_on_the_straight_line_reads_as_bef
             "stopped_early": 0, "samples": 1, "core_hours": 0.0, "wall_hours": 0.0,
             "costed_episodes": 1, "settings": straight.settings()}
     assert "--task-option goal_distance=euclidean" in render_data_card(card, "d")
+
+
+def test_a_task_s_tuned_settings_for_the_collecting_method_are_part_of_the_settings():
+    """nav_dyn's CEM starts from its own spread (``Task.method_settings``): the folder
+    pins it, so a collection never resumes under another; push's meta is as before."""
+    from gpc_planner.collect import CollectSpec
+
+    nav = CollectSpec(task="nav_dyn", episodes=1).settings()
+    assert nav["method_settings"] == make_task("nav_dyn", nthread=1).method_settings["cem"]
+    assert "method_settings" not in CollectSpec(task="push_t", episodes=1).settings()
