@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The NFMPC paper's Figs. 1 and 3 on one task: success rate and trajectory cost (median,
 # quartiles) over the samples per iteration, for MPPI, FlowMPPI and NFMPC (and NFMPC with
-# its shift kept fixed, the paper's ablation), every point on the same seeded environments.
+# its shift kept fixed, the paper's ablation), every point on the same seeded environments;
+# with METHODS naming them, CEM and GPC-CEM (the head-to-head: three flow-matching model
+# seeds trained on offline CEM data of the task, trial i using seed i mod 3).
 # Each point is one `gpc eval --rollouts N` run that resumes from its journal if interrupted;
 # the cheap sample counts run first, so the figure fills from the left. A method whose model
 # file is missing is skipped with a line saying so (train it first: README, "NFMPC").
@@ -9,8 +11,11 @@
 # Usage: bash scripts/nf_figure.sh [--status] [TASK]   (default nav_dyn)
 #        SAMPLES="16 32 ..." (default 16 32 64 128 256 512 1024), TRIALS (default 200),
 #        SEED (default 0: the reporting seed), WORKERS (default: all cores),
-#        METHODS="mppi flow_mppi nfmpc nfmpc_fixed_shift" (default all four),
-#        NFMPC_MODEL, FLOW_MPPI_MODEL, FIXED_SHIFT_MODEL (default runs/<method>_<TASK>/model.pt),
+#        METHODS="mppi flow_mppi nfmpc nfmpc_fixed_shift cem gpc_cem"
+#          (default: the first four, the paper's figure),
+#        NFMPC_MODEL, FLOW_MPPI_MODEL, FIXED_SHIFT_MODEL
+#          (default runs/nfmpc/<method>_<TASK>/model.pt),
+#        GPC_MODELS (default runs/nfmpc/gpc_<TASK>_seed{0,1,2}/model.pt),
 #        OUT (default results/nfmpc/TASK)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,11 +31,14 @@ OUT="${OUT:-results/nfmpc/$TASK}"
 # shellcheck disable=SC1091
 source env.sh
 WORKERS="${WORKERS:-$(nproc)}"
-model_of() {
+GPC_DEFAULT="runs/nfmpc/gpc_${TASK}_seed0/model.pt runs/nfmpc/gpc_${TASK}_seed1/model.pt"
+GPC_DEFAULT="$GPC_DEFAULT runs/nfmpc/gpc_${TASK}_seed2/model.pt"
+model_of() {  # the model file(s) of a row, space-separated; none for the plain planners
   case "$1" in
-    nfmpc) echo "${NFMPC_MODEL:-runs/nfmpc_$TASK/model.pt}" ;;
-    flow_mppi) echo "${FLOW_MPPI_MODEL:-runs/flow_mppi_$TASK/model.pt}" ;;
-    nfmpc_fixed_shift) echo "${FIXED_SHIFT_MODEL:-runs/nfmpc_fixed_shift_$TASK/model.pt}" ;;
+    nfmpc) echo "${NFMPC_MODEL:-runs/nfmpc/nfmpc_$TASK/model.pt}" ;;
+    flow_mppi) echo "${FLOW_MPPI_MODEL:-runs/nfmpc/flow_mppi_$TASK/model.pt}" ;;
+    nfmpc_fixed_shift) echo "${FIXED_SHIFT_MODEL:-runs/nfmpc/nfmpc_fixed_shift_$TASK/model.pt}" ;;
+    gpc_cem) echo "${GPC_MODELS:-$GPC_DEFAULT}" ;;
     *) echo "" ;;
   esac
 }
@@ -39,13 +47,13 @@ if [ "$STATUS" = 0 ]; then
   mkdir -p "$OUT"
   for n in $SAMPLES; do
     for m in $METHODS; do
-      model="$(model_of "$m")"
+      read -r -a models <<< "$(model_of "$m")"
       args=(--task "$TASK" --method "$(method_of "$m")" --rollouts "$n" --trials "$TRIALS"
             --seed "$SEED" --workers "$WORKERS" --no-progress --out "$OUT/${m}_$n.json")
-      if [ -n "$model" ]; then
-        if [ ! -f "$model" ]; then echo "nf_figure: skip $m: no model at $model"; continue; fi
-        args+=(--model "$model")
-      fi
+      missing=""
+      for f in "${models[@]}"; do [ -f "$f" ] || missing="$f"; done
+      if [ -n "$missing" ]; then echo "nf_figure: skip $m: no model at $missing"; continue; fi
+      if [ "${#models[@]}" -gt 0 ]; then args+=(--model "${models[@]}"); fi
       echo "== gpc eval ${args[*]}"
       gpc eval "${args[@]}"
     done
