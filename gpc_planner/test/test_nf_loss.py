@@ -119,7 +119,9 @@ def test_a_learnt_shift_finds_the_known_optimal_warm_start():
     model = build_nf_model("nfmpc", 1, (2, 1), info,
                            ContextNormalization(np.zeros(1), np.ones(1)),
                            RealNVPConfig(couplings=2, hidden=4, layers=1),
-                           ShiftConfig(hidden=8, layers=1), shift_period=0.1)
+                           # a bound past the toy's latents (up to 2.4): the map is linear
+                           ShiftConfig(hidden=8, layers=1, knee=3.0, limit=5.0),
+                           shift_period=0.1)
     d = np.array([0.4, -0.3])
     points = np.arange(5)[:, None] * d
 
