@@ -137,3 +137,38 @@ def test_the_shift_ablation_trains_the_flow_and_keeps_the_time_shift(tmp_path):
     assert "model_variant" not in rows["learnt"]
     assert label(rows["fixed"]) == label(rows["learnt"]).replace("NFMPC", "NFMPC (fixed shift)")
     assert label(rows["fixed"]) != label(rows["learnt"])
+
+
+def test_the_model_file_holds_the_weights_of_the_best_training_window(tmp_path):
+    """With select_window w, model.pt holds the weights after the episode that ended the
+    w-episode window with the highest training success (the first of equals); the
+    checkpoint keeps the last weights, and the card says which."""
+    from gpc_planner.proposals.nf_train import better_window
+
+    snapshots, records = [], []
+
+    def keep(episode, record):
+        records.append(record)
+        ckpt = weights(tmp_path / "sel" / "checkpoint.pt")  # written before the callback
+        snapshots.append(ckpt["flow"])
+
+    config = replace(TINY, episodes=4, select_window=2)
+    card = train_nf(config, tmp_path / "sel", progress=False, on_episode=keep)
+    rates = [sum(r["success"] for r in records[i - 1:i + 1]) / 2 for i in range(1, 4)]
+    chosen = 2 + rates.index(max(rates))  # episodes counted from 1
+    assert card["selected"] == {"episode": chosen, "window": 2, "success_rate": max(rates)}
+    saved = weights(tmp_path / "sel" / "model.pt")["state_dict"]
+    for name, value in snapshots[chosen - 1].items():
+        torch.testing.assert_close(saved[name], value)
+    assert "highest training success" in (tmp_path / "sel" / "model_card.md").read_text()
+    # The rule itself: a full, strictly better window replaces the best.
+    history = [{"success": s} for s in (True, False, True, True)]
+    model = load_model_file(tmp_path / "sel" / "model.pt")
+    assert better_window(None, history[:1], 2, model) is None  # no full window yet
+    first = better_window(None, history[:2], 2, model)
+    assert first["episode"] == 2 and first["success_rate"] == 0.5
+    assert better_window(first, history[:3], 2, model) is first  # a tie keeps the first
+    assert better_window(first, history, 2, model)["episode"] == 4
+    assert better_window(None, history, 0, model) is None  # 0: the last weights
+    with pytest.raises(ConfigError, match="select_window"):
+        train_nf(replace(TINY, select_window=-1), tmp_path / "bad", progress=False)

@@ -13,7 +13,8 @@ GPC_ONLY = (("data", "--data"), ("epochs", "--epochs"), ("batch_size", "--batch-
             ("warmup", "--warmup"), ("mirror", "--mirror"),
             ("failures_within", "--failures-within"))
 NF_ONLY = (("task", "--task"), ("episodes", "--episodes"), ("rollouts", "--rollouts"),
-           ("couplings", "--couplings"), ("fixed_shift", "--fixed-shift"))
+           ("couplings", "--couplings"), ("fixed_shift", "--fixed-shift"),
+           ("select_window", "--select-window"))
 
 
 def add_train_arguments(p: argparse.ArgumentParser, by_method: bool = False) -> None:
@@ -69,7 +70,8 @@ def nf_config_from_args(args: argparse.Namespace):
 
     given = {"task": args.task, "episodes": args.episodes, "rollouts": args.rollouts,
              "couplings": args.couplings, "lr": args.lr, "hidden": args.hidden,
-             "layers": args.layers, "checkpoint_every": args.checkpoint_every}
+             "layers": args.layers, "checkpoint_every": args.checkpoint_every,
+             "select_window": args.select_window}
     return NFTrainConfig(method=args.method, seed=args.train_seed,
                          learn_shift=not args.fixed_shift,
                          **{k: v for k, v in given.items() if v is not None})
@@ -115,6 +117,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fixed-shift", action="store_const", const=True, default=None,
                    help="nfmpc: keep the latent shift model at the plain time shift of the "
                    "plan instead of learning it (the paper's ablation, its App. A.4)")
+    p.add_argument("--select-window", type=nonnegative_int, default=None, metavar="N",
+                   help="nfmpc/flow_mppi: the model file holds the weights at the end of the "
+                   "N training episodes with the highest success (default 100; 0: the last "
+                   "weights); training starts only, never evaluation's")
     p.add_argument("--seed", dest="train_seed", type=seed, default=0,
                    help="seed of weights, batches and noise (default 0)")
     p.add_argument("--threads", type=positive_int, default=1,

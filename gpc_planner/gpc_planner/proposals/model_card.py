@@ -66,6 +66,14 @@ def render_model_card(card: dict) -> str:
     ])
 
 
+def _selected_line(selected: dict | None) -> str:
+    if not selected:
+        return "- weights: the last episode's"
+    return (f"- weights: after episode {selected['episode']}, the end of the "
+            f"{selected['window']}-episode window with the highest training success "
+            f"({selected['success_rate']:.2f}); the checkpoint holds the last")
+
+
 def render_nf_model_card(card: dict) -> str:
     """The Markdown card of an NFMPC or FlowMPPI flow from its JSON card
     (``nf_train._model_card``)."""
@@ -91,6 +99,7 @@ def render_nf_model_card(card: dict) -> str:
         f"lr {s['lr']}, gradient norm clipped at {s['grad_clip']}, seed {card['seed']}",
         f"- last {recent['episodes']} episodes: success {share(recent['success_rate'])}, "
         f"collisions {share(recent['collision_rate'])}, loss {loss}",
+        _selected_line(card.get("selected")),
         f"- wall time: {card['wall_time_s']} s ({card['seconds_per_episode']} s per episode); "
         "versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()),
         f"- created: {card['created']}",

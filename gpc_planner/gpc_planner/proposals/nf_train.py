@@ -54,7 +54,8 @@ from gpc_sim.task import Task
 from gpc_sim.tasks import make_task
 
 # The state a checkpoint holds (``checkpoint`` has the format and ``training_run`` the loop).
-CHECKPOINT_KEYS = ("header", "flow", "shift", "optimizer", "episode", "history", "wall_s")
+CHECKPOINT_KEYS = ("header", "flow", "shift", "optimizer", "episode", "history", "wall_s",
+                   "best")
 TRAINING_SALT = 0x7EA1  # initial states of training episodes: never evaluation's (0x5EED)
 
 
@@ -78,6 +79,11 @@ class NFTrainConfig:
     # NFMPC: train the latent shift model with the flow (the paper's method), or keep it at
     # its initial value, the plain time shift of the plan (the paper's ablation, App. A.4).
     learn_shift: bool = True
+    # The model file holds the weights at the end of the window of this many training
+    # episodes with the highest success (0: the last weights). Training success on nav_dyn
+    # rises and then falls while the loss keeps falling (docs/NFMPC.md), so the last
+    # weights are not the best; the choice uses training starts only, never evaluation's.
+    select_window: int = 100
 
 
 def check_nf_train_config(config: NFTrainConfig) -> None:
@@ -101,6 +107,10 @@ def check_nf_train_config(config: NFTrainConfig) -> None:
         value = getattr(config, name)
         if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
             raise ConfigError(f"{name} must be a positive number, got {value!r}", setting=name)
+    if isinstance(config.select_window, bool) or not isinstance(config.select_window, int) \
+            or config.select_window < 0:
+        raise ConfigError(f"select_window must be a whole number of episodes >= 0, got "
+                          f"{config.select_window!r}", setting="select_window")
     if not isinstance(config.learn_shift, bool):
         raise ConfigError(f"learn_shift must be true or false, got {config.learn_shift!r}",
                           setting="learn_shift")
@@ -219,6 +229,7 @@ def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,
     run = TrainingRun(out, _header(task, config), CHECKPOINT_KEYS, "episode", config.episodes,
                       config.checkpoint_every, advice="lower lr", started=started)
     history: list[dict] = []
+    best: dict | None = None  # the weights of the best window so far (select_window)
     ckpt = run.resume()
     if ckpt is not None:
         model.flow.load_state_dict(ckpt["flow"])
@@ -226,6 +237,7 @@ def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,
             model.shift.load_state_dict(ckpt["shift"])
         adam.load_state_dict(ckpt["optimizer"])
         history = list(ckpt["history"])
+        best = ckpt["best"]
     optimizer = make_optimizer(config.method, task_spline(task), task.action_low,
                                task.action_high, np.random.default_rng(config.seed),
                                proposal=model, num_rollouts=config.rollouts,
@@ -250,6 +262,8 @@ def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,
                         "failed": bool(result.failed), "steps": int(result.steps),
                         "final_error": result.final_metrics.get("position_error"),
                         "wall_s": round(result.wall_s, 3)})
+        nonlocal best
+        best = better_window(best, history, config.select_window, model)
         recent = history[-50:]
         return {"loss": f"{value:.3f}",
                 "success": f"{np.mean([r['success'] for r in recent]):.2f}"}
@@ -257,15 +271,39 @@ def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,
     def checkpoint_state() -> dict:
         return {"flow": model.flow.state_dict(),
                 "shift": model.shift.state_dict() if model.shift is not None else None,
-                "optimizer": adam.state_dict(), "episode": run.done, "history": history}
+                "optimizer": adam.state_dict(), "episode": run.done, "history": history,
+                "best": best}
 
     run.run(one_episode, checkpoint_state, progress, f"train {config.method}",
             None if on_episode is None else lambda episode: on_episode(episode, history[-1]))
     optimizer.trace = None
+    if best is not None:  # the model file holds the selected weights (the checkpoint the last)
+        model.flow.load_state_dict(best["flow"])
+        if model.shift is not None:
+            model.shift.load_state_dict(best["shift"])
+    selected = (None if best is None else
+                {"episode": best["episode"], "window": config.select_window,
+                 "success_rate": best["success_rate"]})
     card = run.finish(model, params, render_nf_model_card,
-                      lambda wall: _model_card(task, config, model, history, wall))
+                      lambda wall: _model_card(task, config, model, history, wall, selected))
     plot_training(history, out / "training.png")
     return card
+
+
+def better_window(best: dict | None, history: list[dict], window: int,
+                  model: NormalizingFlowModel) -> dict | None:
+    """``best``, or the model's current weights if the last ``window`` episodes of
+    ``history`` succeeded more often than any earlier full window (the first best wins
+    ties); None while no window is full or with ``window`` 0."""
+    if window <= 0 or len(history) < window:
+        return best
+    rate = float(np.mean([r["success"] for r in history[-window:]]))
+    if best is not None and rate <= best["success_rate"]:
+        return best
+    copy = {k: v.detach().clone() for k, v in model.flow.state_dict().items()}
+    shift = (None if model.shift is None else
+             {k: v.detach().clone() for k, v in model.shift.state_dict().items()})
+    return {"episode": len(history), "success_rate": rate, "flow": copy, "shift": shift}
 
 
 def _recent(history: list[dict], key: str, n: int = 100) -> float | None:
@@ -274,7 +312,7 @@ def _recent(history: list[dict], key: str, n: int = 100) -> float | None:
 
 
 def _model_card(task: Task, config: NFTrainConfig, model: NormalizingFlowModel,
-                history: list[dict], wall: float) -> dict:
+                history: list[dict], wall: float, selected: dict | None = None) -> dict:
     return {
         "task": task.name,
         "method": config.method,
@@ -285,6 +323,9 @@ def _model_card(task: Task, config: NFTrainConfig, model: NormalizingFlowModel,
                    "success_rate": _recent(history, "success"),
                    "collision_rate": _recent(history, "failed")},
         "seconds_per_episode": (round(wall / len(history), 3) if history else None),
+        # Which weights the model file holds: those after ``episode`` (the best window of
+        # training success), or None: the last.
+        "selected": selected,
         "seed": config.seed,
         "wall_time_s": round(wall, 1),
         **card_provenance(("torch", "numpy")),
