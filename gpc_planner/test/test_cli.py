@@ -65,9 +65,14 @@ def start_eval_with_trials_done(tmp_path, done=3):
     args = ["eval", "--task", "push_t", "--method", "cem", "--trials", "100", "--seed", "2",
             "--rollouts", "8", "--horizon", "0.5", "--max-steps", "30", "--workers", "2",
             "--no-progress", "--out", str(out)]
+    import signal
+
+    # SIGINT as in a terminal, whatever this test run inherited (a background job ignores
+    # it, and Python then installs no KeyboardInterrupt handler in the child).
     proc = subprocess.Popen([sys.executable, "-m", "gpc_planner.cli.main", *args],
                             start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (
             not journal.exists() or len(journal.read_text().splitlines()) < done):

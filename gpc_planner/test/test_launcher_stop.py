@@ -20,7 +20,10 @@ SLOW = ("import signal, sys, time\n"
         "signal.signal(signal.SIGTERM, lambda *a: sys.exit(7))\n"
         "print('up', flush=True)\n"
         "time.sleep(60)\n")
-QUICK = "import time\nprint('up', flush=True)\ntime.sleep(60)\n"
+# SIGINT's default handler set explicitly: a test run whose SIGINT is ignored (a background
+# job's) would otherwise pass that on and the quick node would sit out SIGINT too.
+QUICK = ("import signal, time\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+         "print('up', flush=True)\ntime.sleep(60)\n")
 
 
 def started(code: str) -> subprocess.Popen:
