@@ -245,6 +245,7 @@ def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,
     planner = SamplingPlanner(task, optimizer)
 
     def one_episode(episode: int) -> dict[str, str]:
+        nonlocal best
         state = task.sample_initial_state(training_rng(config.seed, episode))
         optimizer.reseed(np.random.SeedSequence([config.seed, episode, 1]))
         optimizer.trace = []
@@ -262,7 +263,6 @@ def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,
                         "failed": bool(result.failed), "steps": int(result.steps),
                         "final_error": result.final_metrics.get("position_error"),
                         "wall_s": round(result.wall_s, 3)})
-        nonlocal best
         best = better_window(best, history, config.select_window, model)
         recent = history[-50:]
         return {"loss": f"{value:.3f}",
