@@ -238,10 +238,11 @@ def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,
         adam.load_state_dict(ckpt["optimizer"])
         history = list(ckpt["history"])
         best = ckpt["best"]
+    # The controller the model file records (``new_model``: the method's config with the
+    # task's settings and the training rollouts) is the one training plans with.
     optimizer = make_optimizer(config.method, task_spline(task), task.action_low,
                                task.action_high, np.random.default_rng(config.seed),
-                               proposal=model, num_rollouts=config.rollouts,
-                               **task.method_settings.get(config.method, {}))
+                               proposal=model, **model.controller)
     planner = SamplingPlanner(task, optimizer)
 
     def one_episode(episode: int) -> dict[str, str]:

@@ -201,11 +201,17 @@ def gaussian_log_prob(z: torch.Tensor, mean: torch.Tensor, std: float) -> torch.
             - dim * (math.log(std) + 0.5 * math.log(2.0 * math.pi)))
 
 
+def check_clamp(knee: float, limit: float) -> None:
+    """ValueError unless 0 < knee < limit (``soft_clamp``'s bound)."""
+    if not 0.0 < knee < limit:
+        raise ValueError(f"a soft clamp needs 0 < knee < limit, got knee {knee}, "
+                         f"limit {limit}")
+
+
 def soft_clamp(x: torch.Tensor, knee: float, limit: float) -> torch.Tensor:
     """x where |x| <= knee; beyond, knee + (limit - knee) tanh((|x| - knee) / (limit -
     knee)) with x's sign: continuous with its first derivative, and never past limit."""
-    if not 0.0 < knee < limit:
-        raise ValueError(f"soft_clamp needs 0 < knee < limit, got {knee}, {limit}")
+    check_clamp(knee, limit)
     width = limit - knee
     outside = knee + width * torch.tanh((x.abs() - knee).clamp(min=0.0) / width)
     return torch.where(x.abs() <= knee, x, torch.sign(x) * outside)
@@ -226,9 +232,7 @@ class ShiftModel(nn.Module):
     def __init__(self, dim: int, config: ShiftConfig, initial: np.ndarray | None = None
                  ) -> None:
         super().__init__()
-        if not 0.0 < config.knee < config.limit:
-            raise ValueError(f"a shift model needs 0 < knee < limit, got knee {config.knee}, "
-                             f"limit {config.limit}")
+        check_clamp(config.knee, config.limit)  # at construction, not at the first step
         self.config = config
         self.linear = nn.Linear(dim, dim)
         with torch.no_grad():
