@@ -394,6 +394,9 @@ def launch_spot_push(given: dict[str, str], run_dir: Path, summary_path: Path | 
     wall_s = time.monotonic() - start
     if record.error is not None:
         print(f"[launch] the monitor stopped: {record.error}", file=sys.stderr, flush=True)
+    if use_sim and record.sim is None:
+        print("[launch] no sim status reached the monitor: the summary has no chair "
+              "distances (the sim's own log has its last line)", file=sys.stderr, flush=True)
     if failed:
         print(f"[launch] node {failed} exited early with code {codes.get(failed)}; the end "
               f"of {logs[failed]}:\n{_tail(logs[failed])}", file=sys.stderr, flush=True)

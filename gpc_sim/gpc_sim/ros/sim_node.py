@@ -32,6 +32,8 @@ errors, success and the start errors are measured against it (``gpc_sim.ros.goal
 
 With ``duration`` and ``exit_on_finish`` (what both launchers set) the node ends by itself,
 exit status 0, once the duration is reached and the record written: a launch ends with it.
+It first publishes the finished status for a second, and until a subscriber of the status
+has had it (at most 5 s more), so that a monitor that discovered the sim late still hears it.
 """
 
 from __future__ import annotations
@@ -70,6 +72,10 @@ from gpc_sim.tasks import make_task
 from mocap4r2_msgs.msg import RigidBodies, RigidBody
 
 FINISH_LINGER = 1.0  # s of wall time the finished status is published before exit_on_finish
+# s of wall time more that exit_on_finish waits for a subscriber of the status: a launcher's
+# monitor whose discovery of the sim came late (a loaded machine) would otherwise never hear
+# the finished status, and its summary would lack the sim's half.
+FINISH_WAIT_FOR_LISTENER = 5.0
 RESEND_PERIOD = 0.5  # s of wall time between re-sends of an unanswered lock-step frame
 MAX_VALID_FOR = 2.0  # s: the longest a command keeps the simulated robot moving (the bridge's
 # valid_for range); a larger one would defeat the robot-side stop
@@ -108,6 +114,7 @@ class SimNode(Node):
         self.paused = bool(p["start_paused"])
         self.finished = False
         self._exit_at = math.inf  # wall time to end at (exit_on_finish, once finished)
+        self._finish_heard = False  # the finished status went out to a matched subscriber
         self.lockstep_timeouts = 0
         self._next_status = 0.0
         self._running = True
@@ -200,7 +207,7 @@ class SimNode(Node):
             self.mocap = MocapChannel(self.mocap_config, seed=self._mocap_seed())
             self._command, self._command_stamp = None, -math.inf
             self.finished = False
-            self._exit_at = math.inf
+            self._exit_at, self._finish_heard = math.inf, False
             self.lockstep_timeouts = 0
             self._next_status = self.sim.time
             if self.p["record"]:
@@ -239,12 +246,14 @@ class SimNode(Node):
             with self._lock:
                 idle = self.paused or self.finished
             if idle:  # paused or finished: the clock and (2 Hz) the status go on
-                if wall.monotonic() >= self._exit_at:
+                if self._ready_to_end(wall.monotonic()):
                     self._end()
                     return
                 self._publish_clock()
                 if wall.monotonic() >= idle_status:
+                    listeners = self.status_pub.get_subscription_count()
                     self._publish_status(force=True)
+                    self._finish_heard |= self.finished and listeners > 0
                     idle_status = wall.monotonic() + 0.5
                 wall.sleep(0.05)
                 deadline = wall.monotonic()
@@ -273,6 +282,19 @@ class SimNode(Node):
                 self._write_record()
                 if self.p["exit_on_finish"]:
                     self._exit_at = wall.monotonic() + FINISH_LINGER
+
+    def _ready_to_end(self, now: float) -> bool:
+        """exit_on_finish: the linger is over and a subscriber has had the finished status
+        (or none came within ``FINISH_WAIT_FOR_LISTENER`` s more: nobody is listening)."""
+        if now < self._exit_at:
+            return False
+        if self._finish_heard:
+            return True
+        if now >= self._exit_at + FINISH_WAIT_FOR_LISTENER:
+            self.get_logger().info("no subscriber of the sim status heard the finished status; "
+                                   "ending without one")
+            return True
+        return False
 
     def _end(self) -> None:
         """exit_on_finish: end the node (status 0) after the finished status went out."""

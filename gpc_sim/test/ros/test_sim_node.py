@@ -190,6 +190,7 @@ def test_the_sim_ends_by_itself_at_the_end_of_its_duration(tmp_path):
         assert seen.status and seen.status[-1].finished  # the finished status went out
         assert seen.status[-1].step == 20
         assert "shutting down (exit_on_finish)" in sim.output()
+        assert "no subscriber" not in sim.output()  # the probe heard it: no wait for one
 
 
 @pytest.mark.parametrize("name", ["status_rate", "mocap_rate", "realtime_factor"])
@@ -197,3 +198,13 @@ def test_rates_have_ranges_that_refuse_zero(name):
     """A rate of 0 divided by zero in a worker thread; the ranges refuse it at start-up."""
     spec = next(s for s in SIM_PARAMETERS if s.name == name)
     assert "outside" in spec.check(0.0)
+
+
+def test_with_no_one_listening_the_sim_still_ends_by_itself(tmp_path):
+    """exit_on_finish waits for a subscriber of the finished status (a launcher's monitor
+    that discovered the sim late), but not for ever: with none it ends, exit status 0."""
+    params = {"duration": 0.2, "exit_on_finish": True}
+    with NodeProcess("gpc_sim", "sim_node", "gpc_sim", params, tmp_path, domain_id()) as sim:
+        assert sim.proc.wait(timeout=90) == 0
+        assert "no subscriber of the sim status heard the finished status" in sim.output()
+        assert "shutting down (exit_on_finish)" in sim.output()
