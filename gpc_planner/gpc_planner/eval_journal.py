@@ -27,6 +27,39 @@ TRIAL_FIELDS: dict[str, tuple[type, ...]] = {
     "cem_sample_ratio": (*NUMBER, type(None)),
 }
 SHOWN = 4  # problems listed by line before "and N more"
+_ABSENT = object()
+
+
+def _flat(value: object, prefix: str = "") -> dict[str, object]:
+    """A header as {dotted key: leaf value}."""
+    if isinstance(value, dict):
+        out: dict[str, object] = {}
+        for key, item in value.items():
+            out.update(_flat(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix: value}
+
+
+def header_difference(old: object, new: dict) -> str | None:
+    """Where a journal's (or a summary's) header ``old`` and a run's ``new`` differ, as
+    ``"spec.horizon: 4.0 there, 3.0 here"`` (up to four); None when they name the same evaluation.
+
+    Where the model files lie is not part of it when both headers carry the files' digests
+    (``model_sha256``): the digest names a model, so a clone elsewhere, or a path given
+    another way, resumes its journal, and a retrained file at the same path does not."""
+    if not isinstance(old, dict):
+        return "the header is not a JSON object"
+    flat_old, flat_new = _flat(old), _flat(new)
+    if "model_sha256" in old and "model_sha256" in new:
+        for flat in (flat_old, flat_new):
+            flat.pop("spec.model", None)
+    keys = [*flat_new, *(k for k in flat_old if k not in flat_new)]  # the run's order first
+    found = [f"{key}: {flat_old.get(key, '(absent)')} there, {flat_new.get(key, '(absent)')} "
+             "here" for key in keys if flat_old.get(key, _ABSENT) != flat_new.get(key, _ABSENT)]
+    if not found:
+        return None
+    more = len(found) - SHOWN
+    return "; ".join(found[:SHOWN]) + (f"; and {more} more" if more > 0 else "")
 
 
 def record_problem(record: object) -> str | None:

@@ -23,7 +23,7 @@ import numpy as np
 
 from gpc_planner.atomic import EVAL_JOURNAL_SUFFIX, JsonlLog, warn, write_json_atomic
 from gpc_planner.episode import run_episode
-from gpc_planner.eval_journal import read_journal, trial_records
+from gpc_planner.eval_journal import header_difference, read_journal, trial_records
 from gpc_planner.methods import build_planner, model_variant, resolve_model_path, sampling_for
 from gpc_planner.outputs import check_output_file, exclusive_output
 from gpc_planner.plan_stats import episode_means, over_episodes, stat_names
@@ -410,9 +410,9 @@ def _evaluate(spec: EvalSpec, header: dict, workers: int, out: str | Path | None
         head, lines, not_json = read_journal(journal.path)
         if head is None and not lines and not not_json:
             journal.append(header)
-        elif head != header:
-            raise ConfigError(f"{journal.path} belongs to a different evaluation; "
-                              "delete it or write the evaluation elsewhere")
+        elif (difference := header_difference(head, header)) is not None:
+            raise ConfigError(f"{journal.path} belongs to a different evaluation "
+                              f"({difference}); delete it or write the evaluation elsewhere")
         found = trial_records(lines, not_json, spec.trials)
         note = found.describe(journal.path, spec.trials)
         if note is not None:
@@ -472,7 +472,8 @@ def _finished_summary(out: str | Path | None, header: dict) -> dict | None:
         summary = json.loads(Path(out).read_text())
     except (OSError, ValueError):
         return None
-    same = isinstance(summary, dict) and summary.get("header") == json.loads(json.dumps(header))
+    same = isinstance(summary, dict) and header_difference(
+        summary.get("header"), json.loads(json.dumps(header))) is None
     return summary if same else None
 
 

@@ -91,7 +91,7 @@ def test_a_finished_evaluation_is_read_back_not_run_again(tmp_path, monkeypatch,
 def test_resume_refuses_a_journal_of_another_evaluation(tmp_path, monkeypatch):
     out = tmp_path / "e.json"
     (tmp_path / "e.json.partial.jsonl").write_text(json.dumps({"spec": {"task": "other"}}) + "\n")
-    with pytest.raises(ConfigError, match="different evaluation"):
+    with pytest.raises(ConfigError, match=r"different evaluation \(spec.task: other there"):
         evaluate(spec(), out=out, progress=False)
 
 
