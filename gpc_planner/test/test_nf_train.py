@@ -4,6 +4,7 @@ flows planning in gpc eval."""
 import json
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
@@ -88,6 +89,9 @@ def test_the_methods_and_the_training_are_on_the_command_line(capsys):
     (["--method", "nfmpc", "--failures-within", "0.2"], "nfmpc: --failures-within"),
     (["--episodes", "3", "--data", "/x"], "training method gpc: --episodes"),
     ([], "the following arguments are required: --data"),
+    (["--method", "flow_mppi", "--shift-tail", "hold"], "--shift-tail is an option of nfmpc"),
+    (["--method", "flow_mppi", "--fixed-shift"], "--fixed-shift is an option of nfmpc"),
+    (["--method", "gpc", "--shift-tail", "zero", "--data", "/x"], "gpc: --shift-tail"),
 ])
 def test_options_of_the_other_training_are_refused(args, needle, tmp_path, capsys):
     assert main(["train", "--out", str(tmp_path / "m"), *args]) == 2
@@ -125,6 +129,12 @@ def test_the_shift_ablation_trains_the_flow_and_keeps_the_time_shift(tmp_path):
                for name, value in initial.shift.state_dict().items())
     with pytest.raises(ConfigError, match="no latent shift model"):
         train_nf(replace(config, method="flow_mppi"), tmp_path / "f", progress=False)
+    # The fixed shift is the one training starts from: the zero tail by default.
+    task = make_task("nav_dyn", nthread=1)
+    weight = initial.shift.linear.weight.detach().numpy()
+    assert np.all(weight[-task.action_dim:] == 0.0)  # nothing held past the plan's end
+    held = new_model(task, replace(config, shift_tail="hold")).shift.linear.weight
+    assert np.all(held.detach().numpy()[-task.action_dim:].sum(1) == 1.0)
     # Results say which: the ablation's row is labelled apart from the method's.
     from gpc_planner.report import label
 

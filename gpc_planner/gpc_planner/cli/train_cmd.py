@@ -14,7 +14,9 @@ GPC_ONLY = (("data", "--data"), ("epochs", "--epochs"), ("batch_size", "--batch-
             ("failures_within", "--failures-within"))
 NF_ONLY = (("task", "--task"), ("episodes", "--episodes"), ("rollouts", "--rollouts"),
            ("couplings", "--couplings"), ("fixed_shift", "--fixed-shift"),
-           ("select_window", "--select-window"))
+           ("select_window", "--select-window"), ("shift_tail", "--shift-tail"))
+
+NFMPC_ONLY = (("fixed_shift", "--fixed-shift"), ("shift_tail", "--shift-tail"))
 
 
 def add_train_arguments(p: argparse.ArgumentParser, by_method: bool = False) -> None:
@@ -71,7 +73,7 @@ def nf_config_from_args(args: argparse.Namespace):
     given = {"task": args.task, "episodes": args.episodes, "rollouts": args.rollouts,
              "couplings": args.couplings, "lr": args.lr, "hidden": args.hidden,
              "layers": args.layers, "checkpoint_every": args.checkpoint_every,
-             "select_window": args.select_window}
+             "select_window": args.select_window, "shift_tail": args.shift_tail}
     return NFTrainConfig(method=args.method, seed=args.train_seed,
                          learn_shift=not args.fixed_shift,
                          **{k: v for k, v in given.items() if v is not None})
@@ -117,6 +119,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fixed-shift", action="store_const", const=True, default=None,
                    help="nfmpc: keep the latent shift model at the plain time shift of the "
                    "plan instead of learning it (the paper's ablation, its App. A.4)")
+    p.add_argument("--shift-tail", choices=("zero", "hold"), default=None,
+                   help="nfmpc: what the latent shift model starts as (and the ablation "
+                   "keeps): the plan's time shift with a zero appended (default, the "
+                   "paper's normal shift) or with the last knot held")
     p.add_argument("--select-window", type=nonnegative_int, default=None, metavar="N",
                    help="nfmpc/flow_mppi: the model file holds the weights at the end of the "
                    "N training episodes with the highest success (default 100; 0: the last "
@@ -139,6 +145,10 @@ def _refuse_foreign_options(args: argparse.Namespace) -> None:
     if given:
         raise ConfigError(f"not an option of training method {args.method}: "
                           f"{', '.join(given)}")
+    nfmpc_only = [flag for dest, flag in NFMPC_ONLY if getattr(args, dest) is not None]
+    if args.method == "flow_mppi" and nfmpc_only:
+        raise ConfigError(f"flow_mppi has no latent shift model: {', '.join(nfmpc_only)} is "
+                          "an option of nfmpc only")
     if args.method == "gpc" and not args.data:
         raise ConfigError("the following arguments are required: --data")
 

@@ -45,7 +45,12 @@ from gpc_planner.proposals.nf_model import (
     NormalizingFlowModel,
     build_nf_model,
 )
-from gpc_planner.proposals.realnvp import RealNVPConfig, ShiftConfig, time_shift_matrix
+from gpc_planner.proposals.realnvp import (
+    SHIFT_TAILS,
+    RealNVPConfig,
+    ShiftConfig,
+    time_shift_matrix,
+)
 from gpc_planner.proposals.training_run import TrainingRun, card_provenance, training_folder
 from gpc_planner.registry import make_optimizer, method_spec
 from gpc_sim.errors import ConfigError
@@ -79,6 +84,10 @@ class NFTrainConfig:
     # NFMPC: train the latent shift model with the flow (the paper's method), or keep it at
     # its initial value, the plain time shift of the plan (the paper's ablation, App. A.4).
     learn_shift: bool = True
+    # NFMPC: the shift model's start (and the ablation's fixed shift): the time shift of the
+    # plan with a zero appended (the paper's normal shift; training success on nav_dyn 0.84
+    # from the first episodes) or with the last knot held (0.60; docs/NFMPC.md).
+    shift_tail: str = "zero"
     # The model file holds the weights at the end of the window of this many training
     # episodes with the highest success (0: the last weights). Training success on nav_dyn
     # rises and then falls while the loss keeps falling (docs/NFMPC.md), so the last
@@ -114,6 +123,9 @@ def check_nf_train_config(config: NFTrainConfig) -> None:
     if not isinstance(config.learn_shift, bool):
         raise ConfigError(f"learn_shift must be true or false, got {config.learn_shift!r}",
                           setting="learn_shift")
+    if config.shift_tail not in SHIFT_TAILS:
+        raise ConfigError(f"shift_tail must be one of {', '.join(SHIFT_TAILS)}, got "
+                          f"{config.shift_tail!r}", setting="shift_tail")
     if config.method != "nfmpc" and not config.learn_shift:
         raise ConfigError(f"{config.method} has no latent shift model to keep fixed "
                           "(only nfmpc learns one)", setting="learn_shift")
@@ -159,7 +171,7 @@ def new_model(task: Task, config: NFTrainConfig) -> NormalizingFlowModel:
         RealNVPConfig(couplings=config.couplings, hidden=config.hidden, layers=config.layers),
         ShiftConfig(hidden=config.hidden, layers=config.layers, learnt=config.learn_shift),
         shift_initial=time_shift_matrix(spline.knot_times, period, spline.kind,
-                                        task.action_dim),
+                                        task.action_dim, config.shift_tail),
         shift_period=period, controller=controller, seed=config.seed)
 
 
@@ -206,11 +218,14 @@ def train_nf(config: NFTrainConfig, out: str | Path, progress: bool = True,
 def _header(task: Task, config: NFTrainConfig) -> dict:
     """What a checkpoint must match to be resumed (as it reads back: JSON types). The
     shift setting appears only for the ablation, so runs from before it existed resume;
-    the shift's bound always (a checkpoint from before it trained an unbounded shift,
+    the shift's tail for NFMPC always (runs from before it held the last knot); the
+    shift's bound always (a checkpoint from before it trained an unbounded shift,
     which diverged: it is not continued under other dynamics)."""
     settings = asdict(config)
     if settings["learn_shift"]:
         settings.pop("learn_shift")
+    if config.method != "nfmpc":  # no shift model: FlowMPPI runs from before it resume
+        settings.pop("shift_tail")
     bound = ShiftConfig()
     tuned = dict(task.method_settings.get(config.method, {}))  # only when any
     return json.loads(json.dumps({"config": settings, "task": asdict(task.config),
