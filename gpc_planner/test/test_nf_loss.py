@@ -110,11 +110,7 @@ class Inverse(torch.nn.Module):
         return self.flow.inverse(y, context)
 
 
-def test_a_learnt_shift_finds_the_known_optimal_warm_start():
-    """Toy: the cost's minimum moves by d at every step, a_t = t d, and the flow is the
-    identity. The optimal warm start is mu~_t = mu_{t-1} + d, exactly (then every update
-    lands on a_t). The shift model starts as the identity, 0.5 away from it; training it
-    with the NFMPC loss (Eqs. 12-14, through time) brings it there."""
+def toy_model():
     info = ModelInfo("toy", "", ["c"], [0.0, 1.0], "linear", [-1.0], [1.0])
     model = build_nf_model("nfmpc", 1, (2, 1), info,
                            ContextNormalization(np.zeros(1), np.ones(1)),
@@ -122,6 +118,32 @@ def test_a_learnt_shift_finds_the_known_optimal_warm_start():
                            # a bound past the toy's latents (up to 2.4): the map is linear
                            ShiftConfig(hidden=8, layers=1, knee=3.0, limit=5.0),
                            shift_period=0.1)
+    return model
+
+
+def toy_episode(model, rng, d, sigma=0.5, n=256, steps=6):
+    """One episode of the toy below, as NFMPC runs it: its StepTraces."""
+    mean, target, trace = np.zeros(2), np.zeros(2), []
+    for t in range(steps):  # the optimizer's recursion
+        shifted = mean if t == 0 else model.shift_latent(mean)
+        z = shifted + sigma * rng.standard_normal((n, 2))
+        w = softmax_weights(((z - target) ** 2).sum(1), 0.1)
+        mean = latent_mppi_update(shifted, z, w, 1.0)
+        z_obj = mean + sigma * rng.standard_normal((n, 2))  # Eq. 12's batch
+        w_obj = softmax_weights(((z_obj - target) ** 2).sum(1), 0.1)
+        trace.append(StepTrace(np.zeros(1), z.astype(np.float32), w,
+                               z_obj.astype(np.float32), w_obj))
+        target = target + d
+    return trace
+
+
+@pytest.mark.parametrize("bptt_steps", [0, 1])
+def test_a_learnt_shift_finds_the_known_optimal_warm_start(bptt_steps):
+    """Toy: the cost's minimum moves by d at every step, a_t = t d, and the flow is the
+    identity. The optimal warm start is mu~_t = mu_{t-1} + d, exactly (then every update
+    lands on a_t). The shift model starts as the identity, 0.5 away from it; training it
+    with the NFMPC loss (Eqs. 12-14, through time, or cut at every step) brings it there."""
+    model = toy_model()
     d = np.array([0.4, -0.3])
     points = np.arange(5)[:, None] * d
 
@@ -135,22 +157,31 @@ def test_a_learnt_shift_finds_the_known_optimal_warm_start():
     episodes = 200
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(adam, episodes)
     rng = np.random.default_rng(0)
-    sigma, n = 0.5, 256
     for _ in range(episodes):
-        mean, target, trace = np.zeros(2), np.zeros(2), []
-        for t in range(6):  # the optimizer's recursion, as NFMPC runs it
-            shifted = mean if t == 0 else model.shift_latent(mean)
-            z = shifted + sigma * rng.standard_normal((n, 2))
-            w = softmax_weights(((z - target) ** 2).sum(1), 0.1)
-            mean = latent_mppi_update(shifted, z, w, 1.0)
-            z_obj = mean + sigma * rng.standard_normal((n, 2))  # Eq. 12's batch
-            w_obj = softmax_weights(((z_obj - target) ** 2).sum(1), 0.1)
-            trace.append(StepTrace(np.zeros(1), z.astype(np.float32), w,
-                                   z_obj.astype(np.float32), w_obj))
-            target = target + d
-        loss = nfmpc_episode_loss(model, trace, step_size=1.0, sigma=sigma)
+        trace = toy_episode(model, rng, d)
+        loss = nfmpc_episode_loss(model, trace, step_size=1.0, sigma=0.5,
+                                  bptt_steps=bptt_steps)
         adam.zero_grad()
         loss.backward()
         adam.step()
         schedule.step()
     assert error() < 0.1
+
+
+def test_truncated_backpropagation_keeps_the_loss_and_cuts_the_paths_through_time():
+    """bptt_steps cuts the latent mean from the graph, not its value: the loss is the
+    same; a window as long as the episode is the whole episode; a shorter one drops the
+    paths through earlier updates (another gradient)."""
+    model = toy_model()
+    trace = toy_episode(model, np.random.default_rng(3), np.array([0.4, -0.3]))
+
+    def loss_and_grad(k):
+        loss = nfmpc_episode_loss(model, trace, step_size=1.0, sigma=0.5, bptt_steps=k)
+        grads = torch.autograd.grad(loss, list(model.shift.parameters()))
+        return float(loss.detach()), torch.cat([g.ravel() for g in grads])
+
+    whole, grad_whole = loss_and_grad(0)
+    for k in (1, 2, 6):
+        assert loss_and_grad(k)[0] == pytest.approx(whole, rel=1e-6)
+    torch.testing.assert_close(loss_and_grad(6)[1], grad_whole)
+    assert not torch.allclose(loss_and_grad(1)[1], grad_whole, rtol=1e-3, atol=1e-6)

@@ -14,9 +14,11 @@ GPC_ONLY = (("data", "--data"), ("epochs", "--epochs"), ("batch_size", "--batch-
             ("failures_within", "--failures-within"))
 NF_ONLY = (("task", "--task"), ("episodes", "--episodes"), ("rollouts", "--rollouts"),
            ("couplings", "--couplings"), ("fixed_shift", "--fixed-shift"),
-           ("select_window", "--select-window"), ("shift_tail", "--shift-tail"))
+           ("select_window", "--select-window"), ("shift_tail", "--shift-tail"),
+           ("bptt_steps", "--bptt-steps"))
 
-NFMPC_ONLY = (("fixed_shift", "--fixed-shift"), ("shift_tail", "--shift-tail"))
+NFMPC_ONLY = (("fixed_shift", "--fixed-shift"), ("shift_tail", "--shift-tail"),
+              ("bptt_steps", "--bptt-steps"))
 
 
 def add_train_arguments(p: argparse.ArgumentParser, by_method: bool = False) -> None:
@@ -73,7 +75,8 @@ def nf_config_from_args(args: argparse.Namespace):
     given = {"task": args.task, "episodes": args.episodes, "rollouts": args.rollouts,
              "couplings": args.couplings, "lr": args.lr, "hidden": args.hidden,
              "layers": args.layers, "checkpoint_every": args.checkpoint_every,
-             "select_window": args.select_window, "shift_tail": args.shift_tail}
+             "select_window": args.select_window, "shift_tail": args.shift_tail,
+             "bptt_steps": args.bptt_steps}
     return NFTrainConfig(method=args.method, seed=args.train_seed,
                          learn_shift=not args.fixed_shift,
                          **{k: v for k, v in given.items() if v is not None})
@@ -123,6 +126,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="nfmpc: what the latent shift model starts as (and the ablation "
                    "keeps): the plan's time shift with a zero appended (default, the "
                    "paper's normal shift) or with the last knot held")
+    p.add_argument("--bptt-steps", type=nonnegative_int, default=None, metavar="K",
+                   help="nfmpc: backpropagate through the latent recursion at most K steps "
+                   "(default 5; 0: the whole episode, whose gradients explode)")
     p.add_argument("--select-window", type=nonnegative_int, default=None, metavar="N",
                    help="nfmpc/flow_mppi: the model file holds the weights at the end of the "
                    "N training episodes with the highest success (default 100; 0: the last "

@@ -88,6 +88,9 @@ class NFTrainConfig:
     # plan with a zero appended (the paper's normal shift; training success on nav_dyn 0.84
     # from the first episodes) or with the last knot held (0.60; docs/NFMPC.md).
     shift_tail: str = "zero"
+    # NFMPC: backpropagation through the latent recursion is cut every this many steps
+    # (0: the whole episode; ``nf_loss.nfmpc_episode_loss`` says why).
+    bptt_steps: int = 5
     # The model file holds the weights at the end of the window of this many training
     # episodes with the highest success (0: the last weights). Training success on nav_dyn
     # rises and then falls while the loss keeps falling (docs/NFMPC.md), so the last
@@ -123,6 +126,10 @@ def check_nf_train_config(config: NFTrainConfig) -> None:
     if not isinstance(config.learn_shift, bool):
         raise ConfigError(f"learn_shift must be true or false, got {config.learn_shift!r}",
                           setting="learn_shift")
+    if isinstance(config.bptt_steps, bool) or not isinstance(config.bptt_steps, int) \
+            or config.bptt_steps < 0:
+        raise ConfigError(f"bptt_steps must be a whole number of steps >= 0, got "
+                          f"{config.bptt_steps!r}", setting="bptt_steps")
     if config.shift_tail not in SHIFT_TAILS:
         raise ConfigError(f"shift_tail must be one of {', '.join(SHIFT_TAILS)}, got "
                           f"{config.shift_tail!r}", setting="shift_tail")
@@ -195,11 +202,12 @@ def _objective_batches(planner: SamplingPlanner, config: NFTrainConfig, episode:
     return add
 
 
-def episode_loss(model: NormalizingFlowModel, optimizer, trace) -> torch.Tensor:
+def episode_loss(model: NormalizingFlowModel, optimizer, trace, bptt_steps: int = 0
+                 ) -> torch.Tensor:
     """The method's loss (``nf_loss``) of one recorded episode."""
     cfg = optimizer.config
     if model.kind == "nfmpc":
-        return nfmpc_episode_loss(model, trace, cfg.step_size, cfg.flow_noise)
+        return nfmpc_episode_loss(model, trace, cfg.step_size, cfg.flow_noise, bptt_steps)
     return flow_mppi_episode_loss(model, trace, cfg.flow_noise)
 
 
@@ -226,6 +234,7 @@ def _header(task: Task, config: NFTrainConfig) -> dict:
         settings.pop("learn_shift")
     if config.method != "nfmpc":  # no shift model: FlowMPPI runs from before it resume
         settings.pop("shift_tail")
+        settings.pop("bptt_steps")
     bound = ShiftConfig()
     tuned = dict(task.method_settings.get(config.method, {}))  # only when any
     return json.loads(json.dumps({"config": settings, "task": asdict(task.config),
@@ -267,7 +276,7 @@ def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,
         optimizer.trace = []
         result = run_episode(planner, state, max_steps=config.max_steps,
                              on_plan=_objective_batches(planner, config, episode))
-        loss = episode_loss(model, optimizer, optimizer.trace)
+        loss = episode_loss(model, optimizer, optimizer.trace, config.bptt_steps)
         value = float(loss.item())
         if not math.isfinite(value):  # before the step: the checkpoint stays finite
             raise run.diverged(value, f"episode {episode + 1}")
