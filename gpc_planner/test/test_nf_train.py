@@ -41,7 +41,12 @@ def test_training_writes_the_model_its_card_and_a_plot(trained):
     assert json.loads((out / "model_card.json").read_text())["episodes"] == 2 == len(records)
     assert card["controller"]["num_rollouts"] == 4
     assert all(r["steps"] <= 6 for r in records)
-    assert f"gpc train --method {method}" in (out / "model_card.md").read_text()
+    text = (out / "model_card.md").read_text()
+    assert f"gpc train --method {method}" in text
+    # NFMPC's card says how its shift was trained; FlowMPPI has none.
+    shift = "- latent shift: learnt from the time shift, zero appended; backpropagation " \
+        "through 5 steps"
+    assert (shift in text) == (method == "nfmpc")
 
 
 def test_a_resumed_training_ends_with_the_weights_of_an_uninterrupted_one(trained, tmp_path):
@@ -123,6 +128,7 @@ def test_the_shift_ablation_trains_the_flow_and_keeps_the_time_shift(tmp_path):
         assert torch.equal(trained.shift.state_dict()[name], value), name
     assert any(not torch.equal(trained.flow.state_dict()[name], value)
                for name, value in initial.flow.state_dict().items())
+    assert "kept at the time shift" in (tmp_path / "fixed" / "model_card.md").read_text()
     train_nf(TINY, tmp_path / "learnt", progress=False)  # the method itself moves the shift
     learnt = load_model_file(tmp_path / "learnt" / "model.pt")
     assert any(not torch.equal(learnt.shift.state_dict()[name], value)

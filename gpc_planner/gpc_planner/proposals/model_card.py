@@ -74,6 +74,20 @@ def _selected_line(selected: dict | None) -> str:
             f"({selected['success_rate']:.2f}); the checkpoint holds the last")
 
 
+def _shift_lines(card: dict) -> list[str]:
+    """NFMPC's shift model: learnt or kept fixed, what it starts as, the backpropagation
+    window (cards from before these settings existed: the hold start, whole episodes)."""
+    if card["method"] != "nfmpc":
+        return []
+    s = card["settings"]
+    start = ("time shift, zero appended" if s.get("shift_tail", "hold") == "zero"
+             else "time shift, last knot held")
+    kept = "learnt from" if s.get("learn_shift", True) else "kept at"
+    window = s.get("bptt_steps", 0)
+    through = f"{window} steps" if window else "whole episodes"
+    return [f"- latent shift: {kept} the {start}; backpropagation through {through}"]
+
+
 def render_nf_model_card(card: dict) -> str:
     """The Markdown card of an NFMPC or FlowMPPI flow from its JSON card
     (``nf_train._model_card``)."""
@@ -99,6 +113,7 @@ def render_nf_model_card(card: dict) -> str:
         f"lr {s['lr']}, gradient norm clipped at {s['grad_clip']}, seed {card['seed']}",
         f"- last {recent['episodes']} episodes: success {share(recent['success_rate'])}, "
         f"collisions {share(recent['collision_rate'])}, loss {loss}",
+        *_shift_lines(card),
         _selected_line(card.get("selected")),
         f"- wall time: {card['wall_time_s']} s ({card['seconds_per_episode']} s per episode); "
         "versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()),
