@@ -12,13 +12,11 @@ TRAIN_METHODS = ("gpc", "nfmpc", "flow_mppi")
 GPC_ONLY = (("data", "--data"), ("epochs", "--epochs"), ("batch_size", "--batch-size"),
             ("warmup", "--warmup"), ("mirror", "--mirror"),
             ("failures_within", "--failures-within"))
-NF_ONLY = (("task", "--task"), ("episodes", "--episodes"), ("rollouts", "--rollouts"),
-           ("couplings", "--couplings"), ("fixed_shift", "--fixed-shift"),
-           ("select_window", "--select-window"), ("shift_tail", "--shift-tail"),
-           ("bptt_steps", "--bptt-steps"))
-
+# Of NFMPC's training only (FlowMPPI has no latent shift model).
 NFMPC_ONLY = (("fixed_shift", "--fixed-shift"), ("shift_tail", "--shift-tail"),
               ("bptt_steps", "--bptt-steps"))
+NF_ONLY = (("task", "--task"), ("episodes", "--episodes"), ("rollouts", "--rollouts"),
+           ("couplings", "--couplings"), ("select_window", "--select-window"), *NFMPC_ONLY)
 
 
 def add_train_arguments(p: argparse.ArgumentParser, by_method: bool = False) -> None:
