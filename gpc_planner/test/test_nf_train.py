@@ -97,6 +97,7 @@ def test_the_methods_and_the_training_are_on_the_command_line(capsys):
     (["--method", "flow_mppi", "--shift-tail", "hold"], "--shift-tail is an option of nfmpc"),
     (["--method", "flow_mppi", "--fixed-shift"], "--fixed-shift is an option of nfmpc"),
     (["--method", "gpc", "--shift-tail", "zero", "--data", "/x"], "gpc: --shift-tail"),
+    (["--method", "flow_mppi", "--shift-anchor", "1"], "--shift-anchor is an option of nfmpc"),
 ])
 def test_options_of_the_other_training_are_refused(args, needle, tmp_path, capsys):
     assert main(["train", "--out", str(tmp_path / "m"), *args]) == 2
@@ -153,6 +154,40 @@ def test_the_shift_ablation_trains_the_flow_and_keeps_the_time_shift(tmp_path):
     assert "model_variant" not in rows["learnt"]
     assert label(rows["fixed"]) == label(rows["learnt"]).replace("NFMPC", "NFMPC (fixed shift)")
     assert label(rows["fixed"]) != label(rows["learnt"])
+
+
+def test_the_shift_anchor_holds_the_learnt_shift_near_its_start(tmp_path):
+    """--shift-anchor W adds W x sum((theta - theta_0)^2) over the shift's weights: zero at
+    the start, its gradient pointing back; a strong anchor moves the shift less than none,
+    the flow alike; it is named on the card and refused without a learnt shift."""
+    from gpc_planner.proposals.nf_train import anchor_penalty, new_model
+    from gpc_sim.tasks import make_task
+
+    initial = new_model(make_task("nav_dyn", nthread=1), TINY).shift
+    start = [p.detach().clone() for p in initial.parameters()]
+    assert anchor_penalty(initial, start).item() == 0.0
+    with torch.no_grad():
+        initial.linear.bias.add_(0.5)
+    penalty = anchor_penalty(initial, start)
+    assert penalty.item() == pytest.approx(0.25 * initial.linear.bias.numel())
+    penalty.backward()
+    assert torch.allclose(initial.linear.bias.grad, torch.full_like(initial.linear.bias, 1.0))
+
+    def moved(name):
+        shift = load_model_file(tmp_path / name / "model.pt").shift
+        return anchor_penalty(shift, start).item()
+
+    config = replace(TINY, episodes=3, select_window=0, lr=3e-2)
+    train_nf(config, tmp_path / "free", progress=False)
+    train_nf(replace(config, shift_anchor=1e4), tmp_path / "held", progress=False)
+    assert moved("held") < 0.1 * moved("free")
+    card = (tmp_path / "held" / "model_card.md").read_text()
+    assert "held near it (penalty 10000" in card
+    with pytest.raises(ConfigError, match="needs a learnt latent shift"):
+        train_nf(replace(config, shift_anchor=1.0, learn_shift=False), tmp_path / "x",
+                 progress=False)
+    with pytest.raises(ConfigError, match="shift_anchor must be a number >= 0"):
+        train_nf(replace(config, shift_anchor=float("nan")), tmp_path / "y", progress=False)
 
 
 def test_the_model_file_holds_the_weights_of_the_best_training_window(tmp_path):

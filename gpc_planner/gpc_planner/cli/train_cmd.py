@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import argparse
 
-from gpc_planner.cli.args import nonnegative_int, positive_float, positive_int, seed
+from gpc_planner.cli.args import (
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    seed,
+)
 
 TRAIN_METHODS = ("gpc", "nfmpc", "flow_mppi")
 # Options of one kind of training only: (dest, flag). The others are shared.
@@ -14,7 +20,7 @@ GPC_ONLY = (("data", "--data"), ("epochs", "--epochs"), ("batch_size", "--batch-
             ("failures_within", "--failures-within"))
 # Of NFMPC's training only (FlowMPPI has no latent shift model).
 NFMPC_ONLY = (("fixed_shift", "--fixed-shift"), ("shift_tail", "--shift-tail"),
-              ("bptt_steps", "--bptt-steps"))
+              ("bptt_steps", "--bptt-steps"), ("shift_anchor", "--shift-anchor"))
 NF_ONLY = (("task", "--task"), ("episodes", "--episodes"), ("rollouts", "--rollouts"),
            ("couplings", "--couplings"), ("select_window", "--select-window"), *NFMPC_ONLY)
 
@@ -74,7 +80,7 @@ def nf_config_from_args(args: argparse.Namespace):
              "couplings": args.couplings, "lr": args.lr, "hidden": args.hidden,
              "layers": args.layers, "checkpoint_every": args.checkpoint_every,
              "select_window": args.select_window, "shift_tail": args.shift_tail,
-             "bptt_steps": args.bptt_steps}
+             "bptt_steps": args.bptt_steps, "shift_anchor": args.shift_anchor}
     return NFTrainConfig(method=args.method, seed=args.train_seed,
                          learn_shift=not args.fixed_shift,
                          **{k: v for k, v in given.items() if v is not None})
@@ -127,6 +133,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bptt-steps", type=nonnegative_int, default=None, metavar="K",
                    help="nfmpc: backpropagate through the latent recursion at most K steps "
                    "(default 5; 0: the whole episode, whose gradients explode)")
+    p.add_argument("--shift-anchor", type=nonnegative_float, default=None, metavar="W",
+                   help="nfmpc: add W x sum((theta - theta_0)^2) over the latent shift "
+                   "model's weights to the loss, keeping it near the time shift it starts "
+                   "as (default 0: none, the paper's method)")
     p.add_argument("--select-window", type=nonnegative_int, default=None, metavar="N",
                    help="nfmpc/flow_mppi: the model file holds the weights at the end of the "
                    "N training episodes with the highest success (default 100; 0: the last "

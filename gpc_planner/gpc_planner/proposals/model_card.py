@@ -85,7 +85,9 @@ def _shift_lines(card: dict) -> list[str]:
     kept = "learnt from" if s.get("learn_shift", True) else "kept at"
     window = s.get("bptt_steps", 0)
     through = f"{window} steps" if window else "whole episodes"
-    return [f"- latent shift: {kept} the {start}; backpropagation through {through}"]
+    anchor = s.get("shift_anchor", 0)
+    held = f", held near it (penalty {anchor:g} x squared weight change)" if anchor else ""
+    return [f"- latent shift: {kept} the {start}{held}; backpropagation through {through}"]
 
 
 def render_nf_model_card(card: dict) -> str:

@@ -91,6 +91,11 @@ class NFTrainConfig:
     # NFMPC: backpropagation through the latent recursion is cut every this many steps
     # (0: the whole episode; ``nf_loss.nfmpc_episode_loss`` says why).
     bptt_steps: int = 5
+    # NFMPC: weight of a penalty sum((theta - theta_0)^2) over the shift model's weights,
+    # keeping the learnt shift near the time shift it starts as (0: none, the paper's
+    # method). Why: the learnt shift makes training success rise and then fall on nav_dyn
+    # while the loss falls (docs/NFMPC.md); the fixed shift does not.
+    shift_anchor: float = 0.0
     # The model file holds the weights at the end of the window of this many training
     # episodes with the highest success (0: the last weights). Training success on nav_dyn
     # rises and then falls while the loss keeps falling (docs/NFMPC.md), so the last
@@ -130,6 +135,14 @@ def check_nf_train_config(config: NFTrainConfig) -> None:
             or config.bptt_steps < 0:
         raise ConfigError(f"bptt_steps must be a whole number of steps >= 0, got "
                           f"{config.bptt_steps!r}", setting="bptt_steps")
+    if not (isinstance(config.shift_anchor, int | float)
+            and not isinstance(config.shift_anchor, bool)
+            and math.isfinite(config.shift_anchor) and config.shift_anchor >= 0):
+        raise ConfigError(f"shift_anchor must be a number >= 0, got "
+                          f"{config.shift_anchor!r}", setting="shift_anchor")
+    if config.shift_anchor and (config.method != "nfmpc" or not config.learn_shift):
+        raise ConfigError("shift_anchor needs a learnt latent shift (nfmpc without "
+                          "--fixed-shift)", setting="shift_anchor")
     if config.shift_tail not in SHIFT_TAILS:
         raise ConfigError(f"shift_tail must be one of {', '.join(SHIFT_TAILS)}, got "
                           f"{config.shift_tail!r}", setting="shift_tail")
@@ -232,6 +245,8 @@ def _header(task: Task, config: NFTrainConfig) -> dict:
     settings = asdict(config)
     if settings["learn_shift"]:
         settings.pop("learn_shift")
+    if not settings["shift_anchor"]:  # runs from before the anchor existed resume
+        settings.pop("shift_anchor")
     if config.method != "nfmpc":  # no shift model: FlowMPPI runs from before it resume
         settings.pop("shift_tail")
         settings.pop("bptt_steps")
@@ -250,6 +265,9 @@ def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,
     params = (model.parameters() if config.learn_shift or model.shift is None
               else list(model.flow.parameters()))
     adam = torch.optim.Adam(params, lr=config.lr)
+    # The anchor's reference: the shift as ``new_model`` makes it (before any resume).
+    shift_start = (None if model.shift is None or not config.shift_anchor else
+                   [p.detach().clone() for p in model.shift.parameters()])
     run = TrainingRun(out, _header(task, config), CHECKPOINT_KEYS, "episode", config.episodes,
                       config.checkpoint_every, advice="lower lr", started=started)
     history: list[dict] = []
@@ -278,6 +296,8 @@ def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,
                              on_plan=_objective_batches(planner, config, episode))
         loss = episode_loss(model, optimizer, optimizer.trace, config.bptt_steps)
         value = float(loss.item())
+        if shift_start is not None:
+            loss = loss + config.shift_anchor * anchor_penalty(model.shift, shift_start)
         if not math.isfinite(value):  # before the step: the checkpoint stays finite
             raise run.diverged(value, f"episode {episode + 1}")
         adam.zero_grad(set_to_none=True)
@@ -313,6 +333,14 @@ def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,
                       lambda wall: _model_card(task, config, model, history, wall, selected))
     plot_training(history, out / "training.png")
     return card
+
+
+def anchor_penalty(module: torch.nn.Module, start: list[torch.Tensor]) -> torch.Tensor:
+    """sum((theta - theta_0)^2) over ``module``'s weights: the pull back toward ``start``
+    (weight decay toward the initial weights, not toward zero, which for the shift would
+    pull toward no warm start at all)."""
+    return sum(((p - p0) ** 2).sum() for p, p0 in zip(module.parameters(), start,
+                                                       strict=True))
 
 
 def better_window(best: dict | None, history: list[dict], window: int,
