@@ -183,24 +183,21 @@ def test_the_shipped_push_t_model_serves_push_t_and_push_k_with_its_card():
     assert knots.shape == (5, 4, 2) and np.all(np.abs(knots) <= 0.35)
 
 
-def test_the_shipped_spot_models_serve_each_chair_task_with_their_sampling():
-    """spot_chair and spot_chair_avoid each have their own models (the avoid ones trained
-    with episodes planned on the avoidance term too); both cards recommend 2 flow steps."""
-    for task_name in ("spot_chair", "spot_chair_avoid"):
-        path = default_model_path(task_name)
-        assert path is not None and path.name == f"{task_name}.pt"
-        task = make_task(task_name, nthread=1)
-        for name in (task_name, f"{task_name}_seed1", f"{task_name}_seed2"):
-            model_file = path.parent / f"{name}.pt"
-            assert model_file.with_suffix(".model_card.md").is_file()
-            # No flow flags: the card's recommendation (2 flow steps), not the paper's 10.
-            planner = build_planner(task, "gpc_cem", np.random.default_rng(0),
-                                    num_rollouts=8, model=str(model_file))
-            assert planner.optimizer.config.flow_steps == 2
-        state = task.sample_initial_state(initial_state_rng(0, 0))
-        model = load_proposal_model(path, task, 4.0)
-        knots = model.sample(task.observation(state), task.observation(state), 6)
-        assert knots.shape == (6, 4, 9) and np.all(np.isfinite(knots))
+def test_the_shipped_spot_models_serve_both_chair_tasks_with_their_sampling():
+    path = default_model_path("spot_chair")
+    assert path is not None and default_model_path("spot_chair_avoid") == path
+    task = make_task("spot_chair_avoid", nthread=1)
+    for name in ("spot_chair", "spot_chair_seed1", "spot_chair_seed2"):
+        model_file = path.parent / f"{name}.pt"
+        assert model_file.with_suffix(".model_card.md").is_file()
+        # No flow flags: the card's recommendation (2 flow steps for GPC-CEM), not the paper's.
+        planner = build_planner(task, "gpc_cem", np.random.default_rng(0), num_rollouts=8,
+                                model=str(model_file))
+        assert planner.optimizer.config.flow_steps == 2
+    state = task.sample_initial_state(initial_state_rng(0, 0))
+    model = load_proposal_model(path, task, 4.0)
+    knots = model.sample(task.observation(state), task.observation(state), 6)
+    assert knots.shape == (6, 4, 9) and np.all(np.isfinite(knots))
 
 
 def test_bench_proposal_prints_the_figures(model_path):

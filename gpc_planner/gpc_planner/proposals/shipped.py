@@ -2,9 +2,7 @@
 
 The GPC methods use the shipped model of a task when no ``--model`` is given.
 The paper reuses its Push-T model on Push-K, so Push-K falls back to it; the chair push
-with the obstacle-avoidance cost has models of its own since 2026-12-06 (trained on
-episodes planned with that cost too) and falls back to the chair push's where they are
-not installed (the paper's Table II uses one model for both).
+with the obstacle-avoidance cost uses the chair push's model (the paper's Table II does).
 """
 
 from __future__ import annotations
