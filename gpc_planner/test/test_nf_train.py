@@ -158,8 +158,8 @@ def test_the_shift_ablation_trains_the_flow_and_keeps_the_time_shift(tmp_path):
 
 def test_the_shift_anchor_holds_the_learnt_shift_near_its_start(tmp_path):
     """--shift-anchor W adds W x sum((theta - theta_0)^2) over the shift's weights: zero at
-    the start, its gradient pointing back; a strong anchor moves the shift less than none,
-    the flow alike; it is named on the card and refused without a learnt shift."""
+    the start, its gradient pointing back; a strong anchor moves the shift less than none;
+    it is named on the card and refused without a learnt shift."""
     from gpc_planner.proposals.nf_train import anchor_penalty, new_model
     from gpc_sim.tasks import make_task
 

@@ -296,10 +296,10 @@ def _train(task: Task, config: NFTrainConfig, out: Path, progress: bool,
                              on_plan=_objective_batches(planner, config, episode))
         loss = episode_loss(model, optimizer, optimizer.trace, config.bptt_steps)
         value = float(loss.item())
-        if shift_start is not None:
-            loss = loss + config.shift_anchor * anchor_penalty(model.shift, shift_start)
         if not math.isfinite(value):  # before the step: the checkpoint stays finite
             raise run.diverged(value, f"episode {episode + 1}")
+        if shift_start is not None:  # the history keeps the method's loss, without it
+            loss = loss + config.shift_anchor * anchor_penalty(model.shift, shift_start)
         adam.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
