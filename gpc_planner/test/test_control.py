@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from gpc_planner.control import ControlSpline, interpolation_matrix
+from gpc_planner.control import ControlSpline, interpolation_matrix, time_shift_matrix
 
 KNOT_TIMES = np.array([0.0, 1.0, 2.0, 3.0])
 
@@ -86,3 +86,19 @@ def test_nav_dyn_plans_one_knot_per_control_step():
     np.testing.assert_allclose(shifted[:-1], knots[1:], atol=1e-12)
     np.testing.assert_allclose(shifted[-1], knots[-1], atol=1e-12)
     assert task.config.replan_hz * task.dt == pytest.approx(1.0)  # replans every step
+
+
+def test_the_zero_tail_shifts_the_knots_and_appends_a_zero():
+    """The paper's normal shift: forward one period, a zero where the plan ran out (the
+    latent's centre), instead of the held last knot."""
+    spline = ControlSpline(horizon=0.4, num_knots=5, dt=0.1, kind="linear")
+    knots = np.random.default_rng(1).uniform(-1.0, 1.0, size=(5, 2))
+    zero = time_shift_matrix(spline.knot_times, 0.1, "linear", 2, tail="zero")
+    shifted = (zero @ knots.ravel()).reshape(5, 2)
+    np.testing.assert_allclose(shifted[:4], knots[1:], atol=1e-12)
+    np.testing.assert_array_equal(shifted[4], [0.0, 0.0])
+    held = time_shift_matrix(spline.knot_times, 0.1, "linear", 2, tail="hold")
+    np.testing.assert_allclose((held @ knots.ravel()).reshape(5, 2)[4], knots[4], atol=1e-12)
+    assert np.linalg.norm(zero, 2) == pytest.approx(1.0)  # never amplifies; hold: sqrt(2)
+    with pytest.raises(ValueError, match="unknown shift tail"):
+        time_shift_matrix(spline.knot_times, 0.1, "linear", 2, tail="wrap")

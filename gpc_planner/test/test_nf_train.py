@@ -129,7 +129,9 @@ def test_the_shift_ablation_trains_the_flow_and_keeps_the_time_shift(tmp_path):
         assert torch.equal(trained.shift.state_dict()[name], value), name
     assert any(not torch.equal(trained.flow.state_dict()[name], value)
                for name, value in initial.flow.state_dict().items())
-    assert "kept at the time shift" in (tmp_path / "fixed" / "model_card.md").read_text()
+    card_text = (tmp_path / "fixed" / "model_card.md").read_text()
+    assert "kept at the time shift" in card_text
+    assert "its latent shift kept fixed" in card_text and "learnt latent shift" not in card_text
     train_nf(TINY, tmp_path / "learnt", progress=False)  # the method itself moves the shift
     learnt = load_model_file(tmp_path / "learnt" / "model.pt")
     assert any(not torch.equal(learnt.shift.state_dict()[name], value)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from gpc_planner.control import ControlSpline
+from gpc_planner.control import ControlSpline, time_shift_matrix
 from gpc_planner.proposals.flow_model import ModelInfo
 from gpc_planner.proposals.nf_model import ContextNormalization, build_nf_model
 from gpc_planner.proposals.realnvp import (
@@ -16,7 +16,6 @@ from gpc_planner.proposals.realnvp import (
     coupling_masks,
     gaussian_log_prob,
     soft_clamp,
-    time_shift_matrix,
 )
 
 torch.set_num_threads(1)
@@ -136,22 +135,6 @@ def test_the_shift_model_starts_as_the_time_shift_of_the_knots():
     with torch.no_grad():
         out = shift(torch.as_tensor(knots.ravel())).numpy()
     np.testing.assert_allclose(out.reshape(5, 2), spline.shift(knots, 0.1), atol=1e-12)
-
-
-def test_the_zero_tail_shifts_the_knots_and_appends_a_zero():
-    """The paper's normal shift: forward one period, a zero where the plan ran out (the
-    latent's centre), instead of the held last knot."""
-    spline = ControlSpline(horizon=0.4, num_knots=5, dt=0.1, kind="linear")
-    knots = np.random.default_rng(1).uniform(-1.0, 1.0, size=(5, 2))
-    zero = time_shift_matrix(spline.knot_times, 0.1, "linear", 2, tail="zero")
-    shifted = (zero @ knots.ravel()).reshape(5, 2)
-    np.testing.assert_allclose(shifted[:4], knots[1:], atol=1e-12)
-    np.testing.assert_array_equal(shifted[4], [0.0, 0.0])
-    held = time_shift_matrix(spline.knot_times, 0.1, "linear", 2, tail="hold")
-    np.testing.assert_allclose((held @ knots.ravel()).reshape(5, 2)[4], knots[4], atol=1e-12)
-    assert np.linalg.norm(zero, 2) == pytest.approx(1.0)  # never amplifies; hold: sqrt(2)
-    with pytest.raises(ValueError, match="unknown shift tail"):
-        time_shift_matrix(spline.knot_times, 0.1, "linear", 2, tail="wrap")
 
 
 def test_soft_clamp_is_the_identity_inside_its_knee_and_never_passes_its_limit():

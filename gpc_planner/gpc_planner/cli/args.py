@@ -7,44 +7,34 @@ import argparse
 from gpc_sim.limits import SEED_MAX
 
 
-def positive_int(text: str) -> int:
+def _bounded_number(text: str, kind: type, least: float, inclusive: bool, wording: str):
+    """``text`` as ``kind`` (int or float) if it is finite and above ``least`` (or equal to
+    it when ``inclusive``); else the one-line ArgumentTypeError "expected WORDING, got ..."
+    (NaN fails every comparison, so it is refused too)."""
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+        raise argparse.ArgumentTypeError(f"expected {wording}, got {text!r}") from None
+    above = value >= least if inclusive else value > least
+    if not above or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected {wording}, got {text}")
     return value
+
+
+def positive_int(text: str) -> int:
+    return _bounded_number(text, int, 0, False, "a positive integer")
 
 
 def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
+    return _bounded_number(text, float, 0.0, False, "a positive number")
 
 
 def nonnegative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
-    return value
+    return _bounded_number(text, float, 0.0, True, "a number >= 0")
 
 
 def nonnegative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
+    return _bounded_number(text, int, 0, True, "an integer >= 0")
 
 
 def seed(text: str) -> int:

@@ -12,6 +12,7 @@ from gpc_planner.cli.args import (
     positive_int,
     seed,
 )
+from gpc_planner.control import SHIFT_TAILS
 
 TRAIN_METHODS = ("gpc", "nfmpc", "flow_mppi")
 # Options of one kind of training only: (dest, flag). The others are shared.
@@ -126,7 +127,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fixed-shift", action="store_const", const=True, default=None,
                    help="nfmpc: keep the latent shift model at the plain time shift of the "
                    "plan instead of learning it (the paper's ablation, its App. A.4)")
-    p.add_argument("--shift-tail", choices=("zero", "hold"), default=None,
+    p.add_argument("--shift-tail", choices=SHIFT_TAILS, default=None,
                    help="nfmpc: what the latent shift model starts as (and the ablation "
                    "keeps): the plan's time shift with a zero appended (default, the "
                    "paper's normal shift) or with the last knot held")

@@ -98,8 +98,10 @@ def render_nf_model_card(card: dict) -> str:
     def share(value: float | None) -> str:
         return "-" if value is None else f"{value:.2f}"
 
-    what = ("conditional RealNVP flow over whole control sequences with a learnt latent "
-            "shift model; MPPI on its latent mean (NFMPC, Sacks & Boots, Sec. 3)"
+    shift = ("a learnt latent shift model" if s.get("learn_shift", True)
+             else "its latent shift kept fixed (the paper's ablation)")
+    what = (f"conditional RealNVP flow over whole control sequences with {shift}; MPPI on "
+            "its latent mean (NFMPC, Sacks & Boots, Sec. 3)"
             if card["method"] == "nfmpc" else
             "conditional RealNVP flow in control space, sampled beside Gaussian "
             "perturbations of the MPPI mean (FlowMPPI, Power & Berenson)")

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gpc_planner.control import SHIFT_TAILS, time_shift_matrix
 from gpc_planner.episode import run_episode
 from gpc_planner.optimizers.base import softmax_weights
 from gpc_planner.optimizers.nfmpc import NFMPC
@@ -45,12 +46,7 @@ from gpc_planner.proposals.nf_model import (
     NormalizingFlowModel,
     build_nf_model,
 )
-from gpc_planner.proposals.realnvp import (
-    SHIFT_TAILS,
-    RealNVPConfig,
-    ShiftConfig,
-    time_shift_matrix,
-)
+from gpc_planner.proposals.realnvp import RealNVPConfig, ShiftConfig
 from gpc_planner.proposals.training_run import TrainingRun, card_provenance, training_folder
 from gpc_planner.registry import make_optimizer, method_spec
 from gpc_sim.errors import ConfigError

@@ -246,32 +246,5 @@ class ShiftModel(nn.Module):
                           self.config.limit)
 
 
-SHIFT_TAILS = ("zero", "hold")
-
-
-def time_shift_matrix(knot_times: np.ndarray, period: float, kind: str,
-                      channels: int, tail: str = "hold") -> np.ndarray:
-    """The (K m, K m) matrix of ``ControlSpline.shift`` by ``period`` on flattened knots
-    (K, m) (row-major): kron(W, I_m).
-
-    ``tail``: what the knots shifted in past the last one get. "hold": the last knot's
-    value (``ControlSpline.shift``); "zero": 0, the paper's normal shift ("shifts the
-    control sequence forward one time step and appends a zero", Sec. 3.2). In NFMPC's
-    latent space 0 is the centre of the latent Gaussian, the middle of the control range
-    under the sigmoid map; held instead, the latent mean's tail keeps every update's step
-    and drifts to the bound, where the sigmoid's flat ends leave little spread.
-    """
-    from gpc_planner.control import interpolation_matrix
-
-    if tail not in SHIFT_TAILS:
-        raise ValueError(f"unknown shift tail {tail!r}; choose from {', '.join(SHIFT_TAILS)}")
-    times = np.asarray(knot_times, dtype=np.float64)
-    w = interpolation_matrix(times, times + period, kind)
-    if tail == "zero":
-        w[times + period > times[-1] + 1e-9] = 0.0
-    return np.kron(w, np.eye(channels))
-
-
-__all__ = ["SHIFT_TAILS", "AffineCoupling", "ConditionalRealNVP", "OutputMap", "RealNVPConfig",
-           "ShiftConfig", "ShiftModel", "coupling_masks", "gaussian_log_prob", "soft_clamp",
-           "time_shift_matrix"]
+__all__ = ["AffineCoupling", "ConditionalRealNVP", "OutputMap", "RealNVPConfig",
+           "ShiftConfig", "ShiftModel", "coupling_masks", "gaussian_log_prob", "soft_clamp"]
