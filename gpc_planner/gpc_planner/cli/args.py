@@ -7,7 +7,8 @@ import argparse
 from gpc_sim.limits import SEED_MAX
 
 
-def _bounded_number(text: str, kind: type, least: float, inclusive: bool, wording: str):
+def _bounded_number(text: str, kind: type, least: float, inclusive: bool,
+                    wording: str) -> int | float:
     """``text`` as ``kind`` (int or float) if it is finite and above ``least`` (or equal to
     it when ``inclusive``); else the one-line ArgumentTypeError "expected WORDING, got ..."
     (NaN fails every comparison, so it is refused too)."""
