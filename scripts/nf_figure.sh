@@ -7,7 +7,9 @@
 # Each point is one `gpc eval --rollouts N` run that resumes from its journal if interrupted;
 # the cheap sample counts run first, so the figure fills from the left. A method whose model
 # file is missing is skipped with a line saying so (train it first: README, "NFMPC").
-# `--status` only prints the table and draws the figure from what has finished so far.
+# `--status` only prints the table and draws the figure from what has finished so far; either
+# way they show every finished point of the figure's methods (the paper's four and any METHODS
+# adds) at every sample count.
 # Usage: bash scripts/nf_figure.sh [--status] [TASK]   (default nav_dyn)
 #        SAMPLES="16 32 ..." (default 16 32 64 128 256 512 1024), TRIALS (default 200),
 #        SEED (default 0: the reporting seed), WORKERS (default: all cores),
@@ -59,9 +61,15 @@ if [ "$STATUS" = 0 ]; then
     done
   done
 fi
+# The table and figure show every finished point of the figure's methods (the paper's four
+# and any METHODS adds) at every sample count, not only what this run was asked for: a run of
+# a few points does not redraw the figure without the others.
+FIG_METHODS="mppi flow_mppi nfmpc nfmpc_fixed_shift"
+for m in $METHODS; do case " $FIG_METHODS " in *" $m "*) ;; *) FIG_METHODS="$FIG_METHODS $m" ;; esac; done
+FIG_SAMPLES="$(printf '%s\n' 16 32 64 128 256 512 1024 $SAMPLES | sort -n -u | tr '\n' ' ')"
 files=()
-for n in $SAMPLES; do
-  for m in $METHODS; do
+for n in $FIG_SAMPLES; do
+  for m in $FIG_METHODS; do
     f="$OUT/${m}_$n.json"
     if [ -f "$f" ]; then files+=("$f"); elif [ -f "$f.partial.jsonl" ]; then files+=("$f.partial.jsonl"); fi
   done
