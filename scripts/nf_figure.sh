@@ -25,10 +25,12 @@ cd "$ROOT"
 STATUS=0
 if [ "${1:-}" = "--status" ]; then STATUS=1; shift; fi
 TASK="${1:-nav_dyn}"
-SAMPLES="${SAMPLES:-16 32 64 128 256 512 1024}"
+ALL_SAMPLES="16 32 64 128 256 512 1024"  # the figure's sample counts
+SAMPLES="${SAMPLES:-$ALL_SAMPLES}"
 TRIALS="${TRIALS:-200}"
 SEED="${SEED:-0}"
-METHODS="${METHODS:-mppi flow_mppi nfmpc nfmpc_fixed_shift}"
+PAPER_METHODS="mppi flow_mppi nfmpc nfmpc_fixed_shift"  # the paper's figure
+METHODS="${METHODS:-$PAPER_METHODS}"
 OUT="${OUT:-results/nfmpc/$TASK}"
 # shellcheck disable=SC1091
 source env.sh
@@ -64,9 +66,9 @@ fi
 # The table and figure show every finished point of the figure's methods (the paper's four
 # and any METHODS adds) at every sample count, not only what this run was asked for: a run of
 # a few points does not redraw the figure without the others.
-FIG_METHODS="mppi flow_mppi nfmpc nfmpc_fixed_shift"
+FIG_METHODS="$PAPER_METHODS"
 for m in $METHODS; do case " $FIG_METHODS " in *" $m "*) ;; *) FIG_METHODS="$FIG_METHODS $m" ;; esac; done
-FIG_SAMPLES="$(printf '%s\n' 16 32 64 128 256 512 1024 $SAMPLES | sort -n -u | tr '\n' ' ')"
+FIG_SAMPLES="$(printf '%s\n' $ALL_SAMPLES $SAMPLES | sort -n -u | tr '\n' ' ')"
 files=()
 for n in $FIG_SAMPLES; do
   for m in $FIG_METHODS; do
