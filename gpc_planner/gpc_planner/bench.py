@@ -351,7 +351,8 @@ def bench_proposal(task_name: str, model: str | None = None, rollouts: int = 32,
     task = make_task(task_name, nthread=nthread, horizon=horizon)
     state = task.sample_initial_state(initial_state_rng(seed, 0))
     path = resolve_model_path(task.name, "gpc_cem", model)
-    sampling = sampling_for("gpc_cem", [path], flow_noise=flow_noise, flow_steps=flow_steps)
+    sampling = sampling_for("gpc_cem", [path], flow_noise=flow_noise, flow_steps=flow_steps,
+                            task=task.name)
     flow_steps, flow_noise = sampling.flow_steps, sampling.flow_noise
 
     def gpc_planner():

@@ -107,7 +107,8 @@ class EvalSpec:
 
     def with_sampling(self, task_name: str) -> EvalSpec:
         """This spec with the flow settings its trials sample with: those given, else what
-        its model files recommend for the method (they must agree), else the paper's.
+        its model files recommend for the method on the task (they must agree), else the
+        paper's.
 
         Methods without a model get the paper's values, recorded but unused.
         """
@@ -118,7 +119,8 @@ class EvalSpec:
             return replace(self, flow_steps=self.flow_steps or settings.flow_steps,
                            flow_noise=self.flow_noise or settings.flow_noise)
         settings = sampling_for(self.method, self.model_paths(task_name),
-                                flow_noise=self.flow_noise, flow_steps=self.flow_steps)
+                                flow_noise=self.flow_noise, flow_steps=self.flow_steps,
+                                task=task_name)
         return replace(self, flow_steps=settings.flow_steps, flow_noise=settings.flow_noise)
 
     def model_paths(self, task_name: str) -> list[str]:

@@ -93,21 +93,22 @@ def load_model_for(task: Task, path: str, spline: ControlSpline, kind: str = "gp
     return model.window(spline.knot_times)
 
 
-def model_sampling(path: str, method: str) -> SamplingSettings:
-    """What the model file at ``path`` recommends for sampling it with ``method``
-    (its ``sampling`` entry; the paper's settings when it has none)."""
-    return recommended_sampling(_load(path).sampling, method)
+def model_sampling(path: str, method: str, task: str | None = None) -> SamplingSettings:
+    """What the model file at ``path`` recommends for sampling it with ``method`` on
+    ``task`` (its ``sampling`` entry: the task's own recommendation, else the method's;
+    the paper's settings when it has neither)."""
+    return recommended_sampling(_load(path).sampling, method, task)
 
 
 def sampling_for(method: str, paths: list[str], flow_noise: float | None = None,
-                 flow_steps: int | None = None) -> SamplingSettings:
-    """The settings ``method`` samples the models at ``paths`` with: those given, else
-    the models' recommendation (they must agree: ``sampling.agreed_sampling``)."""
+                 flow_steps: int | None = None, task: str | None = None) -> SamplingSettings:
+    """The settings ``method`` samples the models at ``paths`` with on ``task``: those
+    given, else the models' recommendation (they must agree: ``sampling.agreed_sampling``)."""
     if flow_noise is not None:
         check_flow_noise(flow_noise)
     if flow_steps is not None:
         check_flow_steps(flow_steps)
-    return agreed_sampling(method, [(p, model_sampling(p, method)) for p in paths],
+    return agreed_sampling(method, [(p, model_sampling(p, method, task)) for p in paths],
                            flow_noise=flow_noise, flow_steps=flow_steps)
 
 
@@ -129,7 +130,7 @@ def build_planner(task: Task, method: str, rng: np.random.Generator,
     A method that needs a proposal model loads ``model`` (default: the task's shipped
     model) and samples it with ``flow_steps`` Euler steps from initial noise of std
     ``flow_noise``; either left None comes from the model file's recommendation for the
-    method (``model_sampling``), else the paper's (10 steps, noise 1). Methods without a
+    method on the task (``model_sampling``), else the paper's (10 steps, noise 1). Methods without a
     model ignore the three, and a method whose config lacks one of the two flow settings
     (NFMPC's and FlowMPPI's coupling flows have no Euler steps) ignores that one.
     ``overrides`` replace optimizer settings; where none is given, the task's own
@@ -152,7 +153,8 @@ def build_planner(task: Task, method: str, rng: np.random.Generator,
     if spec.needs_model:  # what the method needs, as its registry entry says
         path = resolve_model_path(task.name, method, model)
         proposal = load_model_for(task, path, spline, spec.model_kind)
-        sampling = sampling_for(method, [path], flow_noise=flow_noise, flow_steps=flow_steps)
+        sampling = sampling_for(method, [path], flow_noise=flow_noise, flow_steps=flow_steps,
+                                task=task.name)
         overrides = {**spec.own_settings(sampling.as_dict()), **overrides}
     optimizer = make_optimizer(method, spline, task.action_low, task.action_high, rng,
                                proposal=proposal, **overrides)

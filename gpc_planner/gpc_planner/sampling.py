@@ -4,12 +4,16 @@ How wide to start the flow (``flow_noise``) and how many Euler steps to take
 (``flow_steps``) are properties of a trained model as much as its weights: the
 shipped Push-T models score below CEM at the paper's noise 1 and best at 2 (GPC-CEM)
 or 2.5 (GPC-Shoot). So a model file carries its recommendations in a ``sampling``
-entry, {method: {"flow_noise": float, "flow_steps": int}}, shown in its model card and
+entry, {key: {"flow_noise": float, "flow_steps": int}}, shown in its model card and
 set by ``gpc model set-sampling`` (``proposals.model_card.set_model_sampling``);
-``gpc train`` leaves it empty. A run that is given no flow setting takes the model's
-recommendation for its method, else the paper's (noise 1, 10 steps). This module does
-not import torch (the classical methods start without it); reading a model file's
-entry is ``gpc_planner.methods.model_sampling``.
+``gpc train`` leaves it empty. A key is a method (``gpc_cem``), or a method on one task
+(``gpc_cem@spot_chair_avoid``, ``sampling_key``): one model can serve several tasks
+(the chair push's models serve the push with the avoidance term too) and be best
+sampled differently on each, without a copy of its weights per task. A run that is
+given no flow setting takes the model's recommendation for its method on its task,
+else for its method, else the paper's (noise 1, 10 steps). This module does not import
+torch (the classical methods start without it); reading a model file's entry is
+``gpc_planner.methods.model_sampling``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import asdict, dataclass
 from gpc_sim.errors import ConfigError
 
 SAMPLING_KEYS = ("flow_noise", "flow_steps")
+TASK_SEPARATOR = "@"  # sampling key of a method on one task: "gpc_cem@spot_chair_avoid"
 
 
 @dataclass(frozen=True)
@@ -54,33 +59,60 @@ def check_flow_noise(value: object) -> None:
 PAPER_SAMPLING = SamplingSettings()
 
 
+def sampling_key(method: str, task: str | None = None) -> str:
+    """The ``sampling`` entry's key for ``method``, on ``task`` only when one is given."""
+    return method if task is None else f"{method}{TASK_SEPARATOR}{task}"
+
+
+def split_sampling_key(key: str) -> tuple[str, str | None]:
+    """(method, task or None) of a ``sampling`` key (``sampling_key``'s inverse)."""
+    method, _, task = key.partition(TASK_SEPARATOR)
+    return method, (task or None)
+
+
+def _valid_key(key: object) -> bool:
+    if not isinstance(key, str) or key.count(TASK_SEPARATOR) > 1:
+        return False
+    method, task = split_sampling_key(key)
+    return bool(method) and (TASK_SEPARATOR not in key or task is not None)
+
+
 def check_sampling_entry(value: object, source: str) -> dict[str, dict[str, float | int]]:
-    """A model file's ``sampling`` entry, normalised ({method: {"flow_noise": float,
-    "flow_steps": int}}); ConfigError naming ``source`` if it is malformed."""
+    """A model file's ``sampling`` entry, normalised ({key: {"flow_noise": float,
+    "flow_steps": int}}, each key a method or ``method@task``); ConfigError naming
+    ``source`` if it is malformed."""
     if not isinstance(value, dict):
         raise ConfigError(f"proposal model {source}: sampling must be a dict of methods, got "
                           f"{type(value).__name__}")
     out: dict[str, dict[str, float | int]] = {}
-    for method, settings in value.items():
-        if not isinstance(method, str) or not isinstance(settings, dict):
-            raise ConfigError(f"proposal model {source}: sampling[{method!r}] must be a dict "
+    for key, settings in value.items():
+        if not _valid_key(key):
+            raise ConfigError(f"proposal model {source}: sampling key {key!r} is neither "
+                              f"a method nor method{TASK_SEPARATOR}task")
+        if not isinstance(settings, dict):
+            raise ConfigError(f"proposal model {source}: sampling[{key!r}] must be a dict "
                               f"of {' and '.join(SAMPLING_KEYS)}")
         unknown = set(settings) - set(SAMPLING_KEYS)
         if unknown:
-            raise ConfigError(f"proposal model {source}: sampling[{method!r}] has unknown "
+            raise ConfigError(f"proposal model {source}: sampling[{key!r}] has unknown "
                               f"keys {', '.join(sorted(map(str, unknown)))}")
         try:
             merged = SamplingSettings(**settings)
         except ConfigError as err:
-            raise ConfigError(f"proposal model {source}: sampling[{method!r}]: {err}") from None
-        out[method] = {"flow_noise": float(merged.flow_noise),
-                       "flow_steps": int(merged.flow_steps)}
+            raise ConfigError(f"proposal model {source}: sampling[{key!r}]: {err}") from None
+        out[key] = {"flow_noise": float(merged.flow_noise),
+                    "flow_steps": int(merged.flow_steps)}
     return out
 
 
-def recommended_sampling(sampling: dict, method: str) -> SamplingSettings:
-    """A model's recommendation for ``method`` (its ``sampling`` entry), else the paper's."""
-    return SamplingSettings(**sampling[method]) if method in sampling else PAPER_SAMPLING
+def recommended_sampling(sampling: dict, method: str,
+                         task: str | None = None) -> SamplingSettings:
+    """A model's recommendation (its ``sampling`` entry) for ``method`` on ``task``, else
+    for ``method`` on any task, else the paper's."""
+    for key in ((sampling_key(method, task),) if task else ()) + (method,):
+        if key in sampling:
+            return SamplingSettings(**sampling[key])
+    return PAPER_SAMPLING
 
 
 def agreed_sampling(method: str, recommendations: Sequence[tuple[str, SamplingSettings]],
@@ -108,5 +140,6 @@ def agreed_sampling(method: str, recommendations: Sequence[tuple[str, SamplingSe
     return SamplingSettings(**chosen)  # type: ignore[arg-type]
 
 
-__all__ = ["PAPER_SAMPLING", "SAMPLING_KEYS", "SamplingSettings", "agreed_sampling",
-           "check_sampling_entry", "recommended_sampling"]
+__all__ = ["PAPER_SAMPLING", "SAMPLING_KEYS", "TASK_SEPARATOR", "SamplingSettings",
+           "agreed_sampling", "check_sampling_entry", "recommended_sampling", "sampling_key",
+           "split_sampling_key"]

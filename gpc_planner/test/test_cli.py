@@ -152,9 +152,14 @@ def test_model_set_sampling_and_an_eval_that_follows_it(tmp_path, capsys):
                  "--flow-steps", "3"]) == 0
     out = capsys.readouterr().out
     assert "gpc_cem samples it with flow noise 2, 3 flow steps" in out
-    assert "| gpc_cem | 2 | 3 |" in (tmp_path / "a.model_card.md").read_text()
+    assert "| gpc_cem | any | 2 | 3 |" in (tmp_path / "a.model_card.md").read_text()
     assert main(["model", "set-sampling", str(a), "--method", "gpc_cem"]) == 2
     assert "error: nothing to set" in capsys.readouterr().err
+    assert main(["model", "set-sampling", str(a), "--method", "gpc_cem", "--task", "push_k",
+                 "--flow-noise", "2.5"]) == 0
+    assert "gpc_cem on push_k samples it with flow noise 2.5, 3 flow steps" in (
+        capsys.readouterr().out)
+    assert "| gpc_cem | push_k | 2.5 | 3 |" in (tmp_path / "a.model_card.md").read_text()
     # Two models of one evaluation that disagree: the library's words, then the flag.
     eval_args = ["eval", "--task", "push_t", "--method", "gpc_cem", "--trials", "1",
                  "--rollouts", "4", "--horizon", "0.3", "--max-steps", "5", "--workers", "1",

@@ -47,6 +47,21 @@ def test_the_model_card_gives_the_defaults(task, models):
     assert model_sampling(plain, "gpc_cem") == PAPER_SAMPLING
 
 
+def test_a_task_samples_with_its_own_recommendation(task, models):
+    """One model file serving two tasks (push_k plans with push_t's models): each task
+    samples as the file recommends for it; the evaluation records what was used."""
+    from gpc_planner.evaluation import EvalSpec
+
+    _, carded = models
+    set_model_sampling(carded, "gpc_cem", flow_noise=3.0, task="push_k")
+    assert flow_of(build(task, "gpc_cem", carded)) == (2.0, 4)  # push_t: the method's row
+    assert flow_of(build(make_task("push_k", nthread=1), "gpc_cem", carded)) == (3.0, 4)
+    assert model_sampling(carded, "gpc_cem", "push_k") == SamplingSettings(3.0, 4)
+    spec = EvalSpec(task="push_k", method="gpc_cem", model=(carded,))
+    assert spec.with_sampling("push_k").flow_noise == 3.0
+    assert spec.with_sampling("push_t").flow_noise == 2.0
+
+
 def test_a_given_setting_overrides_the_card(task, models):
     _, carded = models
     assert flow_of(build(task, "gpc_cem", carded, flow_noise=1.5)) == (1.5, 4)
@@ -68,7 +83,7 @@ def test_the_shipped_push_t_models_recommend_the_table_settings():
         assert model_sampling(path, "gpc_cem") == SamplingSettings(2.0, 10)
         assert model_sampling(path, "gpc_shoot") == SamplingSettings(2.5, 10)
         card = (MODELS_DIR / f"{name}.model_card.md").read_text()
-        assert "| gpc_cem | 2 | 10 |" in card and "| gpc_shoot | 2.5 | 10 |" in card
+        assert "| gpc_cem | any | 2 | 10 |" in card and "| gpc_shoot | any | 2.5 | 10 |" in card
 
 
 def test_errors_name_the_setting_not_a_flag(task):

@@ -52,13 +52,26 @@ def test_set_sampling_rewrites_the_file_and_its_card(shipped_like):
     card = (shipped_like.parent / "push_t.model_card.md").read_text()
     assert card.startswith("# Proposal model: push_t\n\n- data: x\n")  # the rest is kept
     assert card.count(SAMPLING_HEADING) == 1  # regenerated, not appended again
-    assert "| gpc_cem | 2 | 10 |" in card and "| gpc_shoot | 2.5 | 10 |" in card
+    assert "| gpc_cem | any | 2 | 10 |" in card and "| gpc_shoot | any | 2.5 | 10 |" in card
 
     set_model_sampling(shipped_like, "gpc_cem", flow_steps=2)  # noise kept
     set_model_sampling(shipped_like, "gpc_shoot", clear=True)
     card = (shipped_like.parent / "push_t.model_card.md").read_text()
-    assert "| gpc_cem | 2 | 2 |" in card and "gpc_shoot |" not in card
+    assert "| gpc_cem | any | 2 | 2 |" in card and "gpc_shoot |" not in card
     assert card.count(SAMPLING_HEADING) == 1
+
+
+def test_a_task_of_its_own_gets_its_row_and_inherits_the_rest(shipped_like):
+    set_model_sampling(shipped_like, "gpc_cem", flow_noise=1.0, flow_steps=2)
+    sampling = set_model_sampling(shipped_like, "gpc_cem", flow_noise=2.0, task="push_k")
+    assert sampling == {"gpc_cem": {"flow_noise": 1.0, "flow_steps": 2},
+                        "gpc_cem@push_k": {"flow_noise": 2.0, "flow_steps": 2}}  # steps kept
+    assert load_proposal_model(shipped_like).sampling == sampling
+    card = (shipped_like.parent / "push_t.model_card.md").read_text()
+    assert "| gpc_cem | any | 1 | 2 |" in card and "| gpc_cem | push_k | 2 | 2 |" in card
+    sampling = set_model_sampling(shipped_like, "gpc_cem", clear=True, task="push_k")
+    assert sampling == {"gpc_cem": {"flow_noise": 1.0, "flow_steps": 2}}  # the method's kept
+    assert "push_k |" not in (shipped_like.parent / "push_t.model_card.md").read_text()
 
 
 def test_a_train_folder_card_and_its_json_follow(tmp_path):
@@ -82,7 +95,7 @@ def test_a_model_without_a_card_gets_one(tmp_path):
     push_model(seed=1).save(path)
     set_model_sampling(path, "gpc_cem", flow_noise=3.0)
     card = (tmp_path / "m.model_card.md").read_text()
-    assert card.startswith("# Proposal model: push_t") and "| gpc_cem | 3 | 10 |" in card
+    assert card.startswith("# Proposal model: push_t") and "| gpc_cem | any | 3 | 10 |" in card
 
 
 @pytest.mark.parametrize("kwargs, needle", [
@@ -90,6 +103,7 @@ def test_a_model_without_a_card_gets_one(tmp_path):
     ({"method": "gpc_cem"}, "nothing to set"),
     ({"method": "gpc_cem", "flow_noise": 2.0, "clear": True}, "clear drops"),
     ({"method": "gpc_cem", "flow_noise": -2.0}, "flow_noise must be a positive number"),
+    ({"method": "gpc_cem", "flow_noise": 2.0, "task": "push_q"}, "unknown task 'push_q'"),
 ])
 def test_bad_requests_change_nothing(shipped_like, kwargs, needle):
     before = shipped_like.read_bytes()

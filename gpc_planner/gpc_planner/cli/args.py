@@ -76,9 +76,11 @@ def add_model_arguments(p: argparse.ArgumentParser, several: bool = False) -> No
 def add_flow_arguments(p: argparse.ArgumentParser, model: str,
                        from_card: bool = True) -> None:
     """``--flow-steps`` and ``--flow-noise``. By default (None) what ``model``'s card
-    recommends for the method (``gpc model set-sampling``), else the paper's 10 and 1;
+    recommends for the method on the task (``gpc model set-sampling``), else the paper's
+    10 and 1;
     without ``from_card`` (models that never have a recommendation) the paper's."""
-    source = "what its model card recommends for the method, else " if from_card else ""
+    source = ("what its model card recommends for the method on the task, else "
+              if from_card else "")
     p.add_argument("--flow-steps", type=positive_int, default=None,
                    help=f"Euler steps when sampling {model} (default: {source}10, the "
                    "paper's)")

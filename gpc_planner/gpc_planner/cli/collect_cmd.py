@@ -98,7 +98,7 @@ def collection_sampling(args: argparse.Namespace, proposal: str | None) -> Sampl
 
     method = CollectSpec(task=args.task, proposal=proposal).method
     return sampling_for(method, [proposal], flow_noise=args.flow_noise,
-                        flow_steps=args.flow_steps)
+                        flow_steps=args.flow_steps, task=args.task)
 
 
 def spec_from_args(args: argparse.Namespace, episodes: int, proposal: str | None) -> CollectSpec:

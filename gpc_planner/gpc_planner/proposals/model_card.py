@@ -20,6 +20,8 @@ from gpc_planner.sampling import (
     SamplingSettings,
     check_sampling_entry,
     recommended_sampling,
+    sampling_key,
+    split_sampling_key,
 )
 from gpc_sim.errors import ConfigError
 
@@ -134,6 +136,12 @@ def render_nf_model_card(card: dict) -> str:
     ])
 
 
+def _sampling_row(key: str, settings: dict) -> str:
+    method, task = split_sampling_key(key)
+    return (f"| {method} | {task or 'any'} | {settings['flow_noise']:g} | "
+            f"{settings['flow_steps']} |")
+
+
 def render_sampling_section(sampling: dict) -> str:
     """The card's "Recommended sampling" section for a model's ``sampling`` entry."""
     paper = (f"the paper's settings (flow noise {PAPER_SAMPLING.flow_noise:g}, "
@@ -147,12 +155,12 @@ def render_sampling_section(sampling: dict) -> str:
                   "--proposal`, `gpc bench proposal`, the planner node) samples this model "
                   "with; `gpc model set-sampling` changes it:",
                   "",
-                  "| method | flow noise | flow steps |",
-                  "| --- | --- | --- |",
-                  *(f"| {method} | {s['flow_noise']:g} | {s['flow_steps']} |"
-                    for method, s in sorted(sampling.items())),
+                  "| method | task | flow noise | flow steps |",
+                  "| --- | --- | --- | --- |",
+                  *(_sampling_row(key, s) for key, s in sorted(sampling.items())),
                   "",
-                  f"Methods not listed: {paper}."]
+                  f"A task's own row comes before the method's \"any\" row. Methods not listed: "
+                  f"{paper}."]
     return "\n".join(lines) + "\n"
 
 
@@ -181,16 +189,18 @@ def model_card_paths(model: str | Path) -> tuple[Path, Path]:
 
 
 def set_model_sampling(model: str | Path, method: str, flow_noise: float | None = None,
-                       flow_steps: int | None = None, clear: bool = False
-                       ) -> dict[str, dict[str, float | int]]:
-    """Record in the model file ``model`` how ``method`` should sample it, and show it in
-    the model's card; returns the file's new ``sampling`` entry.
+                       flow_steps: int | None = None, clear: bool = False,
+                       task: str | None = None) -> dict[str, dict[str, float | int]]:
+    """Record in the model file ``model`` how ``method`` should sample it (on ``task``
+    only, when given), and show it in the model's card; returns the file's new
+    ``sampling`` entry.
 
-    ``flow_noise`` / ``flow_steps`` left None keep the method's current recommendation
-    (the paper's if it had none); ``clear`` drops the method's entry (back to the
-    paper's). The model file is rewritten atomically (its weights unchanged, its sha256
-    not); then the card's sampling section (``NAME.model_card.md``, and the
-    ``sampling`` key of a JSON card) is regenerated, a card created if there was none.
+    ``flow_noise`` / ``flow_steps`` left None keep what the method samples with now
+    (on ``task``: its own recommendation, else the method's, else the paper's);
+    ``clear`` drops the entry (the method's, or the method's on ``task``). The model
+    file is rewritten atomically (its weights unchanged, its sha256 not); then the
+    card's sampling section (``NAME.model_card.md``, and the ``sampling`` key of a JSON
+    card) is regenerated, a card created if there was none.
     """
     from gpc_planner.proposals.model_files import model_from_file_dict, read_model_file
     from gpc_planner.proposals.torch_io import save_atomic
@@ -198,6 +208,12 @@ def set_model_sampling(model: str | Path, method: str, flow_noise: float | None 
     if method not in MODEL_METHODS:
         raise ConfigError(f"{method!r} samples no proposal model; methods that do: "
                           f"{', '.join(MODEL_METHODS)}", setting="method")
+    if task is not None:
+        from gpc_sim.tasks import TASKS
+
+        if task not in TASKS:
+            raise ConfigError(f"unknown task {task!r}; known: {', '.join(TASKS)}",
+                              setting="task")
     if clear and (flow_noise is not None or flow_steps is not None):
         raise ConfigError("clear drops the method's settings: give no flow setting with it",
                           setting="clear")
@@ -211,14 +227,15 @@ def set_model_sampling(model: str | Path, method: str, flow_noise: float | None 
                           f"models of training method {METHODS[method].model_kind}",
                           setting="method")
     sampling = check_sampling_entry(contents.get("sampling", {}), str(path))
+    key = sampling_key(method, task)
     if clear:
-        sampling.pop(method, None)
+        sampling.pop(key, None)
     else:
-        current = recommended_sampling(sampling, method)
+        current = recommended_sampling(sampling, method, task)
         chosen = SamplingSettings(
             flow_noise=current.flow_noise if flow_noise is None else flow_noise,
             flow_steps=current.flow_steps if flow_steps is None else flow_steps)
-        sampling[method] = {"flow_noise": float(chosen.flow_noise),
+        sampling[key] = {"flow_noise": float(chosen.flow_noise),
                             "flow_steps": int(chosen.flow_steps)}
     contents["sampling"] = sampling
     save_atomic(contents, path)

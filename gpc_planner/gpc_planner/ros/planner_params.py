@@ -23,11 +23,12 @@ PLANNER_PARAMETERS = (
               "was planned on) or euclidean (the straight line, the paper's); success is the "
               "same", read_only=True),
     ParamSpec("flow_steps", 0, "Euler steps when sampling the proposal model (GPC methods); "
-              "0: what the model card recommends for the method (gpc model set-sampling), "
+              "0: what the model card recommends for the method on the task (gpc model "
+              "set-sampling), "
               "else 10, the paper's", read_only=True, low=0, high=1000),
     ParamSpec("flow_noise", 0.0, "std of the flow's initial noise (GPC methods); 0: what the "
-              "model card recommends for the method, else 1, the paper's", read_only=True,
-              low=0.0, high=100.0),
+              "model card recommends for the method on the task, else 1, the paper's",
+              read_only=True, low=0.0, high=100.0),
     ParamSpec("replan_rate", 5.0, "planning steps per second (the paper's 5 Hz); a step that "
               "takes longer is a deadline miss and the previous plan goes on meanwhile",
               read_only=True, low=0.1, high=100.0),
