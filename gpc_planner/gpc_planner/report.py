@@ -10,6 +10,7 @@ import numpy as np
 from gpc_planner.atomic import EVAL_JOURNAL_SUFFIX
 from gpc_planner.outputs import check_output_file
 from gpc_planner.registry import METHODS, needs_model
+from gpc_planner.sampling import PAPER_SAMPLING
 from gpc_sim.errors import ConfigError
 from gpc_sim.tasks import TASKS, has_setting, with_old_defaults
 
@@ -100,6 +101,10 @@ def label(result: dict) -> str:
     if result.get("model_variant"):  # e.g. NFMPC (fixed shift), the paper's ablation
         name += f" ({result['model_variant']})"
     parts = [name]
+    noise = settings.get("flow_noise")
+    if (needs_model(result["method"]) and spec.takes("flow_noise")
+            and isinstance(noise, NUMBER) and noise != PAPER_SAMPLING.flow_noise):
+        parts.append(f"flow noise {noise:g}")
     if settings.get("horizon") is not None:
         parts.append(f"H={settings['horizon']:g} s")
     if settings.get("rollouts") is not None:
@@ -108,6 +113,9 @@ def label(result: dict) -> str:
         # Spot rows differ by their cost; a result that names none predates the setting.
         options = with_old_defaults(result["task"], settings.get("task_options") or {})
         parts.append(f"{options['goal_distance']} cost")
+    others = {k: v for k, v in (settings.get("task_options") or {}).items()
+              if k != "goal_distance"}
+    parts += [f"{key}={value}" for key, value in sorted(others.items())]
     models = settings.get("model")
     if isinstance(models, list | tuple) and len(models) > 1:
         parts.append(f"{len(models)} model seeds")

@@ -105,6 +105,22 @@ def test_spot_rows_say_which_goal_distance_they_were_planned_on():
     assert label(push) == "CEM"
 
 
+def test_rows_name_a_flow_noise_and_task_options_off_the_defaults():
+    """Two probes that differ by their flow noise or a cost weight get two labels."""
+    from gpc_planner.report import label
+
+    def gpc(noise, **options):
+        return {"task": "spot_chair_avoid", "method": "gpc_cem",
+                "settings": {"flow_steps": 2, "flow_noise": noise,
+                             "task_options": {"goal_distance": "geodesic", **options}}}
+
+    assert label(gpc(1.0)) == "GPC-CEM (2), geodesic cost"
+    assert label(gpc(2.0)) == "GPC-CEM (2), flow noise 2, geodesic cost"
+    assert label(gpc(2.0, w_yaw=15.0)) == "GPC-CEM (2), flow noise 2, geodesic cost, w_yaw=15.0"
+    cem = {"task": "push_t", "method": "cem", "settings": {"flow_noise": 2.0}}
+    assert label(cem) == "CEM"  # recorded but unused without a model
+
+
 def test_results_over_sample_counts_make_one_series_per_method_and_a_figure(tmp_path):
     """The NFMPC paper's Figs. 1/3: success and cost of successes over samples per method."""
     from gpc_planner.report import plot_over_samples, samples_of, series_over_samples
