@@ -71,10 +71,11 @@ def split_sampling_key(key: str) -> tuple[str, str | None]:
 
 
 def _valid_key(key: object) -> bool:
-    if not isinstance(key, str) or key.count(TASK_SEPARATOR) > 1:
+    """A method name, or method@task with neither part empty."""
+    if not isinstance(key, str):
         return False
-    method, task = split_sampling_key(key)
-    return bool(method) and (TASK_SEPARATOR not in key or task is not None)
+    method, separator, task = key.partition(TASK_SEPARATOR)
+    return bool(method) and (not separator or (bool(task) and TASK_SEPARATOR not in task))
 
 
 def check_sampling_entry(value: object, source: str) -> dict[str, dict[str, float | int]]:
