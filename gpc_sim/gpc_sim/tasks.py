@@ -26,6 +26,13 @@ TASKS: dict[str, tuple[type[Task], Callable[[], TaskConfig]]] = {
 }
 
 
+def check_task_name(name: str, setting: str | None = None) -> None:
+    """ConfigError listing the known tasks unless ``name`` is one (``setting``: the
+    setting that named it, for front ends that map it to their option)."""
+    if name not in TASKS:
+        raise ConfigError(f"unknown task {name!r}; known: {', '.join(TASKS)}", setting=setting)
+
+
 def make_task(name: str, nthread: int | None = None, **overrides: object) -> Task:
     """Build task ``name``; ``overrides`` replace fields of its default config.
 
@@ -34,8 +41,7 @@ def make_task(name: str, nthread: int | None = None, **overrides: object) -> Tas
     """
     if nthread is not None:
         check_parallel(nthread, "rollout threads")
-    if name not in TASKS:
-        raise ConfigError(f"unknown task {name!r}; known: {', '.join(TASKS)}")
+    check_task_name(name)
     cls, default = TASKS[name]
     config = default()
     unknown = set(overrides) - {f.name for f in fields(config)}

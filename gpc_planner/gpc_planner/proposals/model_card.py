@@ -209,11 +209,9 @@ def set_model_sampling(model: str | Path, method: str, flow_noise: float | None 
         raise ConfigError(f"{method!r} samples no proposal model; methods that do: "
                           f"{', '.join(MODEL_METHODS)}", setting="method")
     if task is not None:
-        from gpc_sim.tasks import TASKS
+        from gpc_sim.tasks import check_task_name
 
-        if task not in TASKS:
-            raise ConfigError(f"unknown task {task!r}; known: {', '.join(TASKS)}",
-                              setting="task")
+        check_task_name(task, setting="task")
     if clear and (flow_noise is not None or flow_steps is not None):
         raise ConfigError("clear drops the method's settings: give no flow setting with it",
                           setting="clear")
