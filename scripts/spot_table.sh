@@ -6,8 +6,9 @@
 # cards' settings (ROWS="gpc_cem_2 gpc_cem_10 gpc_shoot_2 gpc_shoot_10 gpc_cem_2_h3
 # avoid_gpc_cem_2", or ROWS=all for every row).
 # One CEM trial is ~250 plans of 32 rollouts x 4 s: ~10 min of one core of the 2-core dev
-# machine in the original world (581-588 s mean over the first two rows), ~2.5 min in the
-# balanced one. Each run resumes from its journal if interrupted.
+# machine in the original world (581-588 s mean over the first two rows), 1-2 min in the
+# balanced one (76-128 s per trial, two workers on the 2 cores, 2026-12-06). Each run
+# resumes from its journal if interrupted.
 # `--status` only prints the table of what has finished so far (journals of runs still
 # going are marked "k of 50 (in progress)").
 # The baseline rows were measured in the original world (judo's physics), before `balanced`
