@@ -31,10 +31,6 @@ GOAL_DISTANCE="${GOAL_DISTANCE:-euclidean}"
 W_YAW="${W_YAW:-}"
 if [ "$WORLD/$GOAL_DISTANCE/$W_YAW" = original/euclidean/ ]; then OUT="${1:-results/spot}"
 else OUT="${1:-results/spot/${WORLD}_$GOAL_DISTANCE${W_YAW:+_wyaw$W_YAW}}"; fi
-if [ "$STATUS" = 0 ]; then bash scripts/setup.sh; fi
-# shellcheck disable=SC1091
-source env.sh
-WORKERS="${WORKERS:-$(nproc)}"
 BASELINES="cem mppi cem_h3 mppi_h3 avoid_cem avoid_mppi"
 GPC_ROWS="gpc_cem_2 gpc_cem_10 gpc_shoot_2 gpc_shoot_10 gpc_cem_2_h3 avoid_gpc_cem_2"
 ROWS_WANTED="${ROWS:-$BASELINES}"
@@ -59,6 +55,10 @@ args_of() {
   esac
 }
 for row in "${ROWS[@]}"; do args_of "$row" > /dev/null; done  # an unknown row fails first
+if [ "$STATUS" = 0 ]; then bash scripts/setup.sh; fi
+# shellcheck disable=SC1091
+source env.sh
+WORKERS="${WORKERS:-$(nproc)}"
 OPTIONS=(--task-option "goal_distance=$GOAL_DISTANCE")
 if [ -n "$W_YAW" ]; then OPTIONS+=(--task-option "w_yaw=$W_YAW"); fi
 file_of() {
