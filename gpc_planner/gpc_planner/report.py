@@ -12,7 +12,7 @@ from gpc_planner.outputs import check_output_file
 from gpc_planner.registry import METHODS, needs_model
 from gpc_planner.sampling import PAPER_SAMPLING
 from gpc_sim.errors import ConfigError
-from gpc_sim.tasks import TASKS, has_setting, with_old_defaults
+from gpc_sim.tasks import TASKS, has_setting, setting_default, with_old_defaults
 
 REQUIRED = ("task", "method", "trials", "success_rate", "ci_low", "ci_high")
 
@@ -109,13 +109,17 @@ def label(result: dict) -> str:
         parts.append(f"H={settings['horizon']:g} s")
     if settings.get("rollouts") is not None:
         parts.append(f"N={settings['rollouts']}")
-    if result.get("task") in TASKS and has_setting(result["task"], "goal_distance"):
-        # Spot rows differ by their cost; a result that names none predates the setting.
-        options = with_old_defaults(result["task"], settings.get("task_options") or {})
-        parts.append(f"{options['goal_distance']} cost")
-    others = {k: v for k, v in (settings.get("task_options") or {}).items()
-              if k != "goal_distance"}
-    parts += [f"{key}={value}" for key, value in sorted(others.items())]
+    task = result.get("task")
+    options = dict(settings.get("task_options") or {})
+    if task in TASKS:  # what a result that names no recorded setting meant (the old value)
+        options = with_old_defaults(task, options)
+    if task in TASKS and has_setting(task, "goal_distance"):
+        parts.append(f"{options.pop('goal_distance')} cost")  # Spot rows differ by their cost
+    # Other task settings only where they are off the task's default of today, so that a
+    # plain run reads plain and one from before a default changed says what it ran with.
+    parts += [f"{key}={value}" for key, value in sorted(options.items())
+              if not (task in TASKS and has_setting(task, key)
+                      and value == setting_default(task, key))]
     models = settings.get("model")
     if isinstance(models, list | tuple) and len(models) > 1:
         parts.append(f"{len(models)} model seeds")

@@ -165,9 +165,9 @@ def test_spot_data_names_its_world_even_the_default():
     """meta.json pins the Spot world whatever the default is by then: a folder started in
     one physics never grows in another (push tasks have no worlds)."""
     assert CollectSpec(task="spot_chair").settings()["task_options"] == {
-        "world": "balanced", "goal_distance": "geodesic"}
+        "world": "balanced", "goal_distance": "geodesic", "w_yaw": 15.0}
     assert CollectSpec(task="spot_chair", task_options={"world": "original"}).settings()[
-        "task_options"] == {"world": "original", "goal_distance": "geodesic"}
+        "task_options"] == {"world": "original", "goal_distance": "geodesic", "w_yaw": 15.0}
     assert "task_options" not in CollectSpec(task="push_t").settings()
 
 
@@ -193,20 +193,24 @@ def test_failures_near_the_goal_train_only_when_asked(tmp_path, monkeypatch):
 
 
 def test_a_spot_dataset_names_its_cost_and_one_on_the_straight_line_reads_as_before():
-    """meta.json of a plain Spot collection says geodesic; a straight-line one says nothing,
-    as folders collected before the default changed, so those resume and their card's
-    command rebuilds them with the straight line."""
+    """meta.json of a plain Spot collection says geodesic and its yaw weight; one on the
+    straight line at the old yaw weight says neither, as folders collected before the
+    defaults changed, so those resume and their card's command rebuilds them so."""
     from gpc_planner.collect import CollectSpec, render_data_card
 
     plain = CollectSpec(task="spot_chair", episodes=1)
     assert plain.settings()["task_options"]["goal_distance"] == "geodesic"
+    assert plain.settings()["task_options"]["w_yaw"] == 15.0
     straight = CollectSpec(task="spot_chair", episodes=1,
-                           task_options={"goal_distance": "euclidean"})
+                           task_options={"goal_distance": "euclidean", "w_yaw": 6.0})
     assert "goal_distance" not in straight.settings()["task_options"]
+    assert "w_yaw" not in straight.settings()["task_options"]
     card = {"task": "spot_chair", "episodes": 1, "successes": 1, "success_rate": 1.0,
             "stopped_early": 0, "samples": 1, "core_hours": 0.0, "wall_hours": 0.0,
             "costed_episodes": 1, "settings": straight.settings()}
-    assert "--task-option goal_distance=euclidean" in render_data_card(card, "d")
+    command = render_data_card(card, "d")
+    assert "--task-option goal_distance=euclidean" in command
+    assert "--task-option w_yaw=6.0" in command
 
 
 def test_a_task_s_tuned_settings_for_the_collecting_method_are_part_of_the_settings():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from gpc_planner.cli.main import build_parser
+from gpc_planner.eval_journal import header_difference
 from gpc_planner.evaluation import EvalSpec, evaluate
 from gpc_sim.errors import ConfigError
 
@@ -16,7 +17,8 @@ def test_spot_specs_name_their_worlds_and_push_specs_have_none():
     spec = EvalSpec(task="spot_chair", method="cem")
     assert (spec.world, spec.plant_world) == ("balanced", "balanced")  # the default world
     assert spec.task_overrides() == {"world": "balanced", "plant_world": "balanced",
-                                     "goal_distance": "geodesic"}  # the default, recorded
+                                     "goal_distance": "geodesic",
+                                     "w_yaw": 15.0}  # the defaults, recorded
     fast = EvalSpec(task="spot_chair_avoid", method="cem", world="fast")
     assert (fast.world, fast.plant_world) == ("fast", "fast")
     mixed = EvalSpec(task="spot_chair", method="cem", world="fast", plant_world="original")
@@ -33,7 +35,8 @@ def test_headers_carry_the_worlds_unless_both_are_the_original():
     default = EvalSpec(task="spot_chair", method="cem").header("spot_chair")["spec"]
     assert (default["world"], default["plant_world"]) == ("balanced", "balanced")
     assert EvalSpec(task="spot_chair", method="cem", world="original", plant_world="original",
-                    task_options={"goal_distance": "euclidean"}).header("spot_chair") == old_style
+                    task_options={"goal_distance": "euclidean", "w_yaw": 6.0}
+                    ).header("spot_chair") == old_style
     headers = [EvalSpec(task="spot_chair", method="cem", world=w, plant_world=p)
                .header("spot_chair")["spec"] for w, p in
                (("fast", None), ("fast", "original"), ("original", "fast"))]
@@ -72,13 +75,18 @@ def test_task_options_reach_the_task_and_the_journal_and_a_resume_must_match(tmp
     assert spec.task_overrides()["goal_distance"] == "geodesic"
     assert make_task("spot_chair", nthread=1, **spec.task_overrides()).geodesic is not None
     header = spec.header("spot_chair")
-    assert header["spec"]["task_options"] == {"goal_distance": "geodesic"}
+    assert header["spec"]["task_options"] == {"goal_distance": "geodesic", "w_yaw": 15.0}
     plain = EvalSpec(task="spot_chair", method="cem", trials=1)
-    assert plain.header("spot_chair")["spec"]["task_options"] == {"goal_distance": "geodesic"}
-    straight = EvalSpec(task="spot_chair", method="cem", trials=1,
-                        task_options={"goal_distance": "euclidean"})
+    assert plain.header("spot_chair")["spec"]["task_options"] == {"goal_distance": "geodesic",
+                                                                  "w_yaw": 15.0}
+    # A journal started with the yaw weight named (as the reruns of 2026-12-06 were) is the
+    # plain run's: 15 and 15.0 are the same setting.
+    named = EvalSpec(task="spot_chair", method="cem", trials=1, task_options={"w_yaw": 15})
+    assert header_difference(named.header("spot_chair"), plain.header("spot_chair")) is None
+    old = {"goal_distance": "euclidean", "w_yaw": 6.0}
+    straight = EvalSpec(task="spot_chair", method="cem", trials=1, task_options=old)
     assert "task_options" not in straight.header("spot_chair")["spec"]  # as journals before
-    assert dict(straight.settings_record()["task_options"]) == {"goal_distance": "euclidean"}
+    assert dict(straight.settings_record()["task_options"]) == old
     with pytest.raises(ConfigError, match="no setting colour"):
         make_task("spot_chair", nthread=1,
                   **EvalSpec(task="spot_chair", method="cem",

@@ -93,20 +93,22 @@ def test_bad_journals_are_named(tmp_path, content, needle):
 
 
 def test_spot_rows_say_which_goal_distance_they_were_planned_on():
-    """The default cost changed: a Spot result that names none is a straight-line one."""
+    """The default cost changed: a Spot result that names none is a straight-line one, and
+    one that names no yaw weight ran at the old 6."""
     from gpc_planner.report import label
 
     old = {"task": "spot_chair", "method": "cem", "settings": {"horizon": 3}}
     new = {"task": "spot_chair_avoid", "method": "cem",
            "settings": {"task_options": {"goal_distance": "geodesic"}}}
     push = {"task": "push_t", "method": "cem", "settings": {}}
-    assert label(old) == "CEM, H=3 s, euclidean cost"
-    assert label(new) == "CEM, geodesic cost"
+    assert label(old) == "CEM, H=3 s, euclidean cost, w_yaw=6.0"  # both old defaults
+    assert label(new) == "CEM, geodesic cost, w_yaw=6.0"
     assert label(push) == "CEM"
 
 
 def test_rows_name_a_flow_noise_and_task_options_off_the_defaults():
-    """Two probes that differ by their flow noise or a cost weight get two labels."""
+    """Two probes that differ by their flow noise or a cost weight get two labels; a setting
+    at the task's default is not named."""
     from gpc_planner.report import label
 
     def gpc(noise, **options):
@@ -114,9 +116,11 @@ def test_rows_name_a_flow_noise_and_task_options_off_the_defaults():
                 "settings": {"flow_steps": 2, "flow_noise": noise,
                              "task_options": {"goal_distance": "geodesic", **options}}}
 
-    assert label(gpc(1.0)) == "GPC-CEM (2), geodesic cost"
-    assert label(gpc(2.0)) == "GPC-CEM (2), flow noise 2, geodesic cost"
-    assert label(gpc(2.0, w_yaw=15.0)) == "GPC-CEM (2), flow noise 2, geodesic cost, w_yaw=15.0"
+    assert label(gpc(1.0, w_yaw=15.0)) == "GPC-CEM (2), geodesic cost"  # the defaults
+    assert label(gpc(2.0, w_yaw=15)) == "GPC-CEM (2), flow noise 2, geodesic cost"
+    assert label(gpc(2.0, w_yaw=6.0)) == "GPC-CEM (2), flow noise 2, geodesic cost, w_yaw=6.0"
+    assert label(gpc(1.0, w_yaw=15.0, chair_start_y=1.0)) == (
+        "GPC-CEM (2), geodesic cost, chair_start_y=1.0")
     cem = {"task": "push_t", "method": "cem", "settings": {"flow_noise": 2.0}}
     assert label(cem) == "CEM"  # recorded but unused without a model
 

@@ -75,10 +75,11 @@ def setting_default(task_name: str, setting: str) -> object:
 
 # Task settings a run records even when left at the task's default, each with the value it
 # had before it was recorded: the Spot cost's goal distance, whose default changed from the
-# paper's straight line to the way around the obstacle. A record (journal header, dataset
-# meta) leaves that old value out, as every record written before did, so those runs still
-# resume in the setting they were started in, and a plain run never joins them.
-RECORDED_SETTINGS = {"goal_distance": "euclidean"}
+# paper's straight line to the way around the obstacle, and its yaw weight (6, then 15). A
+# record (journal header, dataset meta) leaves that old value out, as every record written
+# before did, so those runs still resume in the setting they were started in, and a plain
+# run never joins them.
+RECORDED_SETTINGS = {"goal_distance": "euclidean", "w_yaw": 6.0}
 
 
 def with_recorded_defaults(task_name: str, options: dict) -> dict:

@@ -25,13 +25,16 @@ def test_spot_tasks_default_to_the_way_around_and_push_tasks_have_no_such_settin
 
 def test_a_record_names_the_default_cost_and_leaves_out_the_old_one():
     plain = with_recorded_defaults("spot_chair", {"world": "fast"})
-    assert plain == {"world": "fast", "goal_distance": "geodesic"}
+    assert plain == {"world": "fast", "goal_distance": "geodesic", "w_yaw": 15.0}
     assert with_recorded_defaults("push_t", {}) == {}
-    # Written: the new default is named, the old (straight line) left out as before.
+    # Written: the new defaults are named, the old ones (straight line, yaw weight 6) left
+    # out as before.
     assert without_old_defaults(plain) == plain
-    straight = {"world": "fast", "goal_distance": "euclidean"}
+    straight = {"world": "fast", "goal_distance": "euclidean", "w_yaw": 6.0}
     assert without_old_defaults(straight) == {"world": "fast"}
-    # Read back: silence means the straight line, for the tasks that have the setting.
+    assert without_old_defaults({"goal_distance": "euclidean", "w_yaw": 15.0}) == {
+        "w_yaw": 15.0}
+    # Read back: silence means the old values, for the tasks that have the settings.
     assert with_old_defaults("spot_chair", without_old_defaults(straight)) == straight
     assert with_old_defaults("spot_chair", plain) == plain
     assert with_old_defaults("push_t", {}) == {}

@@ -172,7 +172,7 @@ def test_chair_nearer_the_goal_is_cheaper(task, start):
     far, near = with_chair(task, start, gx + 1.0, gy), with_chair(task, start, gx + 0.4, gy)
     assert np.subtract(*term(task, "w_position", far, near)) == pytest.approx(60.0 * 0.6)
     turned, straight = with_chair(task, start, gx, gy, 1.0), with_chair(task, start, gx, gy, 0.2)
-    assert np.subtract(*term(task, "w_yaw", turned, straight)) == pytest.approx(6.0 * 0.8)
+    assert np.subtract(*term(task, "w_yaw", turned, straight)) == pytest.approx(15.0 * 0.8)
     finals = np.stack([far, near])
     terminal = task.terminal_cost(finals)
     assert terminal[1] < terminal[0]
