@@ -5,11 +5,13 @@
 # to the goal, the planner's deadline misses and candidates per plan.
 # --realtime: the same in real time (no --lockstep): the planner keeps to its 0.2 s period
 # with the anytime budget (plan_budget), the sim does not wait for it.
-# Run folders (logs, states, pictures) in runs/spot_push_seeds[/realtime]/[method[_goal]/]seedS;
-# the summaries are copied to results/spot/launch[/realtime]/[method[_goal]/]seedS.json. A finished
+# Run folders (logs, states, pictures) in runs/spot_push_seeds[/realtime]/[method[_goal][_TAG]/]seedS;
+# the summaries are copied to results/spot/launch[/realtime]/[method[_goal][_TAG]/]seedS.json. A finished
 # seed is not run again. Lock-step: 3-4.5 min a seed on 2 cores; real time: ~70 s.
-# Usage: bash scripts/spot_push_seeds.sh [--realtime] [extra gpc launch arguments, e.g.
-#        method:=gpc_cem goal_distance:=geodesic]
+# TAG=NAME (optional) adds _NAME to the folder names: for what the arguments do not show, e.g. a
+# task default changed since the older folders were written (TAG=wyaw15: the yaw weight).
+# Usage: [TAG=NAME] bash scripts/spot_push_seeds.sh [--realtime] [extra gpc launch arguments,
+#        e.g. method:=gpc_cem goal_distance:=geodesic]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -28,9 +30,11 @@ for arg in "$@"; do
     goal_distance:=?*) goal="${arg#goal_distance:=}" ;;
   esac
 done
-# Folders name what differs from the parameter file: the method, then the goal distance.
-if [ -n "$method" ] || [ -n "$goal" ]; then
-  sub="$sub/${method:-default}${goal:+_$goal}"
+# Folders name what differs from the parameter file: the method, then the goal distance,
+# then the TAG.
+TAG="${TAG:-}"
+if [ -n "$method" ] || [ -n "$goal" ] || [ -n "$TAG" ]; then
+  sub="$sub/${method:-default}${goal:+_$goal}${TAG:+_$TAG}"
 fi
 bash scripts/setup.sh
 # shellcheck disable=SC1091
