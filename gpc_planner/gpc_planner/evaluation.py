@@ -464,9 +464,10 @@ def _log(message: str) -> None:
 def _finished_summary(out: str | Path | None, header: dict) -> dict | None:
     """The summary in ``out`` if it is a finished run of the evaluation ``header`` names.
 
-    None when there is no such file, it cannot be read as JSON, or it is another
-    evaluation (or one written before summaries carried their header): the run then
-    goes ahead and replaces it, as it always did.
+    None when there is no such file, it cannot be read as JSON, or it was written before
+    summaries carried their header: the run then goes ahead and replaces it. A finished
+    evaluation with other settings (a task default changed since, a flag left out) is
+    refused rather than overwritten hours later: it is a result, not a scratch file.
     """
     if not out or not Path(out).is_file():
         return None
@@ -474,9 +475,13 @@ def _finished_summary(out: str | Path | None, header: dict) -> dict | None:
         summary = json.loads(Path(out).read_text())
     except (OSError, ValueError):
         return None
-    same = isinstance(summary, dict) and header_difference(
-        summary.get("header"), json.loads(json.dumps(header))) is None
-    return summary if same else None
+    if not isinstance(summary, dict) or summary.get("header") is None:
+        return None
+    difference = header_difference(summary["header"], json.loads(json.dumps(header)))
+    if difference is not None:
+        raise ConfigError(f"{out} holds a finished evaluation with other settings "
+                          f"({difference}); delete it or write this one elsewhere")
+    return summary
 
 
 def _progress_bar(spec: EvalSpec, initial: int, enabled: bool):

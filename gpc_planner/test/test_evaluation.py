@@ -83,9 +83,12 @@ def test_a_finished_evaluation_is_read_back_not_run_again(tmp_path, monkeypatch,
     assert evaluate(spec(), out=out, progress=False) == json.loads(out.read_text()) == first
     assert out.stat().st_mtime_ns == stamp
     assert "already holds this evaluation" in capsys.readouterr().err
-    # Another evaluation into the same file runs (and replaces it), as before.
-    with pytest.raises(AssertionError, match="a trial ran again"):
+    # Another evaluation into the same file is refused before any trial, the result kept.
+    with pytest.raises(ConfigError, match=r"holds a finished evaluation with other settings "
+                       r"\(spec.trials: 3 there"):
         evaluate(spec(trials=2), out=out, progress=False)
+    assert out.stat().st_mtime_ns == stamp
+    assert not (tmp_path / "e.json.partial.jsonl").exists()
 
 
 def test_resume_refuses_a_journal_of_another_evaluation(tmp_path, monkeypatch):
