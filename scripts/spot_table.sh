@@ -16,11 +16,12 @@
 # rollouts run; another world, cost or yaw weight writes under
 # results/spot/WORLD_GOALDISTANCE[_wyawW] unless OUT_DIR is given.
 # They were also planned on the paper's straight-line goal distance, before the geodesic one
-# became the Spot tasks' default: GOAL_DISTANCE (default euclidean) says which. W_YAW (default:
-# the task's) sets the cost's yaw weight (docs/SPOT_DATA.md, "A stronger yaw term").
+# became the Spot tasks' default: GOAL_DISTANCE (default euclidean) says which; and with the
+# yaw weighed 6, the tasks' weight until 2026-12-07 (15 since): W_YAW (default 6) says which
+# (docs/SPOT_DATA.md, "A stronger yaw term").
 # Usage: bash scripts/spot_table.sh [--status] [OUT_DIR]   (default results/spot)
 #        WORKERS=N (default: all cores, one trial per core), WORLD=NAME (default original),
-#        GOAL_DISTANCE=euclidean|geodesic (default euclidean), W_YAW=W, ROWS="row ..."
+#        GOAL_DISTANCE=euclidean|geodesic (default euclidean), W_YAW=W (default 6), ROWS="row ..."
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -28,9 +29,11 @@ STATUS=0
 if [ "${1:-}" = "--status" ]; then STATUS=1; shift; fi
 WORLD="${WORLD:-original}"
 GOAL_DISTANCE="${GOAL_DISTANCE:-euclidean}"
-W_YAW="${W_YAW:-}"
-if [ "$WORLD/$GOAL_DISTANCE/$W_YAW" = original/euclidean/ ]; then OUT="${1:-results/spot}"
-else OUT="${1:-results/spot/${WORLD}_$GOAL_DISTANCE${W_YAW:+_wyaw$W_YAW}}"; fi
+W_YAW="${W_YAW:-6}"
+WYAW_SUFFIX=""
+if [ "$W_YAW" != 6 ]; then WYAW_SUFFIX="_wyaw$W_YAW"; fi
+if [ "$WORLD/$GOAL_DISTANCE/$W_YAW" = original/euclidean/6 ]; then OUT="${1:-results/spot}"
+else OUT="${1:-results/spot/${WORLD}_$GOAL_DISTANCE$WYAW_SUFFIX}"; fi
 BASELINES="cem mppi cem_h3 mppi_h3 avoid_cem avoid_mppi"
 GPC_ROWS="gpc_cem_2 gpc_cem_10 gpc_shoot_2 gpc_shoot_10 gpc_cem_2_h3 avoid_gpc_cem_2"
 ROWS_WANTED="${ROWS:-$BASELINES}"
@@ -59,8 +62,7 @@ if [ "$STATUS" = 0 ]; then bash scripts/setup.sh; fi
 # shellcheck disable=SC1091
 source env.sh
 WORKERS="${WORKERS:-$(nproc)}"
-OPTIONS=(--task-option "goal_distance=$GOAL_DISTANCE")
-if [ -n "$W_YAW" ]; then OPTIONS+=(--task-option "w_yaw=$W_YAW"); fi
+OPTIONS=(--task-option "goal_distance=$GOAL_DISTANCE" --task-option "w_yaw=$W_YAW")
 file_of() {
   case "$1" in
     avoid_*) echo "$OUT/spot_chair_avoid_${1#avoid_}.json" ;;
