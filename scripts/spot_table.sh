@@ -29,10 +29,11 @@ STATUS=0
 if [ "${1:-}" = "--status" ]; then STATUS=1; shift; fi
 WORLD="${WORLD:-original}"
 GOAL_DISTANCE="${GOAL_DISTANCE:-euclidean}"
-W_YAW="${W_YAW:-6}"
+OLD_W_YAW=6  # the weight of the baseline rows in results/spot (the tasks' until 2026-12-07)
+W_YAW="${W_YAW:-$OLD_W_YAW}"
 WYAW_SUFFIX=""
-if [ "$W_YAW" != 6 ]; then WYAW_SUFFIX="_wyaw$W_YAW"; fi
-if [ "$WORLD/$GOAL_DISTANCE/$W_YAW" = original/euclidean/6 ]; then OUT="${1:-results/spot}"
+if [ "$W_YAW" != "$OLD_W_YAW" ]; then WYAW_SUFFIX="_wyaw$W_YAW"; fi
+if [ "$WORLD/$GOAL_DISTANCE$WYAW_SUFFIX" = original/euclidean ]; then OUT="${1:-results/spot}"
 else OUT="${1:-results/spot/${WORLD}_$GOAL_DISTANCE$WYAW_SUFFIX}"; fi
 BASELINES="cem mppi cem_h3 mppi_h3 avoid_cem avoid_mppi"
 GPC_ROWS="gpc_cem_2 gpc_cem_10 gpc_shoot_2 gpc_shoot_10 gpc_cem_2_h3 avoid_gpc_cem_2"
