@@ -28,7 +28,7 @@ from gpc_planner.methods import build_planner, model_variant, resolve_model_path
 from gpc_planner.outputs import check_output_file, exclusive_output
 from gpc_planner.plan_stats import episode_means, over_episodes, stat_names
 from gpc_planner.planner import check_planning_sizes
-from gpc_planner.registry import needs_model
+from gpc_planner.registry import method_spec, needs_model
 from gpc_planner.sampling import PAPER_SAMPLING
 from gpc_planner.stats import mean_std, wilson_interval
 from gpc_planner.workers import TaskJob, TaskJobSetup, run_jobs
@@ -76,11 +76,17 @@ class EvalSpec:
     # Spot cost variant (goal_distance=euclidean) on the same starts. A Spot spec always
     # records its goal_distance (``RECORDED_SETTINGS``), defaulted or not.
     task_options: tuple[tuple[str, Any], ...] = ()
+    # Optimizer settings other than the method's (and the task's tuned ones), as (name,
+    # value) pairs, e.g. NFMPC's execute="best": so that a probe of a planner setting is a
+    # command line with a journal of its own, not a one-off script. Those with a flag of
+    # their own (``FLAG_SETTINGS``) are refused here.
+    method_options: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         # The result says which cost it used, default or not (``RECORDED_SETTINGS``).
         options = with_recorded_defaults(self.task, dict(task_options(self.task_options)))
         object.__setattr__(self, "task_options", task_options(options))
+        object.__setattr__(self, "method_options", task_options(self.method_options))
         if isinstance(self.model, str):  # one file given as a plain string
             object.__setattr__(self, "model", (self.model,))
         if self.model is not None and len(self.model) == 0:
@@ -100,7 +106,11 @@ class EvalSpec:
 
     def settings_record(self) -> dict:
         """The spec as the result JSON's ``settings`` records it (JSON-ready)."""
-        return json.loads(json.dumps({**asdict(self), "task_options": dict(self.task_options)}))
+        record = {**asdict(self), "task_options": dict(self.task_options),
+                  "method_options": dict(self.method_options)}
+        if not self.method_options:  # only when any, as results before them read
+            record.pop("method_options")
+        return json.loads(json.dumps(record))
 
     def uses_model(self) -> bool:
         return needs_model(self.method)
@@ -161,6 +171,10 @@ class EvalSpec:
             spec["task_options"] = options
         else:
             spec.pop("task_options")
+        if self.method_options:  # only when any: older journals resume
+            spec["method_options"] = dict(self.method_options)
+        else:
+            spec.pop("method_options")
         tuned = task_method_settings(task_name, self.method)  # the task's, when any
         if tuned:
             spec["method_settings"] = tuned
@@ -198,7 +212,7 @@ def run_trial(task: Task, spec: EvalSpec, trial: int) -> dict:
     rng = np.random.default_rng(np.random.SeedSequence([spec.seed, trial, 1]))
     planner = build_planner(task, spec.method, rng, spec.horizon, spec.rollouts,
                             model=spec.model_for_trial(trial), flow_steps=spec.flow_steps,
-                            flow_noise=spec.flow_noise)
+                            flow_noise=spec.flow_noise, **dict(spec.method_options))
     start = time.perf_counter()
     result = run_episode(planner, state, max_steps=spec.max_steps)
     return {
@@ -282,6 +296,11 @@ def success_cost_quartiles(records: list[dict]) -> tuple[float | None, ...]:
     return tuple(float(q) for q in np.percentile(costs, [25, 50, 75]))
 
 
+# Optimizer settings an evaluation sets with a field of its own (recorded as such), never
+# as a method option.
+FLAG_SETTINGS = {"num_rollouts": "--rollouts", "flow_steps": "--flow-steps",
+                 "flow_noise": "--flow-noise"}
+
 MAX_TRIALS = 1_000_000  # every trial's record is held in memory and written in one JSON
 MAX_EPISODE_STEPS = 10_000_000  # 28 h of Push-T time; a plan time is kept per replanning
 
@@ -315,6 +334,13 @@ def check_spec(spec: EvalSpec) -> None:
     if spec.horizon is not None and not isinstance(spec.horizon, int | float):
         raise ConfigError(f"horizon must be a number of seconds, got {spec.horizon!r}",
                           setting="horizon")
+    options = dict(spec.method_options)
+    for key, flag in FLAG_SETTINGS.items():
+        if key in options:
+            raise ConfigError(f"method option {key} has a setting of its own: use {flag}",
+                              setting=key)
+    if options:
+        method_spec(spec.method).check_settings(options)
 
 
 def summarize_journal(path: str | Path) -> dict:
@@ -382,7 +408,7 @@ def evaluate(spec: EvalSpec, workers: int = 1, out: str | Path | None = None,
     for model in spec.model or (None,):
         planner = build_planner(task, spec.method, np.random.default_rng(0), spec.horizon,
                                 spec.rollouts, model=model, flow_steps=spec.flow_steps,
-                                flow_noise=spec.flow_noise)
+                                flow_noise=spec.flow_noise, **dict(spec.method_options))
     if workers > 1:  # each worker process plans with a batch of its own
         check_planning_sizes(task, planner.optimizer.config.num_rollouts, spec.horizon,
                              processes=workers)

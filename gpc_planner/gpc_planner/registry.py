@@ -12,6 +12,7 @@ Adding a method is a class, a config and one line here.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -69,6 +70,32 @@ class MethodSpec:
     def takes(self, setting: str) -> bool:
         """Whether the method's config has ``setting`` (e.g. "flow_steps")."""
         return setting in {f.name for f in fields(self.config)}
+
+    def check_settings(self, settings: dict[str, object]) -> None:
+        """ConfigError naming the first of ``settings`` the method's config has not, or
+        whose value is not of the default's type (an integer is a number; a bool is
+        not): so that a mistyped ``--method-option`` is a line before any work, not a
+        TypeError deep in a trial."""
+        defaults = {f.name: getattr(self.config(), f.name) for f in fields(self.config)}
+        for key, value in settings.items():
+            if key not in defaults:
+                raise ConfigError(f"{self.optimizer.__name__} has no setting {key} (its "
+                                  f"settings: {', '.join(sorted(defaults))})", setting=key)
+            default = defaults[key]
+            if isinstance(default, bool):
+                ok = isinstance(value, bool)
+            elif isinstance(default, int):
+                ok = isinstance(value, int) and not isinstance(value, bool)
+            elif isinstance(default, float):
+                ok = (isinstance(value, int | float) and not isinstance(value, bool)
+                      and math.isfinite(value))
+            elif isinstance(default, str):
+                ok = isinstance(value, str)
+            else:
+                ok = True
+            if not ok:
+                raise ConfigError(f"{self.optimizer.__name__} setting {key} must be like its "
+                                  f"default {default!r}, got {value!r}", setting=key)
 
     def own_settings(self, settings: dict[str, object]) -> dict[str, object]:
         """Those of ``settings`` the method's config has (the flow settings a model file

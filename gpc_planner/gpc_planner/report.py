@@ -120,6 +120,8 @@ def label(result: dict) -> str:
     parts += [f"{key}={value}" for key, value in sorted(options.items())
               if not (task in TASKS and has_setting(task, key)
                       and value == setting_default(task, key))]
+    parts += [f"{key}={value}" for key, value in
+              sorted(dict(settings.get("method_options") or {}).items())]
     models = settings.get("model")
     if isinstance(models, list | tuple) and len(models) > 1:
         parts.append(f"{len(models)} model seeds")

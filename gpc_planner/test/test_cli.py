@@ -30,6 +30,10 @@ def test_help_everywhere(args, capsys):
     (["eval", "--task", "push_t", "--method", "gpc_shoot", "--flow-noise", "0"],
      "positive number"),
     (["eval", "--task", "push_t", "--method", "cem", "--shape", "/no/such.yaml"], "not found"),
+    (["eval", "--task", "push_t", "--method", "cem", "--method-option", "sigma"],
+     "expected KEY=VALUE"),
+    (["eval", "--task", "push_t", "--method", "mppi", "--method-option", "temprature=0.01"],
+     "MPPI has no setting temprature"),
 ])
 def test_bad_arguments_give_one_line_errors_not_tracebacks(args, needle):
     result = run_cli(*args)

@@ -223,3 +223,43 @@ def test_cost_quartiles_are_over_the_successful_trials_that_recorded_a_cost():
                 {"success": True}]  # a journal from before the cost was recorded
     assert success_cost_quartiles(records) == (2.0, 3.0, 4.0)
     assert success_cost_quartiles(records[5:]) == (None, None, None)
+
+
+def test_a_method_option_plans_with_it_and_is_part_of_the_run(tmp_path):
+    """``--method-option sigma=0.05``: the trials plan with it (other trajectories on the
+    same starts), the journal's header and the result's settings name it, and a run
+    without it is another evaluation; a plain run's header has no such field (older
+    journals resume)."""
+    from gpc_planner.report import label
+
+    plain = evaluate(spec(trials=2), progress=False)
+    narrow_spec = EvalSpec(task="push_t", method="cem", trials=2, seed=5, rollouts=8,
+                           horizon=0.5, max_steps=30, method_options=(("sigma", 0.05),))
+    narrow = evaluate(narrow_spec, out=tmp_path / "n.json", progress=False)
+    assert [r["initial_state"] for r in narrow["per_trial"]] == [
+        r["initial_state"] for r in plain["per_trial"]]
+    assert [r["final_error"] for r in narrow["per_trial"]] != [
+        r["final_error"] for r in plain["per_trial"]]
+    assert narrow["settings"]["method_options"] == {"sigma": 0.05}
+    assert "method_options" not in plain["settings"]
+    assert narrow_spec.header("push_t")["spec"]["method_options"] == {"sigma": 0.05}
+    assert "method_options" not in spec().header("push_t")["spec"]
+    assert label(narrow) == "CEM, H=0.5 s, N=8, sigma=0.05"
+    with pytest.raises(ConfigError, match="other settings"):
+        evaluate(spec(trials=2), out=tmp_path / "n.json", progress=False)
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ((("temprature", 0.01),), r"MPPI has no setting temprature \(its settings: .*temperature"),
+    ((("temperature", "low"),), "temperature must be like its default 0.02, got 'low'"),
+    ((("iterations", 1.5),), "iterations must be like its default 1, got 1.5"),
+    ((("num_rollouts", 64),), "num_rollouts has a setting of its own: use --rollouts"),
+])
+def test_a_bad_method_option_is_one_line_before_any_trial(monkeypatch, options, message):
+    def no_trials(*args):
+        raise AssertionError("a trial ran")
+
+    monkeypatch.setattr(evaluation, "run_trial", no_trials)
+    with pytest.raises(ConfigError, match=message):
+        evaluate(EvalSpec(task="push_t", method="mppi", trials=1, method_options=options),
+                 progress=False)

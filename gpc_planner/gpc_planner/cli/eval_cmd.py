@@ -55,6 +55,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="a task setting other than its default (repeatable), e.g. "
                    "goal_distance=euclidean (the paper's straight-line Spot cost; default "
                    "geodesic, around the obstacle); part of the run's settings")
+    p.add_argument("--method-option", action="append", default=[], metavar="KEY=VALUE",
+                   type=task_option,
+                   help="an optimizer setting other than the method's default and the "
+                   "task's tuned one (repeatable), e.g. temperature=0.01 or execute=best; "
+                   "part of the run's settings, in its label; --rollouts, --flow-steps and "
+                   "--flow-noise set their own")
     add_backend_arguments(p)
     p.add_argument("--out", default=None, metavar="FILE.json",
                    help="write the summary JSON here (and resume from FILE.json.partial.jsonl)")
@@ -70,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
                     max_steps=args.max_steps, model=tuple(args.model) if args.model else None,
                     flow_steps=args.flow_steps, flow_noise=args.flow_noise,
                     world=args.world, plant_world=args.plant_world,
-                    task_options=tuple(args.task_option))
+                    task_options=tuple(args.task_option),
+                    method_options=tuple(args.method_option))
     backend = backend_from_args(args)
     summary = evaluate(spec, workers=args.workers, out=args.out, progress=not args.no_progress,
                        backend=backend)
