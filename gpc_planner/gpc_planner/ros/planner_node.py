@@ -32,6 +32,10 @@ method's ``SamplingPlanner``):
   ``gpc/set_goal``), and takes a goal published by anyone else (rviz's goal tool) through
   the parameter, so that the sim and the launcher's summary measure the same goal it plans
   for.
+* At the goal (``hold_at_goal``, on by default): once the chair is at the goal the planner
+  stops pushing and holds (status ``at goal``), and plans again only after the chair has
+  been off the goal for ``goal_hold_dwell`` seconds in a row, or at a new goal, a reset or
+  a new episode (``gpc_planner.goal_hold``).
 * Deadline misses are counted against the node's clock (``OnlinePlanner``'s ``clock``): in
   lock-step the sim's clock waits for each plan, so a plan is never late there.
 
@@ -62,6 +66,7 @@ from visualization_msgs.msg import MarkerArray
 
 from gpc_msgs.msg import HighLevelCommand, Plan, PlannerStatus
 from gpc_msgs.srv import ResetPlanner, SetGoal
+from gpc_planner.goal_hold import GoalHold, check_dwell
 from gpc_planner.methods import build_planner
 from gpc_planner.online import NonFinitePlanError, OnlinePlanner
 from gpc_planner.planner import PlanResult
@@ -109,6 +114,7 @@ class PlannerNode(Node):
         self.online = OnlinePlanner(planner, 1.0 / p["replan_rate"], clock=self._now,
                                     budget=self._budget(p))
         self.estimator = SpotStateEstimator(self.task, _estimator_config(p))
+        self.goal_hold = GoalHold(check_dwell(p["goal_hold_dwell"]))
 
         self._lock = threading.Lock()  # estimator, plan in force, scheduler, counters
         self._wake = threading.Condition(self._lock)
@@ -174,7 +180,12 @@ class PlannerNode(Node):
         try:
             if goal is not None:  # first: a goal the task refuses changes nothing
                 self.task.set_goal(goal)
+                self.goal_hold.reset()  # a new goal: plan for it at once
             self.estimator.configure(config)
+            if "goal_hold_dwell" in changes:
+                self.goal_hold.dwell = check_dwell(changes["goal_hold_dwell"])
+            if changes.get("hold_at_goal") is False:
+                self.goal_hold.reset()
             if "enabled" in changes:
                 self.enabled = bool(changes["enabled"])
                 self.schedule.plan_soon()
@@ -214,6 +225,7 @@ class PlannerNode(Node):
             self.online.reset()
             self.estimator.reset()
             self.schedule.reset()
+            self.goal_hold.reset()
             self._last_valid = None
             self._status = ("starting", f"the clock went back {back:.2f} s")
         finally:
@@ -344,6 +356,13 @@ class PlannerNode(Node):
     def _decide(self, estimate: Estimate, enabled: bool) -> float | None:
         """Plan from ``estimate``, or hold, and say which in the status; returns the stamp
         of the state a plan put in force started from (None: held)."""
+        if enabled and estimate.state is not None and self._holds_at_goal(estimate):
+            with self._lock:
+                self._last_valid = estimate
+                self.online.hold(estimate.state, estimate.stamp)
+                self._status = ("at goal", f"holding until the chair is off the goal for "
+                                f"{self.goal_hold.dwell:g} s")
+            return estimate.stamp  # checked again at the replanning rate
         if enabled and estimate.state is not None:
             result = self.online.plan(estimate.state, estimate.stamp)
             with self._lock:
@@ -361,6 +380,19 @@ class PlannerNode(Node):
                 self.online.hold(last.state, estimate.stamp if math.isfinite(estimate.stamp)
                                  else last.stamp)
         return None  # plan again as soon as the state allows
+
+    def _holds_at_goal(self, estimate: Estimate) -> bool:
+        """Whether the chair is at the goal, or was and has not been off it for the dwell
+        (``hold_at_goal``); logs the changes."""
+        if not self.p["hold_at_goal"]:
+            return False
+        was = self.goal_hold.holding
+        holds = self.goal_hold.update(self.task.success(estimate.state), estimate.stamp)
+        if holds != was:
+            self.get_logger().info(
+                "at the goal: holding" if holds else
+                f"the chair has been off the goal for {self.goal_hold.dwell:g} s: planning")
+        return holds
 
     # --- outputs ----------------------------------------------------------------------
     def _publish_command(self, time: float, epoch: int | None = None) -> None:
@@ -453,7 +485,7 @@ class PlannerNode(Node):
                 "replan_period_ms": self.online.replan_period * 1e3,
             }
         level = DiagnosticStatus.OK
-        if state != "running":
+        if state not in ("running", "at goal"):
             level = DiagnosticStatus.WARN
         if state == "error":
             level = DiagnosticStatus.ERROR
@@ -500,6 +532,7 @@ class PlannerNode(Node):
             # Every random stream of the planner restarts from the seed (0: keep them).
             self.online.reset(seed=request.seed or None)
             self.estimator.reset()
+            self.goal_hold.reset()
             self.commands_sent = 0
             self.schedule.plan_soon()
             self._last_valid = None

@@ -1,7 +1,8 @@
 """Parameters of the planner node (``gpc_planner``), declared from this table.
 
-Live (``ros2 param set`` takes effect at once): ``enabled``, ``goal``, the state estimate's
-limits, the stamp tolerance, the plan timeout, the anytime budget, ``visual_samples``. The
+Live (``ros2 param set`` takes effect at once): ``enabled``, ``goal``, the goal hold, the state
+estimate's limits, the stamp tolerance, the plan timeout, the anytime budget,
+``visual_samples``. The
 rest is read-only: it decides what the node built at start-up (the method, its rollouts, the
 wiring)."""
 
@@ -49,6 +50,12 @@ PLANNER_PARAMETERS = (
     ParamSpec("goal", [1.2, 0.0, 0.0], "chair goal x (m), y (m), yaw (rad) in frame_id; "
               "published on the latched goal_pose topic (the sim measures success there), "
               "changed by gpc/set_goal or a goal published there"),
+    ParamSpec("hold_at_goal", True, "stop pushing at the goal: once the chair is there, hold "
+              "(stand, arm still; status 'at goal') until it has been off the goal for "
+              "goal_hold_dwell s, a new goal or a reset (false: plan on, as gpc eval's "
+              "planners do)"),
+    ParamSpec("goal_hold_dwell", 1.0, "seconds in a row the chair must be off the goal "
+              "before a planner holding at the goal plans again", low=0.0, high=60.0),
     ParamSpec("state_timeout", 0.3, "oldest mocap frame (s) a plan may start from; older: "
               "hold", low=0.01, high=5.0),
     ParamSpec("joint_timeout", 0.5, "oldest joint_states (s) a plan may start from",

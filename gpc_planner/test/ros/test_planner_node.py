@@ -228,6 +228,40 @@ def test_live_parameters_take_effect_or_are_refused(setup):
     assert planner.alive()
 
 
+def test_at_the_goal_it_holds_and_plans_again_for_a_new_goal(setup):
+    """hold_at_goal (the default): a chair at the goal is not pushed on; a new goal wakes
+    the planner at once, without the dwell."""
+    probe, planner, robot, statuses, commands = setup
+    probe.spin_until(lambda: any(s.state == "running" for s in statuses), 60.0, "a plan",
+                     every=robot.publish)
+    chair = robot.sim.task.chair_pose(robot.sim.state())
+    ok, = probe.set_parameters("gpc_planner", {"goal": [float(v) for v in chair]})
+    assert ok.successful, ok.reason
+    probe.spin_until(lambda: statuses[-1].state == "at goal", 10.0, "a hold at the goal",
+                     every=robot.publish)
+    assert "off the goal for 1 s" in statuses[-1].message
+    commands.clear()
+    probe.spin_until(lambda: len(commands) >= 2, 5.0, "hold commands", every=robot.publish)
+    torso = robot.sim.task.torso_pose(robot.sim.state())
+    for cmd in commands:  # stand where it is, arm still
+        assert (cmd.x, cmd.y, cmd.yaw) == pytest.approx(tuple(torso), abs=1e-6)
+        np.testing.assert_allclose(cmd.arm_joints, robot.sim.truth_arm(), atol=1e-6)
+    iterations = statuses[-1].iteration
+    ok, = probe.set_parameters("gpc_planner", {"goal": [1.2, 0.0, 0.0]})
+    assert ok.successful, ok.reason
+    probe.spin_until(lambda: statuses[-1].state == "running"
+                     and statuses[-1].iteration > iterations, 30.0, "planning again",
+                     every=robot.publish)
+    off, = probe.set_parameters("gpc_planner", {"hold_at_goal": False})
+    ok, = probe.set_parameters("gpc_planner", {"goal": [float(v) for v in chair]})
+    assert off.successful and ok.successful, (off.reason, ok.reason)
+    count = len(statuses)
+    probe.spin_until(lambda: len(statuses) >= count + 5, 10.0, "more decisions",
+                     every=robot.publish)
+    assert all(s.state == "running" for s in statuses[count + 1:])  # off: it plans on
+    assert planner.alive()
+
+
 def test_disabled_until_enabled_then_services_disable_set_the_goal_and_reset(tmp_path):
     from geometry_msgs.msg import PoseStamped
     from std_srvs.srv import SetBool
