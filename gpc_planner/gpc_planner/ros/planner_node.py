@@ -355,7 +355,9 @@ class PlannerNode(Node):
 
     def _decide(self, estimate: Estimate, enabled: bool) -> float | None:
         """Plan from ``estimate``, or hold, and say which in the status; returns the stamp
-        of the state a plan put in force started from (None: held)."""
+        of the state a plan put in force started from, or of the state found at the goal
+        (the next check at the replanning rate); None for the other holds (plan again as
+        soon as the state allows)."""
         if enabled and estimate.state is not None and self._holds_at_goal(estimate):
             with self._lock:
                 self._last_valid = estimate
