@@ -274,8 +274,14 @@ def format_summary(s: dict) -> str:
                      f"{s['commands_sent']}, deadline misses {s['deadline_misses']}, plan time "
                      f"median {s['plan_time_ms_median']} ms, candidates per plan median "
                      f"{s.get('samples_per_plan_median')}")
+    holds = s.get("planner_holds") or {}
+    if holds:  # e.g. the hold at the goal, or a stale-state hold: spells of each
+        lines.append("  planner held: " + ", ".join(
+            f"{why} ({n} spell{'s' if n != 1 else ''})" for why, n in sorted(holds.items())))
     if "chair_start_distance" in s:
         reached = (f"reached at {s['success_time_s']} s" if s["success"] else "not reached")
+        if s["success"] and "final_success" in s:
+            reached += ", there at the end" if s["final_success"] else ", left by the end"
         x, y, yaw = s["goal"]
         lines.append(f"  goal x {x:.2f} m, y {y:.2f} m, yaw {math.degrees(yaw):.0f} deg; "
                      f"chair to goal: {s['chair_start_distance']:.2f} m -> "

@@ -156,3 +156,27 @@ def test_nodes_end_when_the_launcher_is_killed(tmp_path):
         for n in nodes:
             if _running(n):
                 os.kill(n, signal.SIGKILL)
+
+
+def test_the_printed_summary_names_the_holds_and_whether_the_chair_stayed():
+    """What a user reads at the end of the main job: the planner's hold spells (why it made
+    fewer plans) and whether a chair that reached the goal is still there."""
+    from gpc_planner.ros.launcher import format_summary
+
+    summary = {"method": "gpc_cem", "sim_time_s": 60.0, "wall_time_s": 51.6,
+               "interrupted": False, "planning_cycles": 41, "commands_sent": 3000,
+               "deadline_misses": 0, "plan_time_ms_median": 666.3,
+               "samples_per_plan_median": 32, "planner_holds": {"at goal": 1},
+               "goal": [1.2, 0.0, 0.0], "chair_start_distance": 2.97,
+               "chair_final_distance": 0.06, "chair_start_yaw_error_deg": 9.0,
+               "chair_final_yaw_error_deg": 9.0, "success": True, "success_time_s": 8.18,
+               "final_success": True}
+    text = format_summary(summary)
+    assert "planner held: at goal (1 spell)" in text
+    assert "goal reached at 8.18 s, there at the end" in text
+    left = format_summary({**summary, "final_success": False, "planner_holds": {
+        "at goal": 2, "holding: stale mocap": 1}})
+    assert "at goal (2 spells), holding: stale mocap (1 spell)" in left
+    assert "goal reached at 8.18 s, left by the end" in left
+    plain = format_summary({**summary, "planner_holds": {}, "success": False})
+    assert "held" not in plain and "goal not reached" in plain
