@@ -79,6 +79,8 @@ SPOT_PUSH_ARGUMENTS = (
                    "file's"),
     LaunchArgument("goal_distance", "", "the planner's goal distance in the cost: euclidean "
                    "or geodesic (around the obstacle); empty: the parameter file's"),
+    LaunchArgument("hold_at_goal", "", "planner: true stops pushing once the chair is at the "
+                   "goal, false plans on; empty: the parameter file's"),
     LaunchArgument("seed", "", "sim: seed of the initial state; empty: the parameter file's"),
     LaunchArgument("trial", "", "sim: trial of the initial state; empty: the parameter "
                    "file's"),
@@ -149,6 +151,8 @@ def spot_push_nodes(args: dict[str, str], rviz_config: str = "") -> list[NodeLau
     for key in ("method", "model", "goal_distance"):
         if args[key] != "":
             planner[key] = args[key]
+    if args["hold_at_goal"] != "":
+        planner["hold_at_goal"] = parse_bool("hold_at_goal", args["hold_at_goal"])
     nodes = []
     if use_sim:
         # The sim is the clock; at the end of a duration it exits, and the launch with it.

@@ -35,6 +35,14 @@ def test_lockstep_reaches_the_sim_and_the_planner_and_empty_means_the_yaml():
                                                "goal_distance": "geodesic"}
 
 
+def test_hold_at_goal_reaches_the_planner_as_a_boolean_and_empty_means_the_yaml():
+    assert "hold_at_goal" not in nodes()["gpc_planner"].parameters
+    assert nodes(hold_at_goal="false")["gpc_planner"].parameters["hold_at_goal"] is False
+    assert nodes(hold_at_goal="true")["gpc_planner"].parameters["hold_at_goal"] is True
+    with pytest.raises(ConfigError, match="hold_at_goal:='later' is not true or false"):
+        nodes(hold_at_goal="later")
+
+
 def test_real_robot_graph_has_no_sim_and_a_real_bridge():
     graph = nodes(use_sim="false", rviz="false")
     assert list(graph) == ["spot_bridge", "gpc_planner"]

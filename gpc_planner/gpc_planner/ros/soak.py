@@ -308,7 +308,10 @@ class Soak:
         if "duration" in given:
             raise ConfigError("the soak runs the sim forever: give the run's wall time as "
                               "its duration, not duration:=", setting="duration")
-        given = {**given, "rviz": "false"}
+        # A soak judges how the graph stops and resumes a robot it is driving: a planner
+        # that held at the goal would leave it standing for most of the run (the chair is
+        # there within a minute), so it plans on unless told otherwise.
+        given = {"hold_at_goal": "false", **given, "rviz": "false"}
         self.args, self.params_file, nodes = plan_spot_push(given)
         self.settings = settings
         self.run_dir = run_dir
