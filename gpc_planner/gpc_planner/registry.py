@@ -76,12 +76,10 @@ class MethodSpec:
         whose value is not of the default's type (an integer is a number; a bool is
         not): so that a mistyped ``--method-option`` is a line before any work, not a
         TypeError deep in a trial."""
-        defaults = {f.name: getattr(self.config(), f.name) for f in fields(self.config)}
+        self._check_known(settings)
+        defaults = self.config()
         for key, value in settings.items():
-            if key not in defaults:
-                raise ConfigError(f"{self.optimizer.__name__} has no setting {key} (its "
-                                  f"settings: {', '.join(sorted(defaults))})", setting=key)
-            default = defaults[key]
+            default = getattr(defaults, key)
             if isinstance(default, bool):
                 ok = isinstance(value, bool)
             elif isinstance(default, int):
@@ -102,12 +100,18 @@ class MethodSpec:
         recommends, for a method whose flow has no Euler steps)."""
         return {k: v for k, v in settings.items() if self.takes(k)}
 
+    def _check_known(self, settings: dict[str, object]) -> None:
+        """ConfigError naming the settings the method's config has not, and those it has."""
+        known = {f.name for f in fields(self.config)}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            raise ConfigError(f"{self.optimizer.__name__} has no setting {', '.join(unknown)} "
+                              f"(its settings: {', '.join(sorted(known))})",
+                              setting=unknown[0])
+
     def make_config(self, **overrides: object) -> OptimizerConfig:
         """The default config with ``overrides``; ConfigError naming an unknown setting."""
-        unknown = set(overrides) - {f.name for f in fields(self.config)}
-        if unknown:
-            raise ConfigError(f"{self.optimizer.__name__} has no setting "
-                              f"{', '.join(sorted(unknown))}")
+        self._check_known(overrides)
         return replace(self.config(), **overrides)
 
 

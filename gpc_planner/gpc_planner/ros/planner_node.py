@@ -114,7 +114,7 @@ class PlannerNode(Node):
         self.online = OnlinePlanner(planner, 1.0 / p["replan_rate"], clock=self._now,
                                     budget=self._budget(p))
         self.estimator = SpotStateEstimator(self.task, _estimator_config(p))
-        self.goal_hold = GoalHold(check_dwell(p["goal_hold_dwell"]))
+        self.goal_hold = GoalHold(p["goal_hold_dwell"])  # checks the dwell
 
         self._lock = threading.Lock()  # estimator, plan in force, scheduler, counters
         self._wake = threading.Condition(self._lock)
