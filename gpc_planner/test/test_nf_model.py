@@ -9,7 +9,7 @@ import torch
 from gpc_planner.cli.main import main
 from gpc_planner.proposals import default_model_path
 from gpc_planner.proposals.model_files import load_model_file
-from gpc_planner.proposals.nf_model import load_nf_model
+from gpc_planner.proposals.nf_model import control_spread, load_nf_model
 from gpc_planner.proposals.nf_train import NFTrainConfig, new_model
 from gpc_sim.errors import ConfigError
 from gpc_sim.tasks import make_task
@@ -115,3 +115,24 @@ def test_the_sampling_entry_of_a_flow_model_is_set_like_gpcs(files, tmp_path, ca
     code, err = gpc(capsys, "model", "set-sampling", path, "--method", "gpc_cem",
                     "--flow-noise", "2")
     assert code == 2 and "comes from training method nfmpc" in err, err
+
+
+def test_control_spread_of_an_untrained_nfmpc_flow_is_the_sigmoids(nav, files):
+    """The untrained flow is the identity, so a control is the bounded sigmoid of its latent:
+    centre + half-range x tanh(z / 2); its spread is the std of tanh(z / 2), z ~ N(0, s^2)."""
+    model = load_model_file(files["nfmpc"])
+    obs = np.stack([nav.observation(nav.sample_initial_state(np.random.default_rng(i)))
+                    for i in range(3)])
+    grid = np.linspace(-10, 10, 20001)
+    for std in (1.0, 0.3):
+        density = np.exp(-0.5 * (grid / std) ** 2)
+        expected = np.sqrt((np.tanh(grid / 2) ** 2 * density).sum() / density.sum())
+        spread, at_bound = control_spread(model, obs, nav.action_low, nav.action_high,
+                                          latent_std=std, samples=4000,
+                                          rng=np.random.default_rng(2))
+        assert spread == pytest.approx(expected, rel=0.03)
+        assert at_bound < 1e-3  # |z| > 3.9 puts tanh(z / 2) within 2 % of a bound
+    # A latent far out on the sigmoid's flat ends piles the controls on the bounds.
+    spread, at_bound = control_spread(model, obs, nav.action_low, nav.action_high,
+                                      latent_std=50.0, samples=500)
+    assert at_bound > 0.9 and spread > 0.9
