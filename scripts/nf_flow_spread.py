@@ -14,10 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from gpc_planner.proposals.checkpoint import load_checkpoint
 from gpc_planner.proposals.nf_model import control_spread, load_nf_model
 from gpc_sim.errors import ConfigError
 from gpc_sim.tasks import make_task
@@ -26,22 +28,28 @@ from gpc_sim.tasks import make_task
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", help="an NFMPC or FlowMPPI model file")
-    parser.add_argument("--task", default="nav_dyn")
+    parser.add_argument("--task", default="nav_dyn", help="the task the model was trained on")
     parser.add_argument("--checkpoint", help="a training checkpoint.pt whose (last) weights "
                         "replace the model file's")
-    parser.add_argument("--latent-std", type=float, default=1.0)
-    parser.add_argument("--starts", type=int, default=100)
-    parser.add_argument("--samples", type=int, default=256)
+    parser.add_argument("--latent-std", type=float, default=1.0,
+                        help="the latent std to sample at (gpc eval's --flow-noise)")
+    parser.add_argument("--starts", type=int, default=100, help="task starts (contexts)")
+    parser.add_argument("--samples", type=int, default=256, help="samples per start")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     try:
         task = make_task(args.task)
         model = load_nf_model(args.model, task)
-        if args.checkpoint:
-            state = torch.load(args.checkpoint, weights_only=True)
-            model.flow.load_state_dict(state["flow"])
-    except (ConfigError, OSError, KeyError, RuntimeError) as err:
+    except ConfigError as err:
         print(f"nf_flow_spread: {err}", file=sys.stderr)
+        return 2
+    try:
+        if args.checkpoint:
+            state = load_checkpoint(Path(args.checkpoint), ["flow"])
+            model.flow.load_state_dict(state["flow"])
+    except (ConfigError, RuntimeError):
+        print(f"nf_flow_spread: {args.checkpoint} is not a training checkpoint of a flow "
+              f"shaped like {args.model}'s", file=sys.stderr)
         return 2
     rng = np.random.default_rng(11)
     observations = np.stack([task.observation(task.sample_initial_state(rng))

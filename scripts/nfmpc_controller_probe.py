@@ -31,15 +31,17 @@ PROBE = "<flow_mppi flow with a fixed latent shift>"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--task", default="nav_dyn")
+    parser.add_argument("--task", default="nav_dyn", help="the task both models were trained on")
     parser.add_argument("--flow-model", default="results/nfmpc/nav_dyn/models/flow_mppi_nav_dyn.pt",
                         help="a FlowMPPI model file (its flow is driven by NFMPC)")
     parser.add_argument("--nfmpc-model", default="results/nfmpc/nav_dyn/models/nfmpc_nav_dyn.pt",
                         help="an NFMPC model file of the task: its replanning period")
-    parser.add_argument("--warm-start", choices=("shift", "none"), default="shift")
-    parser.add_argument("--seed", type=int, default=3)
-    parser.add_argument("--trials", type=int, default=100)
-    parser.add_argument("--rollouts", type=int, default=32)
+    parser.add_argument("--warm-start", choices=("shift", "none"), default="shift",
+                        help="shift: the time shift of the plan; none: mu = 0 every step")
+    parser.add_argument("--seed", type=int, default=3,
+                        help="environment seed, as gpc eval's (0 is for reporting only)")
+    parser.add_argument("--trials", type=int, default=100, help="environments")
+    parser.add_argument("--rollouts", type=int, default=32, help="samples per planning step")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     try:
