@@ -250,9 +250,9 @@ def control_spread(model: NormalizingFlowModel, observations: np.ndarray,
     the share of entries within 2 % of the range from a bound (the mean).
 
     Why: NFMPC's objective (Eq. 7) is lowest for a distribution collapsed on the best plan,
-    so a trained flow can narrow until the planner no longer explores (on Push-T to 0.08
-    of the half-range, from 0.42 untrained; docs/NFMPC.md); the bounded sigmoid can also
-    pile samples on a bound. ``scripts/nf_flow_spread.py`` prints it for a model file."""
+    so training can narrow the flow (on Push-T to 0.1 of the half-range, from 0.41
+    untrained; docs/NFMPC.md), and the bounded sigmoid can pile samples on a bound: both
+    show here. ``scripts/nf_flow_spread.py`` prints it for a model file."""
     rng = rng or np.random.default_rng(0)
     low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
     half = (high - low) / 2
