@@ -20,6 +20,7 @@ import torch
 
 import gpc_planner.methods as methods
 from gpc_planner.control import time_shift_matrix
+from gpc_planner.episode import replan_every
 from gpc_planner.evaluation import EvalSpec, run_trial
 from gpc_planner.proposals.nf_model import load_nf_model
 from gpc_planner.proposals.realnvp import ShiftConfig, ShiftModel
@@ -34,8 +35,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--task", default="nav_dyn", help="the task both models were trained on")
     parser.add_argument("--flow-model", default="results/nfmpc/nav_dyn/models/flow_mppi_nav_dyn.pt",
                         help="a FlowMPPI model file (its flow is driven by NFMPC)")
-    parser.add_argument("--nfmpc-model", default="results/nfmpc/nav_dyn/models/nfmpc_nav_dyn.pt",
-                        help="an NFMPC model file of the task: its replanning period")
     parser.add_argument("--warm-start", choices=("shift", "none"), default="shift",
                         help="shift: the time shift of the plan; none: mu = 0 every step")
     parser.add_argument("--seed", type=int, default=3,
@@ -47,7 +46,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         task = make_task(args.task)
         model = load_nf_model(args.flow_model, task)
-        period = load_nf_model(args.nfmpc_model, task).shift_period
     except ConfigError as err:
         print(f"nfmpc_controller_probe: {err}", file=sys.stderr)
         return 2
@@ -56,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
               "flow_mppi", file=sys.stderr)
         return 2
     knots, channels = model.knot_shape
+    period = replan_every(task) * task.dt  # what NFMPC's shift is trained for (nf_train)
     initial = time_shift_matrix(np.asarray(model.info.knot_times), period,
                                 model.info.interpolation, channels, "zero")
     if args.warm_start == "none":

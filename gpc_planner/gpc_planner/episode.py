@@ -36,6 +36,12 @@ class EpisodeResult:
     trajectory_cost: float | None = None
 
 
+def replan_every(task: Task) -> int:
+    """Control steps per replanning period (the task's replanning rate, at least 1): the
+    closed loop's cadence, which NFMPC's latent shift is trained for."""
+    return max(1, int(round(1.0 / (task.config.replan_hz * task.dt))))
+
+
 def run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps: int | None = None,
                 record: bool = False,
                 on_plan: Callable[[int, np.ndarray, PlanResult], None] | None = None,
@@ -60,7 +66,7 @@ def _run_episode(planner: SamplingPlanner, initial_state: np.ndarray, max_steps:
                  stall: StallRule | None) -> EpisodeResult:
     task = planner.task
     max_steps = max_steps or task.config.max_steps
-    every = max(1, int(round(1.0 / (task.config.replan_hz * task.dt))))
+    every = replan_every(task)
     plant = task.make_plant(initial_state)
     planner.reset()
     result = EpisodeResult(False, 0, {})

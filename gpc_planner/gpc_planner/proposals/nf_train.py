@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from gpc_planner.control import SHIFT_TAILS, time_shift_matrix
-from gpc_planner.episode import run_episode
+from gpc_planner.episode import replan_every, run_episode
 from gpc_planner.optimizers.base import softmax_weights
 from gpc_planner.optimizers.nfmpc import NFMPC
 from gpc_planner.planner import SamplingPlanner, task_spline
@@ -171,8 +171,7 @@ def observation_statistics(task: Task, rng: np.random.Generator, episodes: int =
 def new_model(task: Task, config: NFTrainConfig) -> NormalizingFlowModel:
     """The untrained model (identity flow, time-shift warm start) for ``task``."""
     spline = task_spline(task)
-    every = max(1, int(round(1.0 / (task.config.replan_hz * task.dt))))
-    period = every * task.dt
+    period = replan_every(task) * task.dt
     info = ModelInfo(task=task.name, task_family=task.family,
                      observation_names=list(task.observation_names),
                      knot_times=[float(t) for t in spline.knot_times],
