@@ -64,7 +64,7 @@ from gpc_sim.ros.convert import (
 from gpc_sim.ros.parameters import Value, declare
 from gpc_sim.spot.action import SpotActionConfig
 from gpc_sim.spot.constants import TORSO_BODY
-from gpc_spot_bridge.bridge_params import BRIDGE_PARAMETERS
+from gpc_spot_bridge.bridge_params import BRIDGE_PARAMETERS, WORST_SHUTDOWN
 from gpc_spot_bridge.command_bridge import BridgeConfig, BridgeOutput, CommandBridge
 from mocap4r2_msgs.msg import RigidBodies
 
@@ -77,6 +77,7 @@ class BridgeNode(Node):
     """ROS adapter of ``CommandBridge`` towards the sim node or a real Spot."""
 
     NAME = "spot_bridge"  # the default node name (launch files may rename it)
+    SHUTDOWN_STACKS_AFTER = WORST_SHUTDOWN + 1.0  # gpc_sim.ros.run: a hung shutdown's stacks
 
     def __init__(self) -> None:
         super().__init__(self.NAME)
@@ -305,9 +306,9 @@ def _bridge_config(p: dict) -> BridgeConfig:
 
 def main(args: list[str] | None = None) -> int:
     """Console entry point ``spot_bridge``."""
-    from gpc_sim.ros.run import run_node
+    from gpc_sim.ros.run import node_main
 
-    return run_node(BridgeNode, args)
+    return node_main(BridgeNode, args)
 
 
 if __name__ == "__main__":

@@ -581,9 +581,9 @@ def _estimator_config(p: dict) -> EstimatorConfig:
 
 def main(args: list[str] | None = None) -> int:
     """Console entry point ``planner_node``."""
-    from gpc_sim.ros.run import run_node
+    from gpc_sim.ros.run import node_main
 
-    return run_node(PlannerNode, args)
+    return node_main(PlannerNode, args)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,13 @@ def params_with(tmp_path: Path, **planner) -> Path:
     return params
 
 
+def _logs_tail(run: Path, lines: int = 60) -> str:
+    """The end of every node's log of a run, for a failure's message."""
+    return "\n".join(f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace")
+                                                      .splitlines()[-lines:])
+                     for log in sorted(run.glob("*.log")))
+
+
 def launch_command(tmp_path: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "gpc_planner.cli.main", "launch", "spot_push", "--headless",
             "--no-progress", "--out", str(tmp_path / "run"), *args]
@@ -46,7 +53,8 @@ def test_lockstep_graph_pushes_the_chair_toward_the_goal(tmp_path):
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr
     summary = json.loads(summary_path.read_text())
-    assert summary["exit_codes"] == {"gpc_sim": 0, "spot_bridge": 0, "gpc_planner": 0}
+    assert summary["exit_codes"] == {"gpc_sim": 0, "spot_bridge": 0, "gpc_planner": 0}, \
+        _logs_tail(tmp_path / "run")  # a hung shutdown's thread stacks are in its log
     assert summary["sim_time_s"] == 6.0
     assert summary["planning_cycles"] == 30  # 6 s at 5 Hz, one plan per replanning instant
     assert summary["lockstep_timeouts"] == 0

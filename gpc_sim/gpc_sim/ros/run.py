@@ -27,6 +27,7 @@ starved the node's callbacks.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import signal
 import sys
@@ -37,6 +38,13 @@ EXIT_FAILURE = 1
 EXIT_CONFIG = 2
 SHUTDOWN_CHECK_PERIOD = 0.2  # s: the longest the executor waits before it checks the context
 LAUNCHER_PID_ENV = "GPC_LAUNCHER_PID"  # set by gpc launch: end with it (module docstring)
+#: s after a node's shutdown began: if it is still alive then, every thread's Python stack
+#: goes to stderr (the node's log under gpc launch), so that a hung shutdown says where
+#: it hangs before a launcher's SIGKILL ends it without a word. Longer than the sim's and
+#: the planner's worst clean shutdown (``gpc_planner.bringup.WORST_SHUTDOWN``), shorter
+#: than their SIGTERM + SIGKILL timeouts. A node class whose clean shutdown takes longer
+#: (the bridge, handing a real Spot back) says so in its own ``SHUTDOWN_STACKS_AFTER``.
+SHUTDOWN_STACKS_AFTER = 12.0
 
 
 def stop_node(node, message: str, exit_code: int = EXIT_FAILURE) -> None:
@@ -133,9 +141,35 @@ def _run_node(make_node: Callable[[], object], args: list[str] | None) -> int:
                 executor.shutdown(timeout_sec=1.0)
         return getattr(node, "exit_code", 0)
     finally:
+        _watch_shutdown(_stacks_after(make_node))
         if node is not None:
             stop = getattr(node, "shutdown", None)
             if stop is not None:
                 stop()
             node.destroy_node()
         rclpy.try_shutdown()
+        faulthandler.cancel_dump_traceback_later()
+
+
+def node_main(make_node: Callable[[], object], args: list[str] | None = None) -> int:
+    """A node executable's ``main``: ``run_node``, then the same watch over the
+    interpreter's exit, where a daemon thread still inside native code (torch, MuJoCo, rcl)
+    can hold a lock that finalization waits for. The watch is a C-level timer, alive through
+    finalization; never cancelled, as the process ends first."""
+    code = run_node(make_node, args)
+    _watch_shutdown(_stacks_after(make_node))
+    return code
+
+
+def _stacks_after(make_node: Callable[[], object]) -> float:
+    return float(getattr(make_node, "SHUTDOWN_STACKS_AFTER", SHUTDOWN_STACKS_AFTER))
+
+
+def _watch_shutdown(seconds: float) -> None:
+    """Every thread's stack to the process's stderr (file descriptor 2) in ``seconds``,
+    unless cancelled. ``sys.__stderr__``: a captured ``sys.stderr`` (pytest) has no file
+    descriptor; without any, no watch (a diagnostic must not stop a shutdown)."""
+    try:
+        faulthandler.dump_traceback_later(seconds, exit=False, file=sys.__stderr__)
+    except (AttributeError, ValueError, OSError):
+        pass

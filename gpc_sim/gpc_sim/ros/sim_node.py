@@ -474,9 +474,9 @@ class SimNode(Node):
 
 def main(args: list[str] | None = None) -> int:
     """Console entry point ``sim_node``."""
-    from gpc_sim.ros.run import run_node
+    from gpc_sim.ros.run import node_main
 
-    return run_node(SimNode, args)
+    return node_main(SimNode, args)
 
 
 if __name__ == "__main__":

@@ -176,3 +176,28 @@ def test_a_node_whose_launcher_is_alive_keeps_running(monkeypatch):
     start = time.monotonic()
     assert run_node(make, ARGS) == 0
     assert time.monotonic() - start >= 0.9  # ran until the shutdown, not ended early
+
+
+def test_a_shutdown_that_overruns_prints_where_every_thread_is(capfd):
+    """A hung shutdown would otherwise end in a launcher's SIGKILL without a word (the
+    planner's exit -9 seen once under load): past ``SHUTDOWN_STACKS_AFTER`` every thread's
+    stack goes to stderr, the node's log; a shutdown within it prints nothing."""
+
+    class _Slow(_Node):
+        def shutdown(self) -> None:
+            time.sleep(0.8)  # stuck (in a thread join, a lock) longer than allowed
+
+    for kind in (_Node, _Slow):
+        def make(kind=kind):
+            node = kind()
+            rclpy.shutdown()
+            return node
+
+        make.SHUTDOWN_STACKS_AFTER = 0.3  # as the node class says it (the bridge's)
+        assert run_node(make, ARGS) == 0
+        time.sleep(0.5)  # the timer would have fired by now
+        err = capfd.readouterr().err
+        if kind is _Node:
+            assert "Thread" not in err
+        else:
+            assert "Thread 0x" in err and "in shutdown" in err
