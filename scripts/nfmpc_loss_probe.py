@@ -28,6 +28,7 @@ import torch
 
 import gpc_planner.proposals.nf_loss as nf_loss
 import gpc_planner.proposals.nf_train as nf_train
+from gpc_planner.optimizers.nfmpc import latent_mppi_update
 from gpc_planner.proposals.realnvp import gaussian_log_prob
 
 ENTROPY_SAMPLES = 32  # fresh latents per step for the entropy estimate
@@ -37,15 +38,15 @@ def detached_loss(model, trace, step_size: float, sigma: float, bptt_steps: int 
                   ) -> torch.Tensor:
     """Eq. 12 about the latent means of the recorded episode, taken as constants."""
     obs = np.stack([s.observation for s in trace])
-    z, _ = nf_loss._latents(model, obs, [s.outputs for s in trace])
     w = nf_loss._weights(model, [s.weights for s in trace])
     z_obj, log_det_obj = nf_loss._latents(model, obs, [s.objective_outputs for s in trace])
     w_obj = nf_loss._weights(model, [s.objective_weights for s in trace])
-    means, mean = [], torch.zeros(z.shape[-1], dtype=z.dtype)
-    with torch.no_grad():
+    with torch.no_grad():  # the means are constants here: no graph for the update's batch
+        z, _ = nf_loss._latents(model, obs, [s.outputs for s in trace])
+        means, mean = [], torch.zeros(z.shape[-1], dtype=z.dtype)
         for t in range(z.shape[0]):
             shifted = mean if t == 0 else model.shift(mean)
-            mean = (1.0 - step_size) * shifted + step_size * (w[t][:, None] * z[t]).sum(0)
+            mean = latent_mppi_update(shifted, z[t], w[t], step_size)
             means.append(mean)
     losses = [-(w_obj[t] * (gaussian_log_prob(z_obj[t], means[t], sigma) + log_det_obj[t])
                 ).sum() for t in range(z.shape[0])]

@@ -33,9 +33,9 @@ def params_with(tmp_path: Path, **planner) -> Path:
 
 def _logs_tail(run: Path, lines: int = 60) -> str:
     """The end of every node's log of a run, for a failure's message."""
-    return "\n".join(f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace")
-                                                      .splitlines()[-lines:])
-                     for log in sorted(run.glob("*.log")))
+    from gpc_planner.ros.launcher import _tail
+
+    return "\n".join(f"--- {log.name}\n{_tail(log, lines)}" for log in sorted(run.glob("*.log")))
 
 
 def launch_command(tmp_path: Path, *args: str) -> list[str]:
